@@ -22,3 +22,20 @@ export interface BmcTransport {
   /** Human-readable description for logs, e.g. "vm+tcp://127.0.0.1:9002". Never holds secrets. */
   readonly description: string;
 }
+
+/**
+ * Where the VM serial protocol (PROTOCOL.md §4) reaches bmc-oem, parsed from the
+ * link URI (`vm+tcp://127.0.0.1:9002`, `vm+unix:///run/bmc.sock`,
+ * `vm+serial:///dev/ttyS1?baud=115200`).
+ */
+export type VmSerialTarget =
+  | { kind: 'tcp'; host: string; port: number }
+  | { kind: 'unix'; path: string }
+  | { kind: 'serial'; path: string; baud: number };
+
+/**
+ * What `./vm-serial-transport.ts` exports as `openVmSerialTransport`: connect (or
+ * open the tty), resolve once the link is usable. The agent owns reconnecting by
+ * opening a new transport when `request` starts rejecting.
+ */
+export type OpenVmSerialTransport = (target: VmSerialTarget, options?: { timeoutMs?: number }) => Promise<BmcTransport>;
