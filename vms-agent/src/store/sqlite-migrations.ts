@@ -1,0 +1,131 @@
+/**
+ * Schema of the SQLite store, as numbered migrations applied in order and
+ * recorded in `migrations`. Never edit a released migration; add one.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const SQLITE_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'initial schema',
+    sql: `
+CREATE TABLE hosts (
+  id               TEXT PRIMARY KEY,
+  bmc_address      TEXT NOT NULL,
+  bmc_port         INTEGER NOT NULL,
+  bmc_user         TEXT NOT NULL,
+  bmc_password_enc BLOB NOT NULL,
+  bmc_privilege    TEXT NOT NULL,
+  cipher_suites    TEXT NOT NULL,
+  iana             INTEGER NOT NULL,
+  seed_enc         BLOB NOT NULL,
+  host_public_key  TEXT,
+  policy_info      TEXT,
+  q1_epoch         INTEGER NOT NULL DEFAULT 0,
+  q2_epoch         INTEGER NOT NULL DEFAULT 0,
+  next_message_id  INTEGER NOT NULL DEFAULT 1,
+  created_at_ms    INTEGER NOT NULL
+);
+CREATE TABLE principals (
+  name           TEXT PRIMARY KEY,
+  public_key     TEXT NOT NULL,
+  secret_key_enc BLOB,
+  created_at_ms  INTEGER NOT NULL
+);
+CREATE TABLE tokens (
+  hash          TEXT PRIMARY KEY,
+  principal     TEXT NOT NULL REFERENCES principals(name) ON DELETE CASCADE,
+  label         TEXT NOT NULL,
+  created_at_ms INTEGER NOT NULL
+);
+CREATE TABLE settings (
+  key   TEXT PRIMARY KEY,
+  value BLOB NOT NULL
+);
+CREATE TABLE commands (
+  id            TEXT PRIMARY KEY,
+  host_id       TEXT NOT NULL,
+  domain        TEXT NOT NULL,
+  action        TEXT NOT NULL,
+  params        TEXT NOT NULL,
+  principal     TEXT NOT NULL,
+  state         TEXT NOT NULL,
+  request       BLOB NOT NULL,
+  challenge     BLOB,
+  result        BLOB,
+  response_sent INTEGER NOT NULL DEFAULT 0,
+  created_at_ms INTEGER NOT NULL,
+  updated_at_ms INTEGER NOT NULL
+);
+CREATE INDEX commands_by_host_state ON commands(host_id, state);
+CREATE TABLE command_events (
+  seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+  command_id TEXT NOT NULL REFERENCES commands(id) ON DELETE CASCADE,
+  at_ms      INTEGER NOT NULL,
+  kind       TEXT NOT NULL,
+  state      TEXT NOT NULL,
+  detail     TEXT NOT NULL
+);
+CREATE INDEX command_events_by_command ON command_events(command_id, seq);
+CREATE TABLE approvals (
+  command_id TEXT NOT NULL REFERENCES commands(id) ON DELETE CASCADE,
+  principal  TEXT NOT NULL,
+  key_id     TEXT NOT NULL,
+  signature  BLOB NOT NULL,
+  custodial  INTEGER NOT NULL,
+  at_ms      INTEGER NOT NULL,
+  PRIMARY KEY (command_id, principal)
+);
+CREATE TABLE outbox (
+  host_id        TEXT NOT NULL REFERENCES hosts(id) ON DELETE CASCADE,
+  message_id     INTEGER NOT NULL,
+  body           BLOB NOT NULL,
+  kind           TEXT NOT NULL,
+  command_id     TEXT,
+  created_at_ms  INTEGER NOT NULL,
+  last_sent_at_ms INTEGER NOT NULL DEFAULT 0,
+  send_count     INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (host_id, message_id)
+);
+CREATE TABLE inbound_windows (
+  host_id       TEXT PRIMARY KEY REFERENCES hosts(id) ON DELETE CASCADE,
+  highest       INTEGER NOT NULL,
+  cumulative    INTEGER NOT NULL,
+  bitmap        BLOB NOT NULL,
+  size          INTEGER NOT NULL,
+  updated_at_ms INTEGER NOT NULL
+);
+CREATE TABLE alerts (
+  id                 INTEGER PRIMARY KEY AUTOINCREMENT,
+  alert_id           TEXT NOT NULL,
+  host_id            TEXT NOT NULL,
+  kind               TEXT NOT NULL,
+  principal          TEXT NOT NULL,
+  action             TEXT NOT NULL,
+  domain             TEXT NOT NULL,
+  reason             TEXT NOT NULL,
+  time_ms            INTEGER NOT NULL,
+  request_id         TEXT NOT NULL,
+  signature_status   TEXT NOT NULL,
+  received_at_ms     INTEGER NOT NULL,
+  raw                BLOB NOT NULL,
+  acknowledged       INTEGER NOT NULL DEFAULT 0,
+  acknowledged_by    TEXT,
+  acknowledged_at_ms INTEGER,
+  UNIQUE (host_id, alert_id)
+);
+CREATE INDEX alerts_by_time ON alerts(time_ms);
+CREATE TABLE status_reports (
+  host_id        TEXT PRIMARY KEY REFERENCES hosts(id) ON DELETE CASCADE,
+  report         BLOB NOT NULL,
+  report_seq     INTEGER NOT NULL,
+  time_ms        INTEGER NOT NULL,
+  received_at_ms INTEGER NOT NULL
+);
+`,
+  },
+];

@@ -1,0 +1,382 @@
+/**
+ * The SQLite Store (better-sqlite3): WAL journal, synchronous=FULL so a
+ * committed transaction survives a crash of the process or the machine,
+ * foreign keys on, a busy timeout so the CLI and a running `serve` can
+ * share one file. better-sqlite3 is synchronous; the async interface is for
+ * the benefit of other implementations.
+ */
+import Database from 'better-sqlite3';
+import { isFinal, type CommandState } from '../commands/lifecycle.js';
+import type { SecretBox } from './secret-box.js';
+import {
+  type AlertRow,
+  type ApprovalRow,
+  type CommandRow,
+  type EventRow,
+  type HostRow,
+  type OutboxRow,
+  type PrincipalRow,
+  alertFromRow,
+  approvalFromRow,
+  commandFromRow,
+  eventFromRow,
+  hostFromRow,
+  outboxFromRow,
+  principalFromRow,
+} from './sqlite-rows.js';
+import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
+import {
+  type AlertFilter,
+  type AlertRecord,
+  type ApplyResult,
+  type CommandDetail,
+  type CommandFilter,
+  type CommandRecord,
+  type HostInput,
+  type HostRecord,
+  type HostSecrets,
+  type InboundWindowRecord,
+  type Mutation,
+  type OutboxEntry,
+  type PrincipalRecord,
+  type StatusRecord,
+  type Store,
+  StoreConflictError,
+  StoreNotFoundError,
+} from './store.js';
+
+const label = {
+  bmcPassword: (host: string) => `bmc-password\0${host}`,
+  seed: (host: string) => `host-seed\0${host}`,
+  principalKey: (name: string) => `principal-secret-key\0${name}`,
+  serviceKey: 'service-secret-key',
+};
+
+export interface SqliteStoreOptions {
+  path: string;
+  secrets: SecretBox;
+}
+
+export class SqliteStore implements Store {
+  readonly #db: Database.Database;
+  readonly #secrets: SecretBox;
+
+  constructor(options: SqliteStoreOptions) {
+    this.#secrets = options.secrets;
+    this.#db = new Database(options.path);
+    this.#db.pragma('journal_mode = WAL');
+    this.#db.pragma('synchronous = FULL');
+    this.#db.pragma('foreign_keys = ON');
+    this.#db.pragma('busy_timeout = 5000');
+    this.#migrate();
+  }
+
+  /** Versions of the migrations applied, oldest first. */
+  migrationsApplied(): number[] {
+    return (this.#db.prepare('SELECT version FROM migrations ORDER BY version').all() as { version: number }[]).map((r) => r.version);
+  }
+
+  #migrate(): void {
+    this.#db.exec('CREATE TABLE IF NOT EXISTS migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at_ms INTEGER NOT NULL)');
+    const done = new Set(this.migrationsApplied());
+    for (const m of SQLITE_MIGRATIONS) {
+      if (done.has(m.version)) continue;
+      this.#db.transaction(() => {
+        this.#db.exec(m.sql);
+        this.#db.prepare('INSERT INTO migrations (version, name, applied_at_ms) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());
+      })();
+    }
+  }
+
+  async addHost(h: HostInput, nowMs: number): Promise<void> {
+    try {
+      this.#db
+        .prepare(
+          `INSERT INTO hosts (id, bmc_address, bmc_port, bmc_user, bmc_password_enc, bmc_privilege, cipher_suites, iana, seed_enc,
+             host_public_key, policy_info, created_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(
+          h.id,
+          h.bmcAddress,
+          h.bmcPort,
+          h.bmcUser,
+          this.#secrets.seal(Buffer.from(h.bmcPassword, 'utf8'), label.bmcPassword(h.id)),
+          h.bmcPrivilege,
+          JSON.stringify(h.cipherSuites),
+          h.iana,
+          this.#secrets.seal(h.seed, label.seed(h.id)),
+          h.hostPublicKey ?? null,
+          h.policyInfo ?? null,
+          nowMs,
+        );
+    } catch (err) {
+      if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
+        throw new StoreConflictError(`host ${h.id} already exists`);
+      }
+      throw err;
+    }
+  }
+
+  async getHost(id: string): Promise<HostRecord | undefined> {
+    const row = this.#db.prepare('SELECT * FROM hosts WHERE id = ?').get(id) as HostRow | undefined;
+    return row && hostFromRow(row);
+  }
+
+  async getHostSecrets(id: string): Promise<HostSecrets | undefined> {
+    const row = this.#db.prepare('SELECT bmc_password_enc, seed_enc FROM hosts WHERE id = ?').get(id) as
+      | Pick<HostRow, 'bmc_password_enc' | 'seed_enc'>
+      | undefined;
+    if (!row) return undefined;
+    return {
+      bmcPassword: Buffer.from(this.#secrets.open(row.bmc_password_enc, label.bmcPassword(id))).toString('utf8'),
+      seed: this.#secrets.open(row.seed_enc, label.seed(id)),
+    };
+  }
+
+  async listHosts(): Promise<HostRecord[]> {
+    return (this.#db.prepare('SELECT * FROM hosts ORDER BY id').all() as HostRow[]).map(hostFromRow);
+  }
+
+  async removeHost(id: string): Promise<boolean> {
+    return this.#db.prepare('DELETE FROM hosts WHERE id = ?').run(id).changes > 0;
+  }
+
+  async setHostPublicKey(id: string, publicKey: string): Promise<void> {
+    if (this.#db.prepare('UPDATE hosts SET host_public_key = ? WHERE id = ?').run(publicKey, id).changes === 0) {
+      throw new StoreNotFoundError('HOST_NOT_FOUND', `no host ${id}`);
+    }
+  }
+
+  async addPrincipal(p: { name: string; publicKey: string; secretKey?: Uint8Array }, nowMs: number): Promise<void> {
+    try {
+      this.#db
+        .prepare('INSERT INTO principals (name, public_key, secret_key_enc, created_at_ms) VALUES (?, ?, ?, ?)')
+        .run(p.name, p.publicKey, p.secretKey ? this.#secrets.seal(p.secretKey, label.principalKey(p.name)) : null, nowMs);
+    } catch (err) {
+      if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw new StoreConflictError(`principal ${p.name} already exists`);
+      throw err;
+    }
+  }
+
+  async getPrincipal(name: string): Promise<PrincipalRecord | undefined> {
+    const row = this.#db.prepare('SELECT * FROM principals WHERE name = ?').get(name) as PrincipalRow | undefined;
+    return row && principalFromRow(row);
+  }
+
+  async getPrincipalSecretKey(name: string): Promise<Uint8Array | undefined> {
+    const row = this.#db.prepare('SELECT secret_key_enc FROM principals WHERE name = ?').get(name) as Pick<PrincipalRow, 'secret_key_enc'> | undefined;
+    return row?.secret_key_enc ? this.#secrets.open(row.secret_key_enc, label.principalKey(name)) : undefined;
+  }
+
+  async listPrincipals(): Promise<PrincipalRecord[]> {
+    return (this.#db.prepare('SELECT * FROM principals ORDER BY name').all() as PrincipalRow[]).map(principalFromRow);
+  }
+
+  async addToken(t: { hash: string; principal: string; label: string }, nowMs: number): Promise<void> {
+    if (!(await this.getPrincipal(t.principal))) throw new StoreNotFoundError('PRINCIPAL_NOT_FOUND', `no principal ${t.principal}`);
+    this.#db.prepare('INSERT INTO tokens (hash, principal, label, created_at_ms) VALUES (?, ?, ?, ?)').run(t.hash, t.principal, t.label, nowMs);
+  }
+
+  async principalForToken(hash: string): Promise<string | undefined> {
+    return (this.#db.prepare('SELECT principal FROM tokens WHERE hash = ?').get(hash) as { principal: string } | undefined)?.principal;
+  }
+
+  async getOrCreateServiceKey(create: () => Uint8Array): Promise<Uint8Array> {
+    return this.#db.transaction(() => {
+      const row = this.#db.prepare("SELECT value FROM settings WHERE key = 'service_key'").get() as { value: Buffer } | undefined;
+      if (row) return this.#secrets.open(row.value, label.serviceKey);
+      const key = create();
+      this.#db.prepare("INSERT INTO settings (key, value) VALUES ('service_key', ?)").run(this.#secrets.seal(key, label.serviceKey));
+      return key;
+    }).immediate();
+  }
+
+  async getCommand(id: string): Promise<CommandDetail | undefined> {
+    const row = this.#db.prepare('SELECT * FROM commands WHERE id = ?').get(id) as CommandRow | undefined;
+    if (!row) return undefined;
+    const events = (this.#db.prepare('SELECT at_ms, kind, state, detail FROM command_events WHERE command_id = ? ORDER BY seq').all(id) as EventRow[]).map(eventFromRow);
+    const approvals = (this.#db.prepare('SELECT * FROM approvals WHERE command_id = ? ORDER BY at_ms, principal').all(id) as ApprovalRow[]).map(approvalFromRow);
+    return { ...commandFromRow(row), events, approvals };
+  }
+
+  async listCommands(filter: CommandFilter): Promise<CommandRecord[]> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (filter.hostId !== undefined) {
+      where.push('host_id = ?');
+      args.push(filter.hostId);
+    }
+    if (filter.states && filter.states.length > 0) {
+      where.push(`state IN (${filter.states.map(() => '?').join(', ')})`);
+      args.push(...filter.states);
+    }
+    const sql = `SELECT * FROM commands ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at_ms, id LIMIT ?`;
+    return (this.#db.prepare(sql).all(...args, filter.limit ?? 1000) as CommandRow[]).map(commandFromRow);
+  }
+
+  async listOutbox(hostId: string): Promise<OutboxEntry[]> {
+    return (this.#db.prepare('SELECT * FROM outbox WHERE host_id = ? ORDER BY message_id').all(hostId) as OutboxRow[]).map(outboxFromRow);
+  }
+
+  async getInboundWindow(hostId: string): Promise<InboundWindowRecord | undefined> {
+    const row = this.#db.prepare('SELECT highest, cumulative, bitmap, size FROM inbound_windows WHERE host_id = ?').get(hostId) as
+      | { highest: number; cumulative: number; bitmap: Buffer; size: number }
+      | undefined;
+    return row && { highest: row.highest, cumulative: row.cumulative, bitmap: new Uint8Array(row.bitmap), size: row.size };
+  }
+
+  async getStatus(hostId: string): Promise<StatusRecord | undefined> {
+    const row = this.#db.prepare('SELECT * FROM status_reports WHERE host_id = ?').get(hostId) as
+      | { host_id: string; report: Buffer; report_seq: number; time_ms: number; received_at_ms: number }
+      | undefined;
+    return row && { hostId: row.host_id, report: new Uint8Array(row.report), reportSeq: row.report_seq, timeMs: row.time_ms, receivedAtMs: row.received_at_ms };
+  }
+
+  async listAlerts(f: AlertFilter): Promise<AlertRecord[]> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    const add = (clause: string, value: unknown) => {
+      where.push(clause);
+      args.push(value);
+    };
+    if (f.hostId !== undefined) add('host_id = ?', f.hostId);
+    if (f.kind !== undefined) add('kind = ?', f.kind);
+    if (f.principal !== undefined) add('principal = ?', f.principal);
+    if (f.sinceMs !== undefined) add('received_at_ms >= ?', f.sinceMs);
+    if (f.acknowledged !== undefined) add('acknowledged = ?', f.acknowledged ? 1 : 0);
+    const sql = `SELECT * FROM alerts ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
+    return (this.#db.prepare(sql).all(...args, f.limit ?? 100) as AlertRow[]).map(alertFromRow);
+  }
+
+  async ackAlert(id: number, by: string, nowMs: number): Promise<AlertRecord | undefined> {
+    this.#db
+      .prepare('UPDATE alerts SET acknowledged = 1, acknowledged_by = ?, acknowledged_at_ms = ? WHERE id = ? AND acknowledged = 0')
+      .run(by, nowMs, id);
+    const row = this.#db.prepare('SELECT * FROM alerts WHERE id = ?').get(id) as AlertRow | undefined;
+    return row && alertFromRow(row);
+  }
+
+  async apply(mutations: Mutation[]): Promise<ApplyResult> {
+    const result: ApplyResult = { messageIds: [], alertsInserted: 0 };
+    this.#db.transaction(() => {
+      for (const m of mutations) this.#applyOne(m, result);
+    }).immediate();
+    return result;
+  }
+
+  #applyOne(m: Mutation, result: ApplyResult): void {
+    const db = this.#db;
+    switch (m.kind) {
+      case 'command.insert': {
+        const c = m.command;
+        db.prepare(
+          `INSERT INTO commands (id, host_id, domain, action, params, principal, state, request, created_at_ms, updated_at_ms)
+           VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?)`,
+        ).run(c.id, c.hostId, c.domain, c.action, JSON.stringify(c.params), c.principal, c.request, c.createdAtMs, c.createdAtMs);
+        this.#event(c.id, c.createdAtMs, 'queued', 'queued', m.detail);
+        return;
+      }
+      case 'command.transition': {
+        const row = db.prepare('SELECT state FROM commands WHERE id = ?').get(m.id) as { state: CommandState } | undefined;
+        if (!row) throw new StoreNotFoundError('COMMAND_NOT_FOUND', `no command ${m.id}`);
+        const expected = Array.isArray(m.from) ? m.from : [m.from];
+        if (!expected.includes(row.state)) {
+          throw new StoreConflictError(`command ${m.id} is ${row.state}, expected ${expected.join(' or ')}`);
+        }
+        db.prepare(
+          `UPDATE commands SET state = ?, updated_at_ms = ?, challenge = COALESCE(?, challenge), result = COALESCE(?, result),
+             response_sent = CASE WHEN ? IS NULL THEN response_sent ELSE ? END WHERE id = ?`,
+        ).run(m.to, m.atMs, m.challenge ?? null, m.result ?? null, m.responseSent ?? null, m.responseSent ? 1 : 0, m.id);
+        this.#event(m.id, m.atMs, m.to === row.state ? 'update' : isFinal(m.to) ? 'final' : 'transition', m.to, m.detail);
+        return;
+      }
+      case 'command.event': {
+        const row = db.prepare('SELECT state FROM commands WHERE id = ?').get(m.id) as { state: string } | undefined;
+        if (!row) throw new StoreNotFoundError('COMMAND_NOT_FOUND', `no command ${m.id}`);
+        this.#event(m.id, m.atMs, m.event, row.state, m.detail);
+        return;
+      }
+      case 'approval.insert': {
+        const a = m.approval;
+        try {
+          db.prepare('INSERT INTO approvals (command_id, principal, key_id, signature, custodial, at_ms) VALUES (?, ?, ?, ?, ?, ?)').run(
+            m.commandId,
+            a.principal,
+            a.keyId,
+            a.signature,
+            a.custodial ? 1 : 0,
+            a.atMs,
+          );
+        } catch (err) {
+          if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw new StoreConflictError(`${a.principal} has already approved ${m.commandId}`);
+          throw err;
+        }
+        return;
+      }
+      case 'outbox.enqueue': {
+        const host = db.prepare('SELECT next_message_id FROM hosts WHERE id = ?').get(m.hostId) as { next_message_id: number } | undefined;
+        if (!host) throw new StoreNotFoundError('HOST_NOT_FOUND', `no host ${m.hostId}`);
+        const id = host.next_message_id;
+        db.prepare('UPDATE hosts SET next_message_id = ? WHERE id = ?').run(id + 1, m.hostId);
+        db.prepare('INSERT INTO outbox (host_id, message_id, body, kind, command_id, created_at_ms) VALUES (?, ?, ?, ?, ?, ?)').run(
+          m.hostId,
+          id,
+          m.body,
+          m.messageKind,
+          m.commandId ?? null,
+          m.atMs,
+        );
+        result.messageIds.push(id);
+        return;
+      }
+      case 'outbox.sent':
+        db.prepare('UPDATE outbox SET last_sent_at_ms = ?, send_count = send_count + 1 WHERE host_id = ? AND message_id = ?').run(m.atMs, m.hostId, m.messageId);
+        return;
+      case 'outbox.ack': {
+        const del = db.prepare('DELETE FROM outbox WHERE host_id = ? AND message_id = ?');
+        for (const id of m.messageIds) del.run(m.hostId, id);
+        return;
+      }
+      case 'inbound.window':
+        db.prepare(
+          `INSERT INTO inbound_windows (host_id, highest, cumulative, bitmap, size, updated_at_ms) VALUES (?, ?, ?, ?, ?, ?)
+           ON CONFLICT(host_id) DO UPDATE SET highest = excluded.highest, cumulative = excluded.cumulative, bitmap = excluded.bitmap,
+             size = excluded.size, updated_at_ms = excluded.updated_at_ms`,
+        ).run(m.hostId, m.window.highest, m.window.cumulative, m.window.bitmap, m.window.size, m.atMs);
+        return;
+      case 'alert.insert': {
+        const a = m.alert;
+        const info = db
+          .prepare(
+            `INSERT OR IGNORE INTO alerts (alert_id, host_id, kind, principal, action, domain, reason, time_ms, request_id, signature_status, received_at_ms, raw)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          )
+          .run(a.alertId, a.hostId, a.kind, a.principal, a.action, a.domain, a.reason, a.timeMs, a.requestId, a.signatureStatus, a.receivedAtMs, a.raw);
+        result.alertsInserted += info.changes;
+        return;
+      }
+      case 'status.upsert': {
+        const s = m.status;
+        // An older report arriving late (retransmission) never replaces a newer one.
+        db.prepare(
+          `INSERT INTO status_reports (host_id, report, report_seq, time_ms, received_at_ms) VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT(host_id) DO UPDATE SET report = excluded.report, report_seq = excluded.report_seq, time_ms = excluded.time_ms,
+             received_at_ms = excluded.received_at_ms WHERE excluded.time_ms >= status_reports.time_ms`,
+        ).run(s.hostId, s.report, s.reportSeq, s.timeMs, s.receivedAtMs);
+        return;
+      }
+      case 'host.epochs':
+        if (m.q1Epoch !== undefined) db.prepare('UPDATE hosts SET q1_epoch = ? WHERE id = ?').run(m.q1Epoch, m.hostId);
+        if (m.q2Epoch !== undefined) db.prepare('UPDATE hosts SET q2_epoch = ? WHERE id = ?').run(m.q2Epoch, m.hostId);
+        return;
+    }
+  }
+
+  #event(commandId: string, atMs: number, kind: string, state: string, detail: string): void {
+    this.#db.prepare('INSERT INTO command_events (command_id, at_ms, kind, state, detail) VALUES (?, ?, ?, ?, ?)').run(commandId, atMs, kind, state, detail);
+  }
+
+  async close(): Promise<void> {
+    if (this.#db.open) this.#db.close();
+  }
+}
