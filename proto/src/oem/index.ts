@@ -1,2 +1,5 @@
-// Filled in by its own work item; re-exported from the package index.
-export {};
+/** OEM buffer-queue command codecs (PROTOCOL.md §2). */
+export * from './constants.js';
+export * from './iana.js';
+export * from './queue-requests.js';
+export * from './queue-responses.js';

@@ -1,2 +1,6 @@
-// Filled in by its own work item; re-exported from the package index.
-export {};
+/** OpenIPMI "VM" serial protocol codec (PROTOCOL.md §4). */
+export * from './constants.js';
+export * from './escape.js';
+export * from './messages.js';
+export * from './control.js';
+export * from './stream-decoder.js';
