@@ -1,0 +1,110 @@
+/**
+ * JSON Schema of `bmc.json` (and of the object the command-line flags are
+ * turned into, so both are checked by the same rules). Property names are
+ * camelCase versions of the flags: `--queue-capacity` ↔ `queueCapacity`.
+ */
+export const CONFIG_SCHEMA = {
+  $id: 'https://backchannel.invalid/bmc-oem/config.schema.json',
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    listen: {
+      type: 'string',
+      description: 'UDP address of the RMCP+ server, HOST:PORT ([v6]:PORT for IPv6).',
+      pattern: '^(\\[[0-9A-Fa-f:.]+\\]|[^:\\[\\]\\s]+):[0-9]{1,5}$',
+    },
+    users: {
+      type: 'array',
+      minItems: 1,
+      maxItems: 64,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['name', 'privilege', 'passwordFile'],
+        properties: {
+          // IPMI user names are 1..16 bytes (RAKP 1); null names are refused.
+          name: { type: 'string', minLength: 1, maxLength: 16, pattern: '^[\\x21-\\x7e]+$' },
+          privilege: { enum: ['user', 'operator', 'administrator'] },
+          passwordFile: { type: 'string', minLength: 1 },
+        },
+      },
+    },
+    vmListen: {
+      type: 'array',
+      items: { type: 'string', pattern: '^(tcp:.+:[0-9]{1,5}|unix:/.+|serial:/.+)$' },
+    },
+    iana: { type: 'integer', minimum: 1, maximum: 0xffffff },
+    queueCapacity: { type: 'integer', minimum: 256, maximum: 64 * 1024 * 1024 },
+    // A record must fit one IPMI request: 3 IANA + queue + seq = 8 bytes of header.
+    maxRecord: { type: 'integer', minimum: 1, maximum: 1024 },
+    stateDir: { type: 'string', minLength: 1 },
+    cipherSuites: {
+      type: 'array',
+      minItems: 1,
+      uniqueItems: true,
+      items: { enum: [3, 17] },
+    },
+    metrics: { type: 'string', pattern: '^(\\[[0-9A-Fa-f:.]+\\]|[^:\\[\\]\\s]+):[0-9]{1,5}$' },
+    logLevel: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] },
+    sessions: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        max: { type: 'integer', minimum: 1, maximum: 65536 },
+        maxPending: { type: 'integer', minimum: 1, maximum: 65536 },
+        setupTimeoutMs: { type: 'integer', minimum: 100, maximum: 600_000 },
+        idleTimeoutMs: { type: 'integer', minimum: 1000, maximum: 86_400_000 },
+      },
+    },
+    lockout: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        maxFailures: { type: 'integer', minimum: 1, maximum: 1000 },
+        windowMs: { type: 'integer', minimum: 1000, maximum: 86_400_000 },
+        lockoutMs: { type: 'integer', minimum: 1000, maximum: 86_400_000 },
+      },
+    },
+    hostPower: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['backend'],
+      properties: {
+        backend: { enum: ['none', 'command'] },
+        controlCommand: { type: 'string', minLength: 1 },
+        statusCommand: { type: 'string', minLength: 1 },
+      },
+      if: { properties: { backend: { const: 'command' } } },
+      then: { required: ['controlCommand', 'statusCommand'] },
+    },
+    device: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        guid: { type: 'string', pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$' },
+        deviceId: { type: 'integer', minimum: 0, maximum: 255 },
+        productId: { type: 'integer', minimum: 0, maximum: 0xffff },
+        firmwareMajor: { type: 'integer', minimum: 0, maximum: 127 },
+        firmwareMinor: { type: 'integer', minimum: 0, maximum: 99 },
+      },
+    },
+  },
+} as const;
+
+/** The shape the schema accepts (before defaults and password files are applied). */
+export interface RawConfig {
+  listen?: string;
+  users?: { name: string; privilege: 'user' | 'operator' | 'administrator'; passwordFile: string }[];
+  vmListen?: string[];
+  iana?: number;
+  queueCapacity?: number;
+  maxRecord?: number;
+  stateDir?: string;
+  cipherSuites?: (3 | 17)[];
+  metrics?: string;
+  logLevel?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  sessions?: { max?: number; maxPending?: number; setupTimeoutMs?: number; idleTimeoutMs?: number };
+  lockout?: { maxFailures?: number; windowMs?: number; lockoutMs?: number };
+  hostPower?: { backend: 'none' | 'command'; controlCommand?: string; statusCommand?: string };
+  device?: { guid?: string; deviceId?: number; productId?: number; firmwareMajor?: number; firmwareMinor?: number };
+}
