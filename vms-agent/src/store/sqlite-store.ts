@@ -286,7 +286,7 @@ export class SqliteStore implements Store {
         db.prepare(
           `UPDATE commands SET state = ?, updated_at_ms = ?, challenge = COALESCE(?, challenge), result = COALESCE(?, result),
              response_sent = CASE WHEN ? IS NULL THEN response_sent ELSE ? END WHERE id = ?`,
-        ).run(m.to, m.atMs, m.challenge ?? null, m.result ?? null, m.responseSent ?? null, m.responseSent ? 1 : 0, m.id);
+        ).run(m.to, m.atMs, m.challenge ?? null, m.result ?? null, m.responseSent === undefined ? null : 1, m.responseSent ? 1 : 0, m.id);
         this.#event(m.id, m.atMs, m.to === row.state ? 'update' : isFinal(m.to) ? 'final' : 'transition', m.to, m.detail);
         return;
       }
@@ -313,11 +313,11 @@ export class SqliteStore implements Store {
         }
         return;
       }
+      case 'message.allocate':
+        result.messageIds.push(this.#allocate(m.hostId));
+        return;
       case 'outbox.enqueue': {
-        const host = db.prepare('SELECT next_message_id FROM hosts WHERE id = ?').get(m.hostId) as { next_message_id: number } | undefined;
-        if (!host) throw new StoreNotFoundError('HOST_NOT_FOUND', `no host ${m.hostId}`);
-        const id = host.next_message_id;
-        db.prepare('UPDATE hosts SET next_message_id = ? WHERE id = ?').run(id + 1, m.hostId);
+        const id = this.#allocate(m.hostId);
         db.prepare('INSERT INTO outbox (host_id, message_id, body, kind, command_id, created_at_ms) VALUES (?, ?, ?, ?, ?, ?)').run(
           m.hostId,
           id,
@@ -370,6 +370,13 @@ export class SqliteStore implements Store {
         if (m.q2Epoch !== undefined) db.prepare('UPDATE hosts SET q2_epoch = ? WHERE id = ?').run(m.q2Epoch, m.hostId);
         return;
     }
+  }
+
+  #allocate(hostId: string): number {
+    const host = this.#db.prepare('SELECT next_message_id FROM hosts WHERE id = ?').get(hostId) as { next_message_id: number } | undefined;
+    if (!host) throw new StoreNotFoundError('HOST_NOT_FOUND', `no host ${hostId}`);
+    this.#db.prepare('UPDATE hosts SET next_message_id = ? WHERE id = ?').run(host.next_message_id + 1, hostId);
+    return host.next_message_id;
   }
 
   #event(commandId: string, atMs: number, kind: string, state: string, detail: string): void {

@@ -174,6 +174,8 @@ export type Mutation =
   | { kind: 'command.event'; id: string; atMs: number; event: string; detail: string }
   | { kind: 'approval.insert'; commandId: string; approval: ApprovalRecord }
   | { kind: 'outbox.enqueue'; hostId: string; body: Uint8Array; messageKind: string; commandId?: string; atMs: number }
+  /** Takes the next message id without keeping a body (ack-only messages are never retransmitted). */
+  | { kind: 'message.allocate'; hostId: string }
   | { kind: 'outbox.sent'; hostId: string; messageId: number; atMs: number }
   | { kind: 'outbox.ack'; hostId: string; messageIds: number[] }
   | { kind: 'inbound.window'; hostId: string; window: InboundWindowRecord; atMs: number }
@@ -181,7 +183,7 @@ export type Mutation =
   | { kind: 'status.upsert'; status: StatusRecord }
   | { kind: 'host.epochs'; hostId: string; q1Epoch?: number; q2Epoch?: number };
 
-/** What `apply` hands back: the message id of each `outbox.enqueue`, in order. */
+/** What `apply` hands back: the message id of each `outbox.enqueue` / `message.allocate`, in order. */
 export interface ApplyResult {
   messageIds: number[];
   /** Alerts inserted (0 for a duplicate of one already stored). */

@@ -1,0 +1,254 @@
+/**
+ * What happens to commands, between the API, the store and the links.
+ * Every change is written to the store (with its event) before anyone is
+ * told about it. Inbound payloads from a host are turned into store
+ * mutations that the link applies in the same transaction as its replay
+ * window, so a crash never delivers an effect twice or loses one.
+ */
+import {
+  type Action,
+  type backchannel,
+  type Challenge,
+  type ChallengeResponse,
+  type RandomBytes,
+  type Signature,
+  type SigningKeyPair,
+  actionName,
+  bytesEqual,
+  decodeMessage,
+  decodePublicKey,
+  encodeBody,
+  encodeMessage,
+  keyId,
+  Outcome,
+  parseActionName,
+  requestDigest,
+  signChallenge,
+  signingKeyPairFromSeed,
+  signRequest,
+  v1,
+  verifyChallengeSignature,
+} from '@backchannel/proto';
+import { ServiceError } from '../errors.js';
+import type { CommandDetail, Mutation, Store } from '../store/store.js';
+import { type CommandState, isLocallyExpired, judgeApproval, planChallenge } from './lifecycle.js';
+
+export interface CommandServiceOptions {
+  store: Store;
+  clock: () => number;
+  randomBytes: RandomBytes;
+  /** vms-agent's own key: signs requests of principals without a custodial key. */
+  serviceKey: SigningKeyPair;
+  /** Called after something was queued for a host, so its link sends it without waiting for a poll. */
+  wake?: (hostId: string) => void;
+}
+
+export interface IssueInput {
+  principal: string;
+  hostId: string;
+  domain: string;
+  action: string;
+  params?: Record<string, string>;
+}
+
+const OUTCOME_STATE: Partial<Record<Outcome, CommandState>> = {
+  [Outcome.OUTCOME_APPLIED]: 'applied',
+  [Outcome.OUTCOME_DENIED]: 'denied',
+  [Outcome.OUTCOME_FAILED]: 'failed',
+  [Outcome.OUTCOME_EXPIRED]: 'expired',
+};
+
+export class CommandService {
+  readonly #o: CommandServiceOptions;
+
+  constructor(options: CommandServiceOptions) {
+    this.#o = options;
+  }
+
+  async issue(input: IssueInput): Promise<CommandDetail> {
+    const { store, clock, randomBytes } = this.#o;
+    const action = parseActionName(input.action);
+    if (action === undefined) {
+      throw new ServiceError('UNKNOWN_ACTION', `unknown action "${input.action}"; use one of ${allActionNames().join(', ')}`);
+    }
+    if (!(await store.getHost(input.hostId))) {
+      throw new ServiceError('HOST_NOT_FOUND', `no host "${input.hostId}"; list them with GET /v1/hosts (vms-agent hosts list)`);
+    }
+    const now = clock();
+    const id = Buffer.from(randomBytes(16)).toString('hex');
+    const request: backchannel.v1.ICommandRequest = {
+      requestId: id,
+      principal: input.principal,
+      action,
+      domain: input.domain,
+      parameters: input.params ?? {},
+      issuedAtMs: now,
+      hostId: input.hostId,
+    };
+    const custodial = await store.getPrincipalSecretKey(input.principal);
+    const signer = custodial ? signingKeyPairFromSeed(custodial) : this.#o.serviceKey;
+    request.principalSignature = signRequest(request, signer);
+    const requestBytes = encodeMessage(v1.CommandRequest, request, 'CommandRequest');
+    await store.apply([
+      {
+        kind: 'command.insert',
+        command: { id, hostId: input.hostId, domain: input.domain, action: actionName(action), params: input.params ?? {}, principal: input.principal, request: requestBytes, createdAtMs: now },
+        detail: `issued by ${input.principal}, request signed with ${custodial ? 'the principal\'s custodial key' : 'the vms-agent service key'} (key id ${keyId(signer.publicKey)})`,
+      },
+      { kind: 'outbox.enqueue', hostId: input.hostId, body: encodeBody({ commandRequest: request }), messageKind: 'command_request', commandId: id, atMs: now },
+    ]);
+    this.#o.wake?.(input.hostId);
+    return (await store.getCommand(id)) as CommandDetail;
+  }
+
+  async get(id: string): Promise<CommandDetail> {
+    const c = await this.#o.store.getCommand(id);
+    if (!c) throw new ServiceError('COMMAND_NOT_FOUND', `no command "${id}"`);
+    return c;
+  }
+
+  /**
+   * Adds one approval. With `signature` the caller signed the challenge
+   * elsewhere (operator-held key; verified here against the caller's
+   * registered public key); without, vms-agent signs with the caller's
+   * custodial key.
+   */
+  async approve(id: string, caller: string, signature?: Signature): Promise<CommandDetail> {
+    const { store, clock } = this.#o;
+    const c = await this.get(id);
+    const challenge = c.challenge ? decodeMessage(v1.Challenge, c.challenge, 'Challenge') : undefined;
+    const verdict = judgeApproval({
+      state: c.state,
+      approvalsRequired: challenge?.approvalsRequired ?? 1,
+      approvers: challenge?.approvers ?? [],
+      requester: c.principal,
+      alreadySigned: c.approvals.map((a) => a.principal),
+      approver: caller,
+      challengeExpiresAtMs: challenge?.expiresAtMs ?? 0,
+      nowMs: clock(),
+    });
+    if (!verdict.ok) throw new ServiceError(verdict.code, verdict.message);
+    if (!challenge || c.responseSent) throw new ServiceError('NOT_AWAITING_APPROVAL', 'the challenge response has already been sent');
+    const principal = await store.getPrincipal(caller);
+    if (!principal) throw new ServiceError('FORBIDDEN', `principal "${caller}" is not registered`);
+    let sig: Signature;
+    let custodial = false;
+    if (signature) {
+      if (!verifyChallengeSignature(challenge, signature, decodePublicKey(principal.publicKey))) {
+        throw new ServiceError('INVALID_SIGNATURE', `the signature does not verify with ${caller}'s registered public key over this command's challenge`);
+      }
+      sig = signature;
+    } else {
+      const secret = await store.getPrincipalSecretKey(caller);
+      if (!secret) {
+        throw new ServiceError('NO_CUSTODIAL_KEY', `vms-agent holds no key for ${caller}; sign on your machine: vms-agent approve ${id} --key FILE`);
+      }
+      sig = signChallenge(challenge, signingKeyPairFromSeed(secret));
+      custodial = true;
+    }
+    const now = clock();
+    const approval = { principal: caller, keyId: sig.keyId ?? '', signature: sig.signature ?? new Uint8Array(), custodial, atMs: now };
+    const mutations: Mutation[] = [{ kind: 'approval.insert', commandId: id, approval }];
+    if (verdict.complete) {
+      const all = [...c.approvals.map((a) => ({ keyId: a.keyId, signature: a.signature })), { keyId: approval.keyId, signature: approval.signature }];
+      mutations.push(...this.#respond(c, challenge, all, 'awaiting_approval', now, `approval by ${caller} completes ${all.length} of ${challenge.approvalsRequired || 1}; challenge response queued`));
+    } else {
+      mutations.push({ kind: 'command.event', id, atMs: now, event: 'approval', detail: `approval by ${caller} (${c.approvals.length + 1} of ${challenge.approvalsRequired || 1})` });
+    }
+    await store.apply(mutations);
+    if (verdict.complete) this.#o.wake?.(c.hostId);
+    return this.get(id);
+  }
+
+  /** The Put Record of every fragment of a message returned cc 00: commands in it are now `sent`. */
+  async markSent(commandId: string, messageId: number): Promise<void> {
+    const c = await this.#o.store.getCommand(commandId);
+    if (!c || c.state !== 'queued') return;
+    await this.#o.store.apply([{ kind: 'command.transition', id: commandId, from: 'queued', to: 'sent', atMs: this.#o.clock(), detail: `on the BMC's queue 1 as message ${messageId}` }]);
+  }
+
+  /** Closes unanswered challenges whose expiry passed. Returns the ids expired. */
+  async expireDue(): Promise<string[]> {
+    const { store, clock } = this.#o;
+    const now = clock();
+    const expired: string[] = [];
+    for (const c of await store.listCommands({ states: ['awaiting_approval'] })) {
+      const ch = c.challenge ? decodeMessage(v1.Challenge, c.challenge, 'Challenge') : undefined;
+      if (!isLocallyExpired(c.state, ch?.expiresAtMs, c.responseSent, now)) continue;
+      try {
+        await store.apply([{ kind: 'command.transition', id: c.id, from: 'awaiting_approval', to: 'expired', atMs: now, detail: 'challenge expired before enough approvals arrived' }]);
+        expired.push(c.id);
+      } catch (err) {
+        if ((err as { code?: string }).code !== 'COMMAND_STATE_CONFLICT') throw err;
+      }
+    }
+    return expired;
+  }
+
+  /** Mutations for a Challenge received from `hostId` (applied by the link with its window). */
+  async onChallenge(hostId: string, challenge: backchannel.v1.Challenge): Promise<Mutation[]> {
+    const { store, clock } = this.#o;
+    const now = clock();
+    const c = await store.getCommand(challenge.requestId);
+    if (!c || c.hostId !== hostId) return [];
+    if (c.state !== 'queued' && c.state !== 'sent') return []; // a repeated challenge: the first one counts
+    const request = decodeMessage(v1.CommandRequest, c.request, 'CommandRequest');
+    if (!bytesEqual(requestDigest(request), challenge.requestDigest) || challenge.hostId !== hostId) {
+      return [{ kind: 'command.event', id: c.id, atMs: now, event: 'challenge_rejected', detail: 'challenge does not match the request that was sent (digest or host differ); ignored' }];
+    }
+    const challengeBytes = encodeMessage(v1.Challenge, challenge, 'Challenge');
+    const custodialSeed = await store.getPrincipalSecretKey(c.principal);
+    const plan = planChallenge({
+      approvalsRequired: challenge.approvalsRequired,
+      approvers: challenge.approvers,
+      requester: c.principal,
+      requesterHasCustodialKey: custodialSeed !== undefined,
+      alreadySigned: [],
+    });
+    const need = Math.max(1, challenge.approvalsRequired);
+    const out: Mutation[] = [];
+    if (plan.signCustodially && custodialSeed) {
+      const sig = signChallenge(challenge, signingKeyPairFromSeed(custodialSeed));
+      out.push({ kind: 'approval.insert', commandId: c.id, approval: { principal: c.principal, keyId: sig.keyId ?? '', signature: sig.signature ?? new Uint8Array(), custodial: true, atMs: now } });
+      if (plan.state === 'challenged') {
+        out.unshift({ kind: 'command.transition', id: c.id, from: c.state, to: 'challenged', atMs: now, detail: `challenge received (expires ${new Date(challenge.expiresAtMs).toISOString()})`, challenge: challengeBytes });
+        out.push(...this.#respond(c, challenge, [sig], 'challenged', now, `signed custodially for ${c.principal}; challenge response queued`));
+        return out;
+      }
+    }
+    out.unshift({
+      kind: 'command.transition',
+      id: c.id,
+      from: c.state,
+      to: 'awaiting_approval',
+      atMs: now,
+      detail: `challenge received; waiting for ${need} approval(s) from ${challenge.approvers.length ? challenge.approvers.join(', ') : c.principal}${plan.signCustodially ? ` (${c.principal} signed custodially)` : ''}`,
+      challenge: challengeBytes,
+    });
+    return out;
+  }
+
+  /** Mutations for a CommandResult; a repeated result changes nothing. */
+  async onResult(hostId: string, result: backchannel.v1.CommandResult): Promise<Mutation[]> {
+    const c = await this.#o.store.getCommand(result.requestId);
+    if (!c || c.hostId !== hostId) return [];
+    const to = OUTCOME_STATE[result.outcome] ?? 'failed';
+    if (c.state === to || c.state === 'applied' || c.state === 'denied' || c.state === 'failed' || c.state === 'expired') return [];
+    const detail = result.errorCode ? `${to}: ${result.errorCode} ${result.errorMessage}` : to;
+    return [{ kind: 'command.transition', id: c.id, from: c.state, to, atMs: this.#o.clock(), detail, result: encodeMessage(v1.CommandResult, result, 'CommandResult') }];
+  }
+
+  #respond(c: CommandDetail, challenge: Challenge, signatures: Signature[], state: CommandState, now: number, detail: string): Mutation[] {
+    const response: ChallengeResponse = { requestId: c.id, nonce: challenge.nonce ?? new Uint8Array(), signatures };
+    return [
+      { kind: 'command.transition', id: c.id, from: state, to: state, atMs: now, detail, responseSent: true },
+      { kind: 'outbox.enqueue', hostId: c.hostId, body: encodeBody({ challengeResponse: response }), messageKind: 'challenge_response', commandId: c.id, atMs: now },
+    ];
+  }
+}
+
+export function allActionNames(): string[] {
+  return Object.values(v1.Action)
+    .filter((v): v is number => typeof v === 'number' && v !== 0)
+    .map((v) => actionName(v as Action));
+}

@@ -1,0 +1,182 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  type Challenge,
+  decodeBody,
+  decodeMessage,
+  encodePublicKey,
+  generateSigningKeyPair,
+  Outcome,
+  DomainState,
+  requestDigest,
+  signChallenge,
+  v1,
+  verifyChallengeSignature,
+  verifyRequest,
+} from '@backchannel/proto';
+import { CommandService } from '../../src/commands/command-service.js';
+import { ServiceError } from '../../src/errors.js';
+import type { Mutation } from '../../src/store/store.js';
+import { hostInput, rng, tempStore } from '../helpers/temp-store.js';
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()?.();
+});
+
+const alice = generateSigningKeyPair(rng); // custodial
+const bob = generateSigningKeyPair(rng); // operator-held
+const carol = generateSigningKeyPair(rng); // operator-held
+const service = generateSigningKeyPair(rng);
+
+async function setup() {
+  const t = tempStore();
+  cleanups.push(() => t.cleanup());
+  let now = 1_800_000_000_000;
+  const clock = { now: () => now, advance: (ms: number) => (now += ms) };
+  const woken: string[] = [];
+  const svc = new CommandService({ store: t.store, clock: clock.now, randomBytes: rng, serviceKey: service, wake: (h) => woken.push(h) });
+  await t.store.addHost(hostInput('hv-01'), now);
+  await t.store.addPrincipal({ name: 'alice', publicKey: encodePublicKey(alice.publicKey), secretKey: alice.secretKey.subarray(0, 32) }, now);
+  await t.store.addPrincipal({ name: 'bob', publicKey: encodePublicKey(bob.publicKey) }, now);
+  await t.store.addPrincipal({ name: 'carol', publicKey: encodePublicKey(carol.publicKey) }, now);
+  return { t, svc, clock, woken, store: t.store };
+}
+
+/** What a hypervisor-agent would answer: a challenge for the request in the outbox. */
+async function challengeFor(store: Awaited<ReturnType<typeof setup>>['store'], id: string, nowMs: number, k = 1, approvers: string[] = []) {
+  const c = await store.getCommand(id);
+  const request = decodeMessage(v1.CommandRequest, c!.request, 'CommandRequest');
+  return v1.Challenge.create({
+    requestId: id,
+    nonce: rng(32),
+    expiresAtMs: nowMs + 60_000,
+    requestDigest: requestDigest(request),
+    hostId: 'hv-01',
+    approvalsRequired: k,
+    approvers,
+  });
+}
+
+const responseIn = (outbox: { kind: string; body: Uint8Array }[]) =>
+  outbox.filter((e) => e.kind === 'challenge_response').map((e) => decodeBody(e.body).challengeResponse!);
+
+describe('CommandService', () => {
+  it('issues a command: persisted queued, request signed custodially, queued for the host', async () => {
+    const { svc, store, woken } = await setup();
+    const c = await svc.issue({ principal: 'alice', hostId: 'hv-01', domain: 'db-1', action: 'start', params: { why: 'x' } });
+    expect(c.state).toBe('queued');
+    expect(woken).toEqual(['hv-01']);
+    const outbox = await store.listOutbox('hv-01');
+    expect(outbox.map((e) => [e.kind, e.commandId])).toEqual([['command_request', c.id]]);
+    const request = decodeBody(outbox[0]!.body).commandRequest!;
+    expect(request).toMatchObject({ requestId: c.id, principal: 'alice', domain: 'db-1', hostId: 'hv-01', parameters: { why: 'x' } });
+    expect(verifyRequest(request, alice.publicKey)).toBe(true);
+  });
+
+  it('signs requests of principals without a custodial key with the service key', async () => {
+    const { svc, store } = await setup();
+    const c = await svc.issue({ principal: 'bob', hostId: 'hv-01', domain: 'db-1', action: 'shutdown' });
+    const request = decodeMessage(v1.CommandRequest, c.request, 'CommandRequest');
+    expect(verifyRequest(request, service.publicKey)).toBe(true);
+    expect(verifyRequest(request, bob.publicKey)).toBe(false);
+    expect((await store.listOutbox('hv-01'))).toHaveLength(1);
+  });
+
+  it('refuses unknown actions and hosts with actionable errors', async () => {
+    const { svc } = await setup();
+    await expect(svc.issue({ principal: 'alice', hostId: 'hv-01', domain: 'd', action: 'explode' })).rejects.toMatchObject({ code: 'UNKNOWN_ACTION' });
+    await expect(svc.issue({ principal: 'alice', hostId: 'nope', domain: 'd', action: 'start' })).rejects.toMatchObject({ code: 'HOST_NOT_FOUND' });
+  });
+
+  it('custodial: sent → challenged, signs and queues the response at once, then applied', async () => {
+    const { svc, store, clock } = await setup();
+    const c = await svc.issue({ principal: 'alice', hostId: 'hv-01', domain: 'db-1', action: 'start' });
+    await svc.markSent(c.id, 1);
+    clock.advance(100);
+    const ch = await challengeFor(store, c.id, clock.now());
+    await store.apply(await svc.onChallenge('hv-01', ch));
+    const after = await svc.get(c.id);
+    expect(after.state).toBe('challenged');
+    expect(after.responseSent).toBe(true);
+    const [resp] = responseIn(await store.listOutbox('hv-01'));
+    expect(resp!.signatures).toHaveLength(1);
+    expect(verifyChallengeSignature(ch as Challenge, resp!.signatures[0]!, alice.publicKey)).toBe(true);
+    // the same challenge again changes nothing
+    expect(await svc.onChallenge('hv-01', ch)).toEqual([]);
+    const result = v1.CommandResult.create({ requestId: c.id, outcome: Outcome.OUTCOME_APPLIED, previousState: DomainState.DOMAIN_STATE_SHUTOFF, newState: DomainState.DOMAIN_STATE_RUNNING });
+    await store.apply(await svc.onResult('hv-01', result));
+    const done = await svc.get(c.id);
+    expect(done.state).toBe('applied');
+    expect(done.events.map((e) => e.state)).toEqual(['queued', 'sent', 'challenged', 'challenged', 'applied']);
+    expect(await svc.onResult('hv-01', result)).toEqual([]);
+  });
+
+  it('operator-held: waits in awaiting_approval, takes a signature made elsewhere, rejects a forged one', async () => {
+    const { svc, store, clock } = await setup();
+    const c = await svc.issue({ principal: 'bob', hostId: 'hv-01', domain: 'db-1', action: 'destroy' });
+    const ch = await challengeFor(store, c.id, clock.now());
+    await store.apply(await svc.onChallenge('hv-01', ch));
+    expect((await svc.get(c.id)).state).toBe('awaiting_approval');
+    expect(responseIn(await store.listOutbox('hv-01'))).toEqual([]);
+    await expect(svc.approve(c.id, 'bob', signChallenge(ch, carol))).rejects.toMatchObject({ code: 'INVALID_SIGNATURE' });
+    await expect(svc.approve(c.id, 'bob')).rejects.toMatchObject({ code: 'NO_CUSTODIAL_KEY' });
+    await expect(svc.approve(c.id, 'carol', signChallenge(ch, carol))).rejects.toMatchObject({ code: 'NOT_AN_APPROVER' });
+    const approved = await svc.approve(c.id, 'bob', signChallenge(ch, bob));
+    expect(approved.responseSent).toBe(true);
+    expect(approved.approvals.map((a) => [a.principal, a.custodial])).toEqual([['bob', false]]);
+    const [resp] = responseIn(await store.listOutbox('hv-01'));
+    expect(verifyChallengeSignature(ch, resp!.signatures[0]!, bob.publicKey)).toBe(true);
+    await expect(svc.approve(c.id, 'bob', signChallenge(ch, bob))).rejects.toBeInstanceOf(ServiceError);
+  });
+
+  it('k-of-n: custodial requester signs, two operators complete 3-of-3', async () => {
+    const { svc, store, clock } = await setup();
+    const c = await svc.issue({ principal: 'alice', hostId: 'hv-01', domain: 'db-1', action: 'reset' });
+    const ch = await challengeFor(store, c.id, clock.now(), 3, ['alice', 'bob', 'carol']);
+    await store.apply(await svc.onChallenge('hv-01', ch));
+    let cur = await svc.get(c.id);
+    expect(cur.state).toBe('awaiting_approval');
+    expect(cur.approvals.map((a) => a.principal)).toEqual(['alice']);
+    cur = await svc.approve(c.id, 'bob', signChallenge(ch, bob));
+    expect(cur.responseSent).toBe(false);
+    cur = await svc.approve(c.id, 'carol', signChallenge(ch, carol));
+    expect(cur.responseSent).toBe(true);
+    const [resp] = responseIn(await store.listOutbox('hv-01'));
+    expect(resp!.signatures).toHaveLength(3);
+    const keys = [alice, bob, carol].map((k) => k.publicKey);
+    for (const [i, s] of resp!.signatures.entries()) expect(verifyChallengeSignature(ch, s, keys[i]!)).toBe(true);
+  });
+
+  it('expires unanswered challenges by the injected clock, and refuses late approvals', async () => {
+    const { svc, store, clock } = await setup();
+    const c = await svc.issue({ principal: 'bob', hostId: 'hv-01', domain: 'db-1', action: 'reboot' });
+    const ch = await challengeFor(store, c.id, clock.now());
+    await store.apply(await svc.onChallenge('hv-01', ch));
+    clock.advance(59_999);
+    expect(await svc.expireDue()).toEqual([]);
+    clock.advance(1);
+    await expect(svc.approve(c.id, 'bob', signChallenge(ch, bob))).rejects.toMatchObject({ code: 'CHALLENGE_EXPIRED' });
+    expect(await svc.expireDue()).toEqual([c.id]);
+    expect((await svc.get(c.id)).state).toBe('expired');
+  });
+
+  it('ignores a challenge that does not match the request sent, and results for other hosts', async () => {
+    const { svc, store, clock } = await setup();
+    const c = await svc.issue({ principal: 'alice', hostId: 'hv-01', domain: 'db-1', action: 'start' });
+    const ch = await challengeFor(store, c.id, clock.now());
+    ch.requestDigest = rng(32);
+    const m: Mutation[] = await svc.onChallenge('hv-01', ch);
+    expect(m.map((x) => x.kind)).toEqual(['command.event']);
+    expect(await svc.onChallenge('hv-02', ch)).toEqual([]);
+    expect(await svc.onResult('hv-02', v1.CommandResult.create({ requestId: c.id, outcome: Outcome.OUTCOME_APPLIED }))).toEqual([]);
+  });
+
+  it('maps a denied result to denied, with the reason in the trail', async () => {
+    const { svc, store } = await setup();
+    const c = await svc.issue({ principal: 'bob', hostId: 'hv-01', domain: 'db-1', action: 'destroy' });
+    await store.apply(await svc.onResult('hv-01', v1.CommandResult.create({ requestId: c.id, outcome: Outcome.OUTCOME_DENIED, errorCode: 'POLICY_DENIED', errorMessage: 'bob may not destroy db-1' })));
+    const d = await svc.get(c.id);
+    expect(d.state).toBe('denied');
+    expect(d.events.at(-1)?.detail).toContain('bob may not destroy db-1');
+  });
+});
