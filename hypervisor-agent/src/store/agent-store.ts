@@ -1,0 +1,204 @@
+/**
+ * The agent's durable state (SQLite, WAL, synchronous=FULL so a committed
+ * transaction survives power loss): channel cursors and replay window, the
+ * outbound message counter and unacknowledged bodies, the request journal
+ * (exactly-once), challenge nonces, and digests of recently seen envelopes
+ * (to tell a replayed copy from a re-sealed retransmission).
+ *
+ * Outbound bodies are stored as Body protobuf bytes, not sealed envelopes: an
+ * envelope goes stale once its time step leaves the receiver's skew.
+ */
+import Database from 'better-sqlite3';
+import type { ReplayWindowState } from '@backchannel/proto';
+
+export type RequestState = 'challenged' | 'applying' | 'done';
+
+export interface RequestRow {
+  requestId: string;
+  request: Uint8Array; // CommandRequest protobuf
+  digest: Uint8Array;
+  state: RequestState;
+  challenge: Uint8Array | null; // Challenge protobuf
+  approvals: string[];
+  result: Uint8Array | null; // CommandResult protobuf
+  createdMs: number;
+  updatedMs: number;
+}
+
+export interface NonceRow {
+  nonceHex: string;
+  requestId: string;
+  expiresMs: number;
+  used: boolean;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS outbox (message_id INTEGER PRIMARY KEY, body BLOB NOT NULL, created_ms INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS requests (
+  request_id TEXT PRIMARY KEY, request BLOB NOT NULL, digest BLOB NOT NULL, state TEXT NOT NULL,
+  challenge BLOB, approvals TEXT NOT NULL DEFAULT '[]', result BLOB, created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS nonces (nonce_hex TEXT PRIMARY KEY, request_id TEXT NOT NULL, expires_ms INTEGER NOT NULL, used INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS seen_envelopes (digest_hex TEXT PRIMARY KEY, message_id INTEGER NOT NULL, seen_ms INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS seen_envelopes_by_time ON seen_envelopes (seen_ms);
+`;
+
+interface RawRequest {
+  request_id: string;
+  request: Buffer;
+  digest: Buffer;
+  state: RequestState;
+  challenge: Buffer | null;
+  approvals: string;
+  result: Buffer | null;
+  created_ms: number;
+  updated_ms: number;
+}
+
+const u8 = (b: Buffer): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+
+export class AgentStore {
+  readonly #db: Database.Database;
+
+  /** `path` ':memory:' gives a private in-memory database (tests). */
+  constructor(path: string) {
+    this.#db = new Database(path);
+    if (path !== ':memory:') this.#db.pragma('journal_mode = WAL');
+    this.#db.pragma('synchronous = FULL');
+    this.#db.exec(SCHEMA);
+  }
+
+  close(): void {
+    this.#db.close();
+  }
+
+  /** Runs `fn` in one transaction: either all of its writes persist or none. */
+  transaction<T>(fn: () => T): T {
+    return this.#db.transaction(fn)();
+  }
+
+  getNumber(key: string, fallback = 0): number {
+    const row = this.#db.prepare('SELECT value FROM kv WHERE key = ?').get(key) as { value: string } | undefined;
+    return row ? Number(row.value) : fallback;
+  }
+
+  setNumber(key: string, value: number): void {
+    this.#db.prepare('INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, String(value));
+  }
+
+  getWindow(): ReplayWindowState | undefined {
+    const row = this.#db.prepare("SELECT value FROM kv WHERE key = 'inbound_window'").get() as { value: string } | undefined;
+    if (!row) return undefined;
+    const parsed = JSON.parse(row.value) as { highest: number; cumulative: number; bitmap: string; size: number };
+    return { ...parsed, bitmap: new Uint8Array(Buffer.from(parsed.bitmap, 'base64')) };
+  }
+
+  setWindow(state: ReplayWindowState): void {
+    const value = JSON.stringify({ highest: state.highest, cumulative: state.cumulative, size: state.size, bitmap: Buffer.from(state.bitmap).toString('base64') });
+    this.#db.prepare("INSERT INTO kv (key, value) VALUES ('inbound_window', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(value);
+  }
+
+  /** Allocates the next outbound message id (starts at 1, never reused). */
+  nextMessageId(): number {
+    const id = this.getNumber('next_message_id', 1);
+    this.setNumber('next_message_id', id + 1);
+    return id;
+  }
+
+  peekNextMessageId(): number {
+    return this.getNumber('next_message_id', 1);
+  }
+
+  addOutbox(messageId: number, body: Uint8Array, nowMs: number): void {
+    this.#db.prepare('INSERT INTO outbox (message_id, body, created_ms) VALUES (?, ?, ?)').run(messageId, Buffer.from(body), nowMs);
+  }
+
+  outboxBody(messageId: number): Uint8Array | undefined {
+    const row = this.#db.prepare('SELECT body FROM outbox WHERE message_id = ?').get(messageId) as { body: Buffer } | undefined;
+    return row ? u8(row.body) : undefined;
+  }
+
+  outboxIds(): number[] {
+    return (this.#db.prepare('SELECT message_id FROM outbox ORDER BY message_id').all() as { message_id: number }[]).map((r) => r.message_id);
+  }
+
+  removeOutbox(ids: readonly number[]): void {
+    const del = this.#db.prepare('DELETE FROM outbox WHERE message_id = ?');
+    this.transaction(() => {
+      for (const id of ids) del.run(id);
+    });
+  }
+
+  getRequest(requestId: string): RequestRow | undefined {
+    const row = this.#db.prepare('SELECT * FROM requests WHERE request_id = ?').get(requestId) as RawRequest | undefined;
+    return row ? toRequestRow(row) : undefined;
+  }
+
+  requestsInState(state: RequestState): RequestRow[] {
+    return (this.#db.prepare('SELECT * FROM requests WHERE state = ? ORDER BY created_ms').all(state) as RawRequest[]).map(toRequestRow);
+  }
+
+  putRequest(row: RequestRow): void {
+    this.#db
+      .prepare(
+        `INSERT INTO requests (request_id, request, digest, state, challenge, approvals, result, created_ms, updated_ms)
+         VALUES (@requestId, @request, @digest, @state, @challenge, @approvals, @result, @createdMs, @updatedMs)
+         ON CONFLICT(request_id) DO UPDATE SET state = excluded.state, challenge = excluded.challenge,
+           approvals = excluded.approvals, result = excluded.result, updated_ms = excluded.updated_ms`,
+      )
+      .run({
+        requestId: row.requestId,
+        request: Buffer.from(row.request),
+        digest: Buffer.from(row.digest),
+        state: row.state,
+        challenge: row.challenge ? Buffer.from(row.challenge) : null,
+        approvals: JSON.stringify(row.approvals),
+        result: row.result ? Buffer.from(row.result) : null,
+        createdMs: row.createdMs,
+        updatedMs: row.updatedMs,
+      });
+  }
+
+  addNonce(nonceHex: string, requestId: string, expiresMs: number): void {
+    this.#db.prepare('INSERT INTO nonces (nonce_hex, request_id, expires_ms) VALUES (?, ?, ?)').run(nonceHex, requestId, expiresMs);
+  }
+
+  getNonce(nonceHex: string): NonceRow | undefined {
+    const row = this.#db.prepare('SELECT * FROM nonces WHERE nonce_hex = ?').get(nonceHex) as
+      | { nonce_hex: string; request_id: string; expires_ms: number; used: number }
+      | undefined;
+    return row ? { nonceHex: row.nonce_hex, requestId: row.request_id, expiresMs: row.expires_ms, used: row.used !== 0 } : undefined;
+  }
+
+  useNonce(nonceHex: string): void {
+    this.#db.prepare('UPDATE nonces SET used = 1 WHERE nonce_hex = ?').run(nonceHex);
+  }
+
+  /** Records an envelope digest; returns false when it was already there. */
+  rememberEnvelope(digestHex: string, messageId: number, nowMs: number): boolean {
+    return this.#db.prepare('INSERT OR IGNORE INTO seen_envelopes (digest_hex, message_id, seen_ms) VALUES (?, ?, ?)').run(digestHex, messageId, nowMs).changes === 1;
+  }
+
+  hasEnvelope(digestHex: string): boolean {
+    return this.#db.prepare('SELECT 1 FROM seen_envelopes WHERE digest_hex = ?').get(digestHex) !== undefined;
+  }
+
+  /** Forgets envelope digests older than `beforeMs` (they fail the time-step check anyway). */
+  pruneEnvelopes(beforeMs: number): void {
+    this.#db.prepare('DELETE FROM seen_envelopes WHERE seen_ms < ?').run(beforeMs);
+  }
+}
+
+function toRequestRow(row: RawRequest): RequestRow {
+  return {
+    requestId: row.request_id,
+    request: u8(row.request),
+    digest: u8(row.digest),
+    state: row.state,
+    challenge: row.challenge ? u8(row.challenge) : null,
+    approvals: JSON.parse(row.approvals) as string[],
+    result: row.result ? u8(row.result) : null,
+    createdMs: row.created_ms,
+    updatedMs: row.updated_ms,
+  };
+}

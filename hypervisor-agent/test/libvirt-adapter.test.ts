@@ -1,0 +1,76 @@
+import { resolve } from 'node:path';
+import { Action, DomainState, Outcome } from '@backchannel/proto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { LibvirtAdapter } from '../src/libvirt/libvirt-adapter.js';
+
+export const FIXTURE_URI = `test://${resolve(import.meta.dirname, 'fixtures/node.xml')}`;
+
+describe('LibvirtAdapter against the libvirt test driver (3-domain fixture)', () => {
+  let lv: LibvirtAdapter;
+  beforeEach(async () => {
+    // Each test:/// connection has its own copy of the fixture's state.
+    lv = new LibvirtAdapter({ uri: FIXTURE_URI, shutdownTimeoutMs: 2000, shutdownPollMs: 10 });
+    await lv.connect();
+  });
+  afterEach(async () => lv.close());
+
+  it('lists the three domains with their fixture states', async () => {
+    const result = await lv.execute(Action.ACTION_LIST_DOMAINS, '');
+    expect(result.outcome).toBe(Outcome.OUTCOME_APPLIED);
+    expect(result.domains?.map((d) => [d.name, d.state, d.vcpus, d.memoryKib])).toEqual([
+      ['db-1', DomainState.DOMAIN_STATE_PAUSED, 4, 1048576],
+      ['web-1', DomainState.DOMAIN_STATE_RUNNING, 2, 524288],
+      ['web-2', DomainState.DOMAIN_STATE_SHUTOFF, 1, 262144],
+    ]);
+    expect(result.domains?.find((d) => d.name === 'web-2')?.id).toBe(-1);
+  });
+
+  it('answers domain_info', async () => {
+    const result = await lv.execute(Action.ACTION_DOMAIN_INFO, 'web-1');
+    expect(result.domainInfo).toMatchObject({ name: 'web-1', uuid: '6695eb01-f6a4-8304-79aa-97f2502e1931', state: DomainState.DOMAIN_STATE_RUNNING });
+  });
+
+  it.each([
+    [Action.ACTION_START, 'web-2', DomainState.DOMAIN_STATE_SHUTOFF, DomainState.DOMAIN_STATE_RUNNING],
+    [Action.ACTION_SHUTDOWN, 'web-1', DomainState.DOMAIN_STATE_RUNNING, DomainState.DOMAIN_STATE_SHUTOFF],
+    [Action.ACTION_DESTROY, 'web-1', DomainState.DOMAIN_STATE_RUNNING, DomainState.DOMAIN_STATE_SHUTOFF],
+    [Action.ACTION_REBOOT, 'web-1', DomainState.DOMAIN_STATE_RUNNING, DomainState.DOMAIN_STATE_RUNNING],
+    [Action.ACTION_RESET, 'web-1', DomainState.DOMAIN_STATE_RUNNING, DomainState.DOMAIN_STATE_RUNNING],
+    [Action.ACTION_SUSPEND, 'web-1', DomainState.DOMAIN_STATE_RUNNING, DomainState.DOMAIN_STATE_PAUSED],
+    [Action.ACTION_RESUME, 'db-1', DomainState.DOMAIN_STATE_PAUSED, DomainState.DOMAIN_STATE_RUNNING],
+  ])('applies action %i to %s (%i -> %i)', async (action, domain, before, after) => {
+    const result = await lv.execute(action, domain);
+    expect(result).toMatchObject({ outcome: Outcome.OUTCOME_APPLIED, previousState: before, newState: after, errorCode: '' });
+    expect((await lv.domainInfo(domain)).state).toBe(after);
+  });
+
+  it('fails an unknown domain with VIR_ERR_NO_DOMAIN', async () => {
+    const result = await lv.execute(Action.ACTION_START, 'no-such-vm');
+    expect(result.outcome).toBe(Outcome.OUTCOME_FAILED);
+    expect(result.errorCode).toBe('VIR_ERR_NO_DOMAIN');
+    expect(result.errorMessage).toMatch(/not found/i);
+  });
+
+  it('fails an action invalid in the current state with libvirt code and message', async () => {
+    const result = await lv.execute(Action.ACTION_DESTROY, 'web-2');
+    expect(result).toMatchObject({ outcome: Outcome.OUTCOME_FAILED, errorCode: 'VIR_ERR_OPERATION_INVALID', previousState: DomainState.DOMAIN_STATE_SHUTOFF });
+    expect(result.errorMessage).toMatch(/domain is not running/);
+    const again = await lv.execute(Action.ACTION_START, 'web-1');
+    // The test driver reports this one as an internal error; the message names the cause.
+    expect(again).toMatchObject({ outcome: Outcome.OUTCOME_FAILED, errorCode: 'VIR_ERR_INTERNAL_ERROR', newState: DomainState.DOMAIN_STATE_RUNNING });
+    expect(again.errorMessage).toMatch(/already running/);
+  });
+
+  it('shuts down a paused guest (the test driver powers off at once)', async () => {
+    await lv.execute(Action.ACTION_SUSPEND, 'web-1');
+    const result = await lv.execute(Action.ACTION_SHUTDOWN, 'web-1');
+    expect(result).toMatchObject({ outcome: Outcome.OUTCOME_APPLIED, previousState: DomainState.DOMAIN_STATE_PAUSED, newState: DomainState.DOMAIN_STATE_SHUTOFF });
+  });
+
+  it('fails a connection to a missing fixture with a libvirt error', async () => {
+    const broken = new LibvirtAdapter({ uri: 'test:///nonexistent/node.xml', shutdownTimeoutMs: 100 });
+    const result = await broken.execute(Action.ACTION_START, 'web-1');
+    expect(result.outcome).toBe(Outcome.OUTCOME_FAILED);
+    expect(result.errorMessage.length).toBeGreaterThan(0);
+  });
+});
