@@ -1,0 +1,177 @@
+/**
+ * The RMCP+ session table: random non-zero managed-system session ids, a
+ * bound on sessions (and a smaller one on sessions still in setup, so an
+ * unauthenticated flood cannot crowd out established sessions), setup and
+ * idle timeouts. The clock and the random source are parameters.
+ */
+import type { RandomBytes } from '@backchannel/proto';
+import type { SessionLimits, UserConfig } from '../config/config-types.js';
+import type { PrivilegeLevel } from '../commands/privilege.js';
+import { SequenceWindow } from './sequence-window.js';
+
+export type SessionState =
+  /** Open Session answered; waiting for RAKP 1. */
+  | 'opened'
+  /** RAKP 2 sent; waiting for RAKP 3. */
+  | 'rakp2-sent'
+  /** RAKP 4 sent: the session carries IPMI messages. */
+  | 'active';
+
+export interface SessionAlgorithms {
+  suite: number;
+  auth: number;
+  integrity: number;
+  confidentiality: number;
+}
+
+export interface SessionKeys {
+  sik: Uint8Array;
+  k1: Uint8Array;
+  k2: Uint8Array;
+}
+
+export interface Session {
+  /** The managed system (BMC) session id: what the console puts in its packets. */
+  readonly id: number;
+  /** The remote console's session id: what we put in ours. */
+  readonly consoleId: number;
+  /** Where the session was opened from ("address:port"), for logs. */
+  readonly peer: string;
+  readonly algorithms: SessionAlgorithms;
+  /** Requested maximum privilege from Open Session (0 = highest the algorithms allow). */
+  readonly openPrivilege: number;
+  state: SessionState;
+  createdAt: number;
+  lastActivity: number;
+  // Set by RAKP 1:
+  user?: UserConfig;
+  /** The RAKP 1 role byte exactly as sent (privilege | name-only lookup bit): it is hashed into RAKP 2/3 and the SIK. */
+  roleByte?: number;
+  consoleRandom?: Uint8Array;
+  bmcRandom?: Uint8Array;
+  keys?: SessionKeys;
+  /** The ceiling for Set Session Privilege Level: min(requested role, user's privilege). */
+  maxPrivilege: PrivilegeLevel;
+  /** Working privilege of requests in this session. */
+  privilege: PrivilegeLevel;
+  readonly inbound: SequenceWindow;
+  /** Last outbound session sequence number used. */
+  outboundSeq: number;
+  /** Set by Close Session: removed after the response is sent. */
+  closing: boolean;
+}
+
+export type CreateResult = { ok: true; session: Session } | { ok: false; reason: 'table-full' | 'too-many-pending' };
+
+export interface ExpiredSession {
+  session: Session;
+  why: 'setup-timeout' | 'idle-timeout';
+}
+
+export class SessionTable {
+  private readonly sessions = new Map<number, Session>();
+  private pending = 0;
+
+  constructor(
+    private readonly limits: SessionLimits,
+    private readonly now: () => number,
+    private readonly randomBytes: RandomBytes,
+  ) {}
+
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  get pendingCount(): number {
+    return this.pending;
+  }
+
+  get activeCount(): number {
+    return this.sessions.size - this.pending;
+  }
+
+  private newId(): number {
+    // Bounded: the table is far smaller than 2^32, so a free id turns up at
+    // once; the bound only guards against a broken random source.
+    for (let i = 0; i < 64; i++) {
+      const b = this.randomBytes(4);
+      const id = ((b[0] ?? 0) | ((b[1] ?? 0) << 8) | ((b[2] ?? 0) << 16) | ((b[3] ?? 0) << 24)) >>> 0;
+      if (id !== 0 && !this.sessions.has(id)) return id;
+    }
+    throw new Error('random source returned no usable session id in 64 draws');
+  }
+
+  create(init: { consoleId: number; peer: string; algorithms: SessionAlgorithms; openPrivilege: number }, initialPrivilege: PrivilegeLevel): CreateResult {
+    // The caller sweeps expired sessions first (it counts them: an abandoned
+    // handshake is a failed RAKP attempt), so this only checks the bounds.
+    if (this.sessions.size >= this.limits.max) return { ok: false, reason: 'table-full' };
+    if (this.pending >= this.limits.maxPending) return { ok: false, reason: 'too-many-pending' };
+    const t = this.now();
+    const session: Session = {
+      id: this.newId(),
+      consoleId: init.consoleId,
+      peer: init.peer,
+      algorithms: init.algorithms,
+      openPrivilege: init.openPrivilege,
+      state: 'opened',
+      createdAt: t,
+      lastActivity: t,
+      maxPrivilege: initialPrivilege,
+      privilege: initialPrivilege,
+      inbound: new SequenceWindow(),
+      outboundSeq: 0,
+      closing: false,
+    };
+    this.sessions.set(session.id, session);
+    this.pending++;
+    return { ok: true, session };
+  }
+
+  get(id: number): Session | undefined {
+    return this.sessions.get(id);
+  }
+
+  /** Moves a session from setup to active (RAKP 4 sent). */
+  activate(session: Session): void {
+    if (session.state === 'active') return;
+    session.state = 'active';
+    session.lastActivity = this.now();
+    this.pending--;
+  }
+
+  touch(session: Session): void {
+    session.lastActivity = this.now();
+  }
+
+  remove(id: number): Session | undefined {
+    const s = this.sessions.get(id);
+    if (s === undefined) return undefined;
+    this.sessions.delete(id);
+    if (s.state !== 'active') this.pending--;
+    // Drop key material now rather than when the GC gets to it.
+    s.keys?.sik.fill(0);
+    s.keys?.k1.fill(0);
+    s.keys?.k2.fill(0);
+    return s;
+  }
+
+  /** Removes sessions past their setup or idle timeout and returns them (the caller counts and logs). */
+  expire(): ExpiredSession[] {
+    const t = this.now();
+    const out: ExpiredSession[] = [];
+    for (const s of this.sessions.values()) {
+      if (s.state !== 'active' && t - s.createdAt >= this.limits.setupTimeoutMs) out.push({ session: s, why: 'setup-timeout' });
+      else if (s.state === 'active' && t - s.lastActivity >= this.limits.idleTimeoutMs) out.push({ session: s, why: 'idle-timeout' });
+    }
+    for (const e of out) this.remove(e.session.id);
+    return out;
+  }
+
+  all(): IterableIterator<Session> {
+    return this.sessions.values();
+  }
+
+  clear(): void {
+    for (const id of [...this.sessions.keys()]) this.remove(id);
+  }
+}
