@@ -100,7 +100,7 @@ describe('CommandService', () => {
     expect(after.responseSent).toBe(true);
     const [resp] = responseIn(await store.listOutbox('hv-01'));
     expect(resp!.signatures).toHaveLength(1);
-    expect(verifyChallengeSignature(ch as Challenge, resp!.signatures[0]!, alice.publicKey)).toBe(true);
+    expect(verifyChallengeSignature(ch as Challenge, resp!.signatures![0]!, alice.publicKey)).toBe(true);
     // the same challenge again changes nothing
     expect(await svc.onChallenge('hv-01', ch)).toEqual([]);
     const result = v1.CommandResult.create({ requestId: c.id, outcome: Outcome.OUTCOME_APPLIED, previousState: DomainState.DOMAIN_STATE_SHUTOFF, newState: DomainState.DOMAIN_STATE_RUNNING });
@@ -125,7 +125,7 @@ describe('CommandService', () => {
     expect(approved.responseSent).toBe(true);
     expect(approved.approvals.map((a) => [a.principal, a.custodial])).toEqual([['bob', false]]);
     const [resp] = responseIn(await store.listOutbox('hv-01'));
-    expect(verifyChallengeSignature(ch, resp!.signatures[0]!, bob.publicKey)).toBe(true);
+    expect(verifyChallengeSignature(ch, resp!.signatures![0]!, bob.publicKey)).toBe(true);
     await expect(svc.approve(c.id, 'bob', signChallenge(ch, bob))).rejects.toBeInstanceOf(ServiceError);
   });
 
@@ -144,7 +144,7 @@ describe('CommandService', () => {
     const [resp] = responseIn(await store.listOutbox('hv-01'));
     expect(resp!.signatures).toHaveLength(3);
     const keys = [alice, bob, carol].map((k) => k.publicKey);
-    for (const [i, s] of resp!.signatures.entries()) expect(verifyChallengeSignature(ch, s, keys[i]!)).toBe(true);
+    for (const [i, s] of resp!.signatures!.entries()) expect(verifyChallengeSignature(ch, s, keys[i]!)).toBe(true);
   });
 
   it('expires unanswered challenges by the injected clock, and refuses late approvals', async () => {

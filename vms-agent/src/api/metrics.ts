@@ -1,0 +1,35 @@
+/** Prometheus metrics of the service, on a registry of its own (tests build many apps). */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export class ServiceMetrics {
+  readonly registry: Registry;
+  readonly httpRequests: Counter<'method' | 'route' | 'status'>;
+  readonly httpDuration: Histogram<'route'>;
+  readonly commandsIssued: Counter<'action'>;
+  readonly commandsFinal: Counter<'state'>;
+  readonly alertsReceived: Counter<'kind' | 'signature'>;
+  readonly linkUp: Gauge<'host'>;
+  readonly recordsPut: Counter<'host'>;
+  readonly recordsGot: Counter<'host'>;
+  readonly retransmissions: Counter<'host'>;
+  readonly inboundRejected: Counter<'host' | 'code'>;
+  readonly queueFull: Counter<'host'>;
+  readonly reconnects: Counter<'host'>;
+
+  constructor(options: { defaultMetrics?: boolean } = {}) {
+    const registers = [(this.registry = new Registry())];
+    if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry });
+    this.httpRequests = new Counter({ name: 'vms_agent_http_requests_total', help: 'API requests', labelNames: ['method', 'route', 'status'], registers });
+    this.httpDuration = new Histogram({ name: 'vms_agent_http_request_seconds', help: 'API request duration', labelNames: ['route'], registers, buckets: [0.005, 0.02, 0.1, 0.5, 2] });
+    this.commandsIssued = new Counter({ name: 'vms_agent_commands_issued_total', help: 'Commands accepted at the API', labelNames: ['action'], registers });
+    this.commandsFinal = new Counter({ name: 'vms_agent_commands_final_total', help: 'Commands that reached a final state', labelNames: ['state'], registers });
+    this.alertsReceived = new Counter({ name: 'vms_agent_alerts_received_total', help: 'Security alerts received from hosts', labelNames: ['kind', 'signature'], registers });
+    this.linkUp = new Gauge({ name: 'vms_agent_link_up', help: '1 while the RMCP+ session to the host BMC is up', labelNames: ['host'], registers });
+    this.recordsPut = new Counter({ name: 'vms_agent_records_put_total', help: 'Records put on queue 1', labelNames: ['host'], registers });
+    this.recordsGot = new Counter({ name: 'vms_agent_records_got_total', help: 'Records read from queue 2', labelNames: ['host'], registers });
+    this.retransmissions = new Counter({ name: 'vms_agent_retransmissions_total', help: 'Envelopes sent again', labelNames: ['host'], registers });
+    this.inboundRejected = new Counter({ name: 'vms_agent_inbound_rejected_total', help: 'Records or envelopes dropped', labelNames: ['host', 'code'], registers });
+    this.queueFull = new Counter({ name: 'vms_agent_queue_full_total', help: 'Put Record answered 0xC4 (queue full)', labelNames: ['host'], registers });
+    this.reconnects = new Counter({ name: 'vms_agent_reconnects_total', help: 'RMCP+ sessions opened again after a failure', labelNames: ['host'], registers });
+  }
+}

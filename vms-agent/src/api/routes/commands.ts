@@ -1,0 +1,68 @@
+/** Issuing commands, reading them back, approving them. */
+import { decodePublicKey, keyId } from '@backchannel/proto';
+import type { CommandState } from '../../commands/lifecycle.js';
+import type { ApiDeps, ApiInstance } from '../app.js';
+import { ActionBody, ApprovalBody, Command, CommandList, CommandListQuery, HostDomainParams, IdParam } from '../schemas.js';
+import { commandSummaryView, commandView } from '../views.js';
+import { authErrors, conflict, notFound } from './errors.js';
+
+export function registerCommandRoutes(app: ApiInstance, deps: ApiDeps): void {
+  app.post(
+    '/v1/hosts/:host/domains/:domain/actions',
+    {
+      schema: {
+        summary: 'Issue a VM action; answers 202 once the command is stored',
+        tags: ['commands'],
+        params: HostDomainParams,
+        body: ActionBody,
+        response: { 202: Command, ...authErrors, ...notFound },
+      },
+    },
+    async (req, reply) => {
+      const c = await deps.commands.issue({ principal: req.principal, hostId: req.params.host, domain: req.params.domain, action: req.body.action, params: req.body.params ?? {} });
+      deps.metrics.commandsIssued.inc({ action: c.action });
+      return reply.code(202).header('location', `/v1/commands/${c.id}`).send(commandView(c));
+    },
+  );
+
+  app.get(
+    '/v1/commands/:id',
+    { schema: { summary: 'A command with its challenge, approvals, result and event trail', tags: ['commands'], params: IdParam, response: { 200: Command, ...authErrors, ...notFound } } },
+    async (req) => commandView(await deps.commands.get(req.params.id)),
+  );
+
+  app.get(
+    '/v1/commands',
+    { schema: { summary: 'Recent commands, oldest first', tags: ['commands'], querystring: CommandListQuery, response: { 200: CommandList, ...authErrors } } },
+    async (req) => {
+      const filter: { hostId?: string; states?: CommandState[]; limit?: number } = { limit: req.query.limit ?? 100 };
+      if (req.query.host) filter.hostId = req.query.host;
+      if (req.query.state) filter.states = [req.query.state as CommandState];
+      return { commands: (await deps.store.listCommands(filter)).map(commandSummaryView) };
+    },
+  );
+
+  app.post(
+    '/v1/commands/:id/approvals',
+    {
+      schema: {
+        summary: "Approve a command's challenge: post your signature, or post {} to sign with your custodial key",
+        tags: ['commands'],
+        params: IdParam,
+        body: ApprovalBody,
+        response: { 200: Command, ...authErrors, ...notFound, ...conflict },
+      },
+    },
+    async (req) => {
+      let signature;
+      if (req.body.signature) {
+        const principal = await deps.store.getPrincipal(req.principal);
+        signature = {
+          keyId: req.body.keyId ?? (principal ? keyId(decodePublicKey(principal.publicKey)) : ''),
+          signature: new Uint8Array(Buffer.from(req.body.signature, 'base64')),
+        };
+      }
+      return commandView(await deps.commands.approve(req.params.id, req.principal, signature));
+    },
+  );
+}

@@ -1,0 +1,169 @@
+/**
+ * TypeBox schemas of the REST API. They validate requests, shape responses
+ * (fast-json-stringify drops anything not declared) and generate the
+ * OpenAPI document at /openapi.json.
+ */
+import { Type } from '@fastify/type-provider-typebox';
+
+export const ErrorBody = Type.Object({
+  code: Type.String({ description: 'stable error code, e.g. HOST_NOT_FOUND' }), message: Type.String({ description: 'what went wrong and what to do' }),
+});
+
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
+
+export const HostParam = Type.Object({ host: Type.String({ minLength: 1, maxLength: 128 }) });
+export const HostDomainParams = Type.Object({
+  host: Type.String({ minLength: 1, maxLength: 128 }),
+  domain: Type.String({ minLength: 1, maxLength: 256 }),
+});
+export const IdParam = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+export const AlertIdParam = Type.Object({ id: Type.Integer({ minimum: 1 }) });
+
+export const ActionBody = Type.Object(
+  {
+    action: Type.String({ minLength: 1, maxLength: 32, description: 'start, shutdown, destroy, reboot, reset, suspend, resume, list_domains, domain_info' }),
+    params: Type.Optional(Type.Record(Type.String({ maxLength: 64 }), Type.String({ maxLength: 1024 }))),
+  },
+  { additionalProperties: false },
+);
+
+export const ApprovalBody = Type.Object(
+  {
+    signature: Type.Optional(
+      Type.String({ pattern: '^[A-Za-z0-9+/]{86}==$', description: 'base64 Ed25519 signature (64 bytes) over the canonical challenge bytes; omit to sign with your custodial key' }),
+    ),
+    keyId: Type.Optional(Type.String({ pattern: '^[0-9a-f]{16}$' })),
+  },
+  { additionalProperties: false },
+);
+
+const Domain = Type.Object({
+  name: Type.String(),
+  uuid: Type.String(),
+  state: Type.String(),
+  vcpus: Type.Integer(),
+  memoryKib: Type.Number(),
+  maxMemoryKib: Type.Number(),
+  id: Type.Integer(),
+});
+
+export const CommandSummary = Type.Object({
+  id: Type.String(),
+  hostId: Type.String(),
+  domain: Type.String(),
+  action: Type.String(),
+  principal: Type.String(),
+  state: Type.String(),
+  createdAtMs: Type.Number(),
+  updatedAtMs: Type.Number(),
+});
+
+export const Command = Type.Object({
+  id: Type.String(),
+  hostId: Type.String(),
+  domain: Type.String(),
+  action: Type.String(),
+  principal: Type.String(),
+  state: Type.String({ description: 'queued, sent, challenged, awaiting_approval, applied, denied, failed, expired' }),
+  createdAtMs: Type.Number(),
+  updatedAtMs: Type.Number(),
+  params: Type.Record(Type.String(), Type.String()),
+  request: Type.Object({
+    requestId: Type.String(),
+    hostId: Type.String(),
+    principal: Type.String(),
+    action: Type.String(),
+    domain: Type.String(),
+    parameters: Type.Record(Type.String(), Type.String()),
+    issuedAtMs: Type.Number(),
+    signatureKeyId: Type.String(),
+  }),
+  challenge: Nullable(
+    Type.Object({
+      requestId: Type.String(),
+      hostId: Type.String(),
+      nonce: Type.String(),
+      expiresAtMs: Type.Number(),
+      requestDigest: Type.String(),
+      approvalsRequired: Type.Integer(),
+      approvers: Type.Array(Type.String()),
+    }),
+  ),
+  responseSent: Type.Boolean(),
+  approvals: Type.Array(Type.Object({ principal: Type.String(), keyId: Type.String(), custodial: Type.Boolean(), atMs: Type.Number() })),
+  result: Nullable(
+    Type.Object({
+      outcome: Type.String(),
+      previousState: Type.String(),
+      newState: Type.String(),
+      errorCode: Type.String(),
+      errorMessage: Type.String(),
+      completedAtMs: Type.Number(),
+      domains: Type.Array(Domain),
+      domainInfo: Nullable(Domain),
+    }),
+  ),
+  events: Type.Array(Type.Object({ atMs: Type.Number(), kind: Type.String(), state: Type.String(), detail: Type.String() })),
+});
+
+export const CommandList = Type.Object({ commands: Type.Array(CommandSummary) });
+export const CommandListQuery = Type.Object({
+  host: Type.Optional(Type.String({ minLength: 1 })),
+  state: Type.Optional(Type.String({ pattern: '^(queued|sent|challenged|awaiting_approval|applied|denied|failed|expired)$' })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+});
+
+export const Host = Type.Object({
+  id: Type.String(),
+  bmc: Type.Object({ address: Type.String(), port: Type.Integer(), user: Type.String(), privilege: Type.String(), cipherSuites: Type.Array(Type.Integer()) }),
+  hostPublicKey: Nullable(Type.String()),
+  policyInfo: Nullable(Type.String()),
+  link: Type.Object({
+    state: Type.String({ description: 'connecting, up, backoff, stopped' }),
+    sinceMs: Nullable(Type.Number()),
+    lastError: Nullable(Type.String()),
+    unacked: Type.Integer(),
+    lastReceiveAtMs: Nullable(Type.Number()),
+  }),
+  status: Nullable(Type.Object({ reportTimeMs: Type.Number(), receivedAtMs: Type.Number(), ageMs: Type.Number(), reportSeq: Type.Number() })),
+});
+export const HostList = Type.Object({ hosts: Type.Array(Host) });
+
+export const Domains = Type.Object({
+  hostId: Type.String(),
+  reportTimeMs: Type.Number(),
+  ageMs: Type.Number(),
+  hypervisor: Type.String(),
+  libvirtVersion: Type.String(),
+  agentVersion: Type.String(),
+  domains: Type.Array(Domain),
+});
+
+export const Alert = Type.Object({
+  id: Type.Integer(),
+  alertId: Type.String(),
+  hostId: Type.String(),
+  kind: Type.String(),
+  principal: Type.String(),
+  action: Type.String(),
+  domain: Type.String(),
+  reason: Type.String(),
+  timeMs: Type.Number(),
+  requestId: Type.String(),
+  signatureStatus: Type.String({ description: 'verified (host key), bad (does not verify: treat as forged), unverified (no host key registered)' }),
+  receivedAtMs: Type.Number(),
+  acknowledged: Type.Boolean(),
+  acknowledgedBy: Nullable(Type.String()),
+  acknowledgedAtMs: Nullable(Type.Number()),
+});
+export const AlertList = Type.Object({ alerts: Type.Array(Alert) });
+export const AlertQuery = Type.Object({
+  host: Type.Optional(Type.String({ minLength: 1 })),
+  kind: Type.Optional(Type.String({ minLength: 1 })),
+  principal: Type.Optional(Type.String({ minLength: 1 })),
+  since: Type.Optional(Type.Integer({ minimum: 0, description: 'Unix ms; alerts received at or after' })),
+  acknowledged: Type.Optional(Type.Boolean()),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+});
+
+export const Health = Type.Object({ status: Type.String(), hosts: Type.Integer(), linksUp: Type.Integer() });
