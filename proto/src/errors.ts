@@ -27,7 +27,13 @@ export type WireErrorCode =
   | 'ERR_FRAGMENT_BAD_PARAMS'
   // keys and signatures
   | 'ERR_KEY_MALFORMED'
-  | 'ERR_SIGNATURE_MALFORMED';
+  | 'ERR_SIGNATURE_MALFORMED'
+  // IPMI / RMCP+ (proto/src/ipmi)
+  | 'ERR_IPMI_CHECKSUM'
+  | 'ERR_IPMI_INTEGRITY'
+  | 'ERR_IPMI_PADDING'
+  | 'ERR_IPMI_UNSUPPORTED'
+  | 'ERR_IPMI_NOT_PROTECTED';
 
 export class WireError extends Error {
   readonly code: WireErrorCode;
