@@ -1,22 +1,23 @@
 /**
- * The host's side of the OEM queue commands over any BmcTransport. Returns
- * decoded responses; a non-zero completion code becomes a QueueCcError the
- * link engine switches on (0x80 resync, 0xC4 back off, 0xCC cursor ahead).
+ * The host's side of the OEM queue commands (PROTOCOL.md §2) over any
+ * BmcTransport, using the shared codec in @backchannel/proto. A non-zero
+ * completion code becomes a QueueCcError the link engine switches on
+ * (0x80 resync, 0xC4 back off, 0xCC cursor ahead of the BMC).
  */
-import type { BmcTransport } from '../transport/bmc-transport.js';
 import {
   decodeGetRecordResponse,
   decodePutRecordResponse,
-  decodeQueueInfo,
-  DEFAULT_IANA,
-  encodeGetQueueInfo,
-  encodeGetRecord,
-  encodePutRecord,
+  decodeQueueInfoResponse,
+  DEFAULT_OEM_IANA,
+  encodeOemRequest,
   type GetRecordResponse,
-  OEM_CMD,
   OEM_NETFN,
-  type QueueInfo,
-} from './oem-queue-codec.js';
+  type OemQueueRequest,
+  oemRequestCommand,
+  type QueueInfoResponse,
+  WireError,
+} from '@backchannel/proto';
+import type { BmcTransport } from '../transport/bmc-transport.js';
 
 export class QueueCcError extends Error {
   readonly cc: number;
@@ -33,33 +34,31 @@ export class QueueClient {
   readonly #transport: BmcTransport;
   readonly #iana: number;
 
-  constructor(transport: BmcTransport, iana = DEFAULT_IANA) {
+  constructor(transport: BmcTransport, iana = DEFAULT_OEM_IANA) {
     this.#transport = transport;
     this.#iana = iana;
   }
 
-  get transport(): BmcTransport {
-    return this.#transport;
-  }
-
-  async getQueueInfo(queue: number): Promise<QueueInfo> {
-    const data = await this.#call('Get Queue Info', OEM_CMD.getQueueInfo, encodeGetQueueInfo(this.#iana, queue));
-    return decodeQueueInfo(data, this.#iana);
+  async getQueueInfo(queue: number): Promise<QueueInfoResponse> {
+    return this.#checked(decodeQueueInfoResponse(await this.#call({ kind: 'get-queue-info', iana: this.#iana, queue })));
   }
 
   async putRecord(queue: number, seq: number, record: Uint8Array): Promise<{ lastPutSeq: number }> {
-    const data = await this.#call('Put Record', OEM_CMD.putRecord, encodePutRecord(this.#iana, queue, seq, record));
-    return decodePutRecordResponse(data, this.#iana);
+    return this.#checked(decodePutRecordResponse(await this.#call({ kind: 'put-record', iana: this.#iana, queue, seq, record })));
   }
 
   async getRecord(queue: number, commitSeq: number): Promise<GetRecordResponse> {
-    const data = await this.#call('Get Record', OEM_CMD.getRecord, encodeGetRecord(this.#iana, queue, commitSeq));
-    return decodeGetRecordResponse(data, this.#iana);
+    return this.#checked(decodeGetRecordResponse(await this.#call({ kind: 'get-record', iana: this.#iana, queue, commitSeq })));
   }
 
-  async #call(what: string, cmd: number, request: Uint8Array): Promise<Uint8Array> {
-    const { cc, data } = await this.#transport.request(OEM_NETFN, cmd, request);
-    if (cc !== 0) throw new QueueCcError(what, cc);
+  #checked<T extends { iana: number }>(response: T): T {
+    if (response.iana !== this.#iana) throw new WireError('ERR_BAD_FIELD', `response IANA ${response.iana} is not ${this.#iana}`, 0);
+    return response;
+  }
+
+  async #call(request: OemQueueRequest): Promise<Uint8Array> {
+    const { cc, data } = await this.#transport.request(OEM_NETFN, oemRequestCommand(request), encodeOemRequest(request));
+    if (cc !== 0) throw new QueueCcError(request.kind, cc);
     return data;
   }
 }
