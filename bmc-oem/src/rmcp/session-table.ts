@@ -40,6 +40,8 @@ export interface Session {
   readonly algorithms: SessionAlgorithms;
   /** Requested maximum privilege from Open Session (0 = highest the algorithms allow). */
   readonly openPrivilege: number;
+  /** The managed system GUID this session's RAKP messages carry. */
+  readonly guid: Uint8Array;
   state: SessionState;
   createdAt: number;
   lastActivity: number;
@@ -59,6 +61,12 @@ export interface Session {
   outboundSeq: number;
   /** Set by Close Session: removed after the response is sent. */
   closing: boolean;
+  /**
+   * The last handshake request (RAKP 1 or RAKP 3) and our reply to it, so a
+   * retransmitted request gets the same reply instead of breaking the
+   * handshake when only our answer was lost.
+   */
+  lastHandshake?: { request: Uint8Array; payloadType: number; reply: Uint8Array };
 }
 
 export type CreateResult = { ok: true; session: Session } | { ok: false; reason: 'table-full' | 'too-many-pending' };
@@ -101,7 +109,7 @@ export class SessionTable {
     throw new Error('random source returned no usable session id in 64 draws');
   }
 
-  create(init: { consoleId: number; peer: string; algorithms: SessionAlgorithms; openPrivilege: number }, initialPrivilege: PrivilegeLevel): CreateResult {
+  create(init: { consoleId: number; peer: string; algorithms: SessionAlgorithms; openPrivilege: number; guid: Uint8Array }, initialPrivilege: PrivilegeLevel): CreateResult {
     // The caller sweeps expired sessions first (it counts them: an abandoned
     // handshake is a failed RAKP attempt), so this only checks the bounds.
     if (this.sessions.size >= this.limits.max) return { ok: false, reason: 'table-full' };
@@ -113,6 +121,7 @@ export class SessionTable {
       peer: init.peer,
       algorithms: init.algorithms,
       openPrivilege: init.openPrivilege,
+      guid: init.guid,
       state: 'opened',
       createdAt: t,
       lastActivity: t,

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { SessionTable } from '../../src/rmcp/session-table.js';
 
 const algorithms = { suite: 17, auth: 3, integrity: 4, confidentiality: 1 };
+const guid = new Uint8Array(16);
 
 function setup(limits = { max: 4, maxPending: 2, setupTimeoutMs: 1000, idleTimeoutMs: 5000 }, rnd = (n: number) => new Uint8Array(randomBytes(n))) {
   let t = 0;
@@ -11,7 +12,7 @@ function setup(limits = { max: 4, maxPending: 2, setupTimeoutMs: 1000, idleTimeo
 }
 
 function open(table: SessionTable, consoleId = 0xa0a2a3a4) {
-  const r = table.create({ consoleId, peer: '127.0.0.1:1', algorithms, openPrivilege: 0 }, 2);
+  const r = table.create({ consoleId, peer: '127.0.0.1:1', algorithms, openPrivilege: 0, guid }, 2);
   if (!r.ok) throw new Error(r.reason);
   return r.session;
 }
@@ -30,13 +31,13 @@ describe('SessionTable', () => {
     const { table } = setup();
     const a = open(table);
     open(table);
-    expect(table.create({ consoleId: 1, peer: 'x', algorithms, openPrivilege: 0 }, 2)).toEqual({ ok: false, reason: 'too-many-pending' });
+    expect(table.create({ consoleId: 1, peer: 'x', algorithms, openPrivilege: 0, guid }, 2)).toEqual({ ok: false, reason: 'too-many-pending' });
     table.activate(a);
     table.activate(open(table));
     const d = open(table);
     table.activate(d);
     expect(table.size).toBe(4);
-    expect(table.create({ consoleId: 1, peer: 'x', algorithms, openPrivilege: 0 }, 2)).toEqual({ ok: false, reason: 'table-full' });
+    expect(table.create({ consoleId: 1, peer: 'x', algorithms, openPrivilege: 0, guid }, 2)).toEqual({ ok: false, reason: 'table-full' });
   });
 
   it('expires a handshake after the setup timeout and an idle session after the idle timeout', () => {
