@@ -28,6 +28,7 @@ import {
   rakp2AuthCode,
   rakp3AuthCode,
   rakp4Icv,
+  sealIpmi2Packet,
   type RakpContext,
   type SessionCrypto,
   toHex,
@@ -160,6 +161,16 @@ describe('captured ipmitool -C 3 ↔ ipmi_sim exchange', () => {
       }
     }
     expect(answers).toContain('00030908029f911200020f00000000');
+  });
+
+  it('sealIpmi2Packet with the captured IV reproduces every in-session datagram byte-for-byte', () => {
+    const h = handshake(RAW_GET_DEVICE_ID_EXCHANGE);
+    for (const d of RAW_GET_DEVICE_ID_EXCHANGE.slice(8)) {
+      const original = raw(d);
+      const m = openIpmi2Packet(h.crypto, original);
+      const iv = original.slice(PAYLOAD_AT, PAYLOAD_AT + 16);
+      expect(toHex(sealIpmi2Packet(h.crypto, m, () => iv))).toBe(d.hex);
+    }
   });
 
   it('rejects a captured datagram with one flipped ciphertext bit', () => {
