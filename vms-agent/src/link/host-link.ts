@@ -1,0 +1,404 @@
+/**
+ * One host's link: an RMCP+ session to its BMC, Put Record on queue 1 and
+ * Get Record on queue 2, and the end-to-end channel on top (seal, fragment,
+ * reassemble, open, acknowledge, retransmit from the store).
+ *
+ * Each link is its own async loop; all IO is awaited, so a slow or dead
+ * BMC only delays its own loop. Effects of a delivered message are stored
+ * in one transaction with the replay window before the record is committed
+ * on the BMC, so a crash re-reads the record and drops it as a duplicate.
+ */
+import {
+  type Ack,
+  type backchannel,
+  decodeBody,
+  Direction,
+  encodeBody,
+  type EnvelopeKeyOptions,
+  EnvelopeKeys,
+  InboundChannel,
+  QueueId,
+  type RandomBytes,
+  ResyncReason,
+  RetransmitTracker,
+  type RetransmitPolicy,
+  Role,
+  sealRecords,
+} from '@backchannel/proto';
+import type { Logger } from 'pino';
+import type { ServiceMetrics } from '../api/metrics.js';
+import type { LinkHealth } from '../api/views.js';
+import type { CommandService } from '../commands/command-service.js';
+import type { HostRecord, Mutation, OutboxEntry, Store } from '../store/store.js';
+import { Backoff, type BackoffPolicy, PollSchedule } from './backoff.js';
+import type { BmcConnector, BmcSession } from './bmc-session.js';
+import { dispatchBody } from './inbound-dispatch.js';
+import { OemQueueClient } from './oem-queue-client.js';
+import { withTimeout } from './timeout.js';
+
+export interface LinkTuning {
+  pollMinMs: number;
+  pollMaxMs: number;
+  reconnect: BackoffPolicy;
+  queueFull: BackoffPolicy;
+  retransmit: RetransmitPolicy;
+  /** How long an owed acknowledgement waits for outgoing traffic to ride on. */
+  ackDelayMs: number;
+  requestTimeoutMs: number;
+  connectTimeoutMs: number;
+  /** Re-read Get Queue Info this often to notice a BMC that lost its queues. */
+  queueInfoEveryMs: number;
+  keys: EnvelopeKeyOptions;
+}
+
+export const DEFAULT_LINK_TUNING: LinkTuning = {
+  pollMinMs: 50,
+  pollMaxMs: 1000,
+  reconnect: { initialMs: 500, maxMs: 30_000 },
+  queueFull: { initialMs: 200, maxMs: 5_000 },
+  retransmit: { initialTimeoutMs: 5_000, maxTimeoutMs: 60_000 },
+  ackDelayMs: 200,
+  requestTimeoutMs: 5_000,
+  connectTimeoutMs: 10_000,
+  queueInfoEveryMs: 15_000,
+  keys: {},
+};
+
+export interface HostLinkOptions {
+  hostId: string;
+  store: Store;
+  commands: CommandService;
+  connector: BmcConnector;
+  clock: () => number;
+  randomBytes: RandomBytes;
+  random: () => number;
+  tuning?: Partial<LinkTuning>;
+  metrics?: ServiceMetrics;
+  logger?: Logger;
+  agentVersion?: string;
+}
+
+interface PendingSend {
+  messageId: number;
+  records: Uint8Array[];
+  index: number;
+  entry?: OutboxEntry;
+}
+
+export class HostLink {
+  readonly hostId: string;
+  readonly #o: HostLinkOptions;
+  readonly #t: LinkTuning;
+  readonly #reconnect: Backoff;
+  readonly #fullBackoff: Backoff;
+  readonly #poll: PollSchedule;
+  #health: LinkHealth;
+  #stopped = false;
+  #loop: Promise<void> | undefined;
+  #wakeUp: (() => void) | undefined;
+  #session: BmcSession | undefined;
+  #queues: OemQueueClient | undefined;
+  #host!: HostRecord;
+  #keys: EnvelopeKeys | undefined;
+  #inbound: InboundChannel | undefined;
+  #tracker: RetransmitTracker;
+  #epochs = { q1: 0, q2: 0 };
+  #nextSeq = 1;
+  #commitSeq = 0;
+  #maxRecord = 200;
+  #pending: PendingSend | undefined;
+  #putBlockedUntil = 0;
+  #ackDueAt: number | undefined;
+  #lastAckOnlyAt = 0;
+  #lastQueueInfoAt = 0;
+  #helloQueued = false;
+
+  constructor(options: HostLinkOptions) {
+    this.hostId = options.hostId;
+    this.#o = options;
+    this.#t = { ...DEFAULT_LINK_TUNING, ...options.tuning };
+    this.#reconnect = new Backoff(this.#t.reconnect, options.random);
+    this.#fullBackoff = new Backoff(this.#t.queueFull, options.random);
+    this.#poll = new PollSchedule(this.#t.pollMinMs, this.#t.pollMaxMs);
+    this.#tracker = new RetransmitTracker(this.#t.retransmit);
+    this.#health = { state: 'stopped', since: options.clock(), lastError: null, unacked: 0, lastReceiveAtMs: null };
+  }
+
+  health(): LinkHealth {
+    return { ...this.#health, unacked: this.#tracker.size };
+  }
+
+  start(): void {
+    if (this.#loop) return;
+    this.#stopped = false;
+    this.#loop = this.#run();
+  }
+
+  /** Something was queued for this host: stop sleeping. */
+  wake(): void {
+    this.#poll.reset();
+    this.#wakeUp?.();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#wakeUp?.();
+    await this.#loop;
+    this.#loop = undefined;
+  }
+
+  async #run(): Promise<void> {
+    while (!this.#stopped) {
+      try {
+        this.#setState('connecting', null);
+        await this.#connect();
+        this.#setState('up', null);
+        this.#reconnect.reset();
+        this.#o.metrics?.linkUp.set({ host: this.hostId }, 1);
+        while (!this.#stopped) {
+          const busy = await this.#cycle();
+          await this.#sleep(this.#nextDelay(busy));
+        }
+      } catch (err) {
+        const message = (err as Error).message;
+        this.#o.logger?.warn({ host: this.hostId, err: message }, 'link to BMC failed; reconnecting after back-off');
+        this.#o.metrics?.linkUp.set({ host: this.hostId }, 0);
+        this.#setState('backoff', message);
+        await this.#closeSession();
+        if (this.#stopped) break;
+        this.#o.metrics?.reconnects.inc({ host: this.hostId });
+        await this.#sleep(this.#reconnect.next());
+      }
+    }
+    await this.#closeSession();
+    this.#o.metrics?.linkUp.set({ host: this.hostId }, 0);
+    this.#setState('stopped', this.#health.lastError);
+  }
+
+  async #connect(): Promise<void> {
+    const { store } = this.#o;
+    const host = await store.getHost(this.hostId);
+    const secrets = await store.getHostSecrets(this.hostId);
+    if (!host || !secrets) throw new Error(`host ${this.hostId} is no longer in the store`);
+    this.#host = host;
+    this.#keys ??= new EnvelopeKeys(secrets.seed, host.id, this.#t.keys);
+    const session = await withTimeout(
+      this.#o.connector({ host: host.bmcAddress, port: host.bmcPort, user: host.bmcUser, password: secrets.bmcPassword, privilege: host.bmcPrivilege, cipherSuites: host.cipherSuites }),
+      this.#t.connectTimeoutMs,
+      `RMCP+ session to ${host.bmcAddress}:${host.bmcPort}`,
+    );
+    this.#session = {
+      request: (netfn, cmd, data) => withTimeout(session.request(netfn, cmd, data), this.#t.requestTimeoutMs, `IPMI request 0x${netfn.toString(16)}/0x${cmd.toString(16)}`),
+      close: () => session.close(),
+    };
+    this.#queues = new OemQueueClient(this.#session, host.iana);
+    await this.#loadState();
+    await this.#syncQueues();
+    if (!this.#helloQueued) {
+      // Once per process: tell the hypervisor-agent we (re)started, what we have delivered, and ask for its unacknowledged messages.
+      await this.#enqueue({ hello: { role: Role.ROLE_MANAGER, hostId: host.id, agentVersion: this.#o.agentVersion ?? '', incarnation: this.#o.clock(), lastDeliveredId: this.#inbound!.ack().cumulativeId ?? 0, nextMessageId: (await store.getHost(host.id))!.nextMessageId + 1, timeMs: this.#o.clock() } }, 'hello');
+      this.#helloQueued = true;
+    }
+  }
+
+  /** Channel state from the store: replay window, and what was sent but not acknowledged. */
+  async #loadState(): Promise<void> {
+    const window = await this.#o.store.getInboundWindow(this.hostId);
+    this.#inbound = new InboundChannel({ keys: this.#keys!, receiveDirection: Direction.DIRECTION_TO_MANAGER, ...(window ? { window } : {}) });
+    this.#tracker = new RetransmitTracker(this.#t.retransmit);
+    for (const e of await this.#o.store.listOutbox(this.hostId)) if (e.sendCount > 0) this.#tracker.track(e.messageId, e.lastSentAtMs);
+    this.#pending = undefined;
+  }
+
+  /** Get Queue Info on both queues; notices a BMC that lost its queues (new epoch) and resynchronises. */
+  async #syncQueues(): Promise<void> {
+    const q = this.#queues!;
+    const [q1, q2] = [await q.queueInfo(QueueId.ToHost), await q.queueInfo(QueueId.ToManager)];
+    this.#lastQueueInfoAt = this.#o.clock();
+    this.#maxRecord = q1.maxRecord;
+    const known = { q1: this.#epochs.q1 || this.#host.q1Epoch, q2: this.#epochs.q2 || this.#host.q2Epoch };
+    const q1Lost = known.q1 !== 0 && known.q1 !== q1.bmcEpoch;
+    const q2Lost = known.q2 !== 0 && known.q2 !== q2.bmcEpoch;
+    // Puts continue after what the BMC holds; a message cut short is sent again from its first record.
+    this.#nextSeq = q1.lastPutSeq + 1;
+    this.#pending = undefined;
+    if (q2Lost || this.#epochs.q2 !== q2.bmcEpoch) {
+      this.#commitSeq = 0;
+      this.#inbound?.resetReassembly();
+    }
+    if (q1Lost) this.#tracker.expireAll();
+    if (q1.bmcEpoch !== known.q1 || q2.bmcEpoch !== known.q2) {
+      await this.#o.store.apply([{ kind: 'host.epochs', hostId: this.hostId, q1Epoch: q1.bmcEpoch, q2Epoch: q2.bmcEpoch }]);
+    }
+    this.#epochs = { q1: q1.bmcEpoch, q2: q2.bmcEpoch };
+    if (q1Lost || q2Lost) {
+      this.#o.logger?.warn({ host: this.hostId, q1Lost, q2Lost }, 'BMC queues were lost (epoch changed); resending and asking the host to resend');
+      if (q2Lost) {
+        await this.#enqueue({ resync: { reason: ResyncReason.RESYNC_REASON_EPOCH_CHANGED, bmcEpoch: q2.bmcEpoch, lastDeliveredId: this.#inbound!.ack().cumulativeId ?? 0 } }, 'resync');
+      }
+    }
+  }
+
+  async #enqueue(body: backchannel.v1.IBody, kind: string): Promise<void> {
+    await this.#o.store.apply([{ kind: 'outbox.enqueue', hostId: this.hostId, body: encodeBody(body), messageKind: kind, atMs: this.#o.clock() }]);
+  }
+
+  async #cycle(): Promise<boolean> {
+    if (this.#o.clock() - this.#lastQueueInfoAt >= this.#t.queueInfoEveryMs) await this.#syncQueues();
+    let busy = false;
+    for (let i = 0; i < 8 && !this.#stopped; i++) {
+      if (!(await this.#sendOne())) break;
+      busy = true;
+    }
+    for (let i = 0; i < 32 && !this.#stopped; i++) {
+      if (!(await this.#receiveOne())) break;
+      busy = true;
+    }
+    return busy;
+  }
+
+  /** Puts the next due message (new, retransmission, or a bare ack). False when there was nothing to put. */
+  async #sendOne(): Promise<boolean> {
+    const now = this.#o.clock();
+    if (now < this.#putBlockedUntil) return false;
+    if (!this.#pending) {
+      this.#pending = await this.#nextMessage(now);
+      if (!this.#pending) return false;
+    }
+    const p = this.#pending;
+    while (p.index < p.records.length) {
+      const r = await this.#queues!.put(QueueId.ToHost, this.#nextSeq, p.records[p.index]!);
+      if (r.kind === 'full') {
+        this.#o.metrics?.queueFull.inc({ host: this.hostId });
+        this.#putBlockedUntil = this.#o.clock() + this.#fullBackoff.next();
+        return false;
+      }
+      if (r.kind === 'gap') {
+        this.#o.logger?.warn({ host: this.hostId, seq: this.#nextSeq }, 'Put Record sequence gap (0x80); resynchronising');
+        await this.#syncQueues();
+        return true;
+      }
+      this.#nextSeq += 1;
+      p.index += 1;
+      this.#o.metrics?.recordsPut.inc({ host: this.hostId });
+    }
+    this.#fullBackoff.reset();
+    this.#pending = undefined;
+    this.#ackDueAt = undefined;
+    const sentAt = this.#o.clock();
+    if (p.entry) {
+      if (this.#tracker.attempts(p.messageId) > 0 || p.entry.sendCount > 0) this.#o.metrics?.retransmissions.inc({ host: this.hostId });
+      this.#tracker.track(p.messageId, sentAt);
+      await this.#o.store.apply([{ kind: 'outbox.sent', hostId: this.hostId, messageId: p.messageId, atMs: sentAt }]);
+      if (p.entry.kind === 'command_request' && p.entry.commandId) await this.#o.commands.markSent(p.entry.commandId, p.messageId);
+    } else {
+      this.#lastAckOnlyAt = sentAt;
+    }
+    return true;
+  }
+
+  async #nextMessage(now: number): Promise<PendingSend | undefined> {
+    const outbox = await this.#o.store.listOutbox(this.hostId);
+    const due = new Set(this.#tracker.due(now));
+    const tracked = new Set(this.#tracker.unacked());
+    const entry = outbox.find((e) => !tracked.has(e.messageId) || due.has(e.messageId));
+    const ack = this.#inbound!.ack();
+    const seal = (id: number, body: backchannel.v1.IBody) =>
+      sealRecords({ keys: this.#keys!, sendDirection: Direction.DIRECTION_TO_HOST, maxRecord: this.#maxRecord, randomBytes: this.#o.randomBytes }, id, { ...body, ack }, now);
+    if (entry) return { messageId: entry.messageId, records: seal(entry.messageId, decodeBody(entry.body)), index: 0, entry };
+    if (this.#ackDueAt !== undefined && now >= this.#ackDueAt) {
+      // A bare ack gets an id but is never kept or retransmitted, and is never answered, so two sides cannot ping-pong.
+      const { messageIds } = await this.#o.store.apply([{ kind: 'message.allocate', hostId: this.hostId }]);
+      const id = messageIds[0]!;
+      return { messageId: id, records: seal(id, {}), index: 0 };
+    }
+    return undefined;
+  }
+
+  /** Reads one record from queue 2 (committing the previous one). False when the queue was empty. */
+  async #receiveOne(): Promise<boolean> {
+    const r = await this.#queues!.get(QueueId.ToManager, this.#commitSeq);
+    if (r.kind === 'bad-commit') {
+      await this.#syncQueues();
+      return true;
+    }
+    const { seq, record } = r.response;
+    if (seq === 0 || seq <= this.#commitSeq) return false;
+    this.#o.metrics?.recordsGot.inc({ host: this.hostId });
+    const now = this.#o.clock();
+    const ev = this.#inbound!.pushRecord(record, now);
+    if (ev?.kind === 'delivered') {
+      try {
+        await this.#deliver(ev.body, now);
+      } catch (err) {
+        // Nothing of this message was stored: forget what memory says and read the record again.
+        await this.#loadState();
+        throw err;
+      }
+      this.#health.lastReceiveAtMs = now;
+    } else if (ev?.kind === 'duplicate') {
+      // The host resent something we have: our ack did not reach it.
+      if (now - this.#lastAckOnlyAt > this.#t.retransmit.initialTimeoutMs / 2) this.#ackDueAt ??= now;
+    } else if (ev?.kind === 'rejected') {
+      this.#o.metrics?.inboundRejected.inc({ host: this.hostId, code: ev.code });
+      this.#o.logger?.warn({ host: this.hostId, code: ev.code, reason: ev.message }, 'dropped a record or envelope from the host');
+    }
+    this.#commitSeq = seq;
+    return true;
+  }
+
+  async #deliver(body: backchannel.v1.Body, now: number): Promise<void> {
+    const d = await dispatchBody(this.#host, body, { commands: this.#o.commands, ...(this.#o.metrics ? { metrics: this.#o.metrics } : {}), nowMs: now });
+    const acked = new Set<number>();
+    const outboxIds = (await this.#o.store.listOutbox(this.hostId)).map((e) => e.messageId);
+    for (const ack of d.acks) {
+      for (const id of this.#tracker.ack(ack)) acked.add(id);
+      for (const id of outboxIds) if (isAcked(ack, id)) acked.add(id);
+    }
+    const mutations: Mutation[] = [...d.mutations];
+    if (acked.size > 0) mutations.push({ kind: 'outbox.ack', hostId: this.hostId, messageIds: [...acked] });
+    mutations.push({ kind: 'inbound.window', hostId: this.hostId, window: this.#inbound!.windowState(), atMs: now });
+    await this.#o.store.apply(mutations);
+    for (const state of d.finals) this.#o.metrics?.commandsFinal.inc({ state });
+    if (d.resendAll) this.#tracker.expireAll();
+    if (d.needsAck) this.#ackDueAt ??= now + this.#t.ackDelayMs;
+  }
+
+  #nextDelay(busy: boolean): number {
+    let delay = this.#poll.next(busy);
+    if (this.#ackDueAt !== undefined) delay = Math.min(delay, Math.max(0, this.#ackDueAt - this.#o.clock()));
+    if (this.#putBlockedUntil > this.#o.clock()) delay = Math.min(delay, this.#putBlockedUntil - this.#o.clock());
+    return delay;
+  }
+
+  #sleep(ms: number): Promise<void> {
+    if (this.#stopped) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.#wakeUp = () => {
+        this.#wakeUp = undefined;
+        done();
+      };
+    });
+  }
+
+  #setState(state: LinkHealth['state'], lastError: string | null): void {
+    if (this.#health.state !== state) this.#health = { ...this.#health, state, since: this.#o.clock() };
+    this.#health.lastError = lastError;
+  }
+
+  async #closeSession(): Promise<void> {
+    const s = this.#session;
+    this.#session = undefined;
+    this.#queues = undefined;
+    if (s) await s.close().catch(() => undefined);
+  }
+}
+
+function isAcked(ack: Ack, id: number): boolean {
+  return id <= (ack.cumulativeId ?? 0) || (ack.selectiveIds ?? []).includes(id);
+}
