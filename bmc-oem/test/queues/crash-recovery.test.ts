@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { decodeGetRecordResponse, decodePutRecordResponse, decodeQueueInfoResponse, encodeOemRequest, oemRequestCommand, type OemQueueRequest, toHex } from '@backchannel/proto';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Req } from './helpers.js';
 
 const PKG = new URL('../../', import.meta.url).pathname;
 const CHILD = new URL('./fixtures/engine-child.mjs', import.meta.url).pathname;
@@ -34,7 +35,7 @@ class Child {
     if (r.done === true) throw new Error('child exited');
     return JSON.parse(r.value) as Record<string, unknown>;
   }
-  async call(side: 'lan' | 'system', privilege: number, req: Omit<OemQueueRequest, 'iana'>): Promise<{ cc: number; data: Uint8Array }> {
+  async call(side: 'lan' | 'system', privilege: number, req: Req): Promise<{ cc: number; data: Uint8Array }> {
     const full = { ...req, iana: 32473 } as OemQueueRequest;
     this.proc.stdin.write(JSON.stringify({ cmd: oemRequestCommand(full), side, privilege, hex: toHex(encodeOemRequest(full)) }) + '\n');
     const r = await this.next();

@@ -67,7 +67,7 @@ describe('FileQueueStore', () => {
     const path = join(dir, JOURNAL_FILE);
     const good = readFileSync(path);
     const bad = new Uint8Array(good);
-    bad[bad.length - 1] ^= 0xff; // flip the record byte: CRC fails
+    bad[bad.length - 1] = (bad[bad.length - 1] ?? 0) ^ 0xff; // flip the record byte: CRC fails
     writeFileSync(path, bad);
     const b = open(dir);
     expect(b.store.loadReport.tail).toBe('corrupt');

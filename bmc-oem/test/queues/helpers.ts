@@ -17,7 +17,7 @@ export function countingRandom(start = 1): (n: number) => Uint8Array {
   };
 }
 
-type Req = OemQueueRequest extends infer R ? (R extends OemQueueRequest ? Omit<R, 'iana'> : never) : never;
+export type Req = OemQueueRequest extends infer R ? (R extends OemQueueRequest ? Omit<R, 'iana'> : never) : never;
 
 export function call(engine: QueueEngine, side: QueueSide, privilege: number, req: Req) {
   const full = { ...req, iana: IANA } as OemQueueRequest;

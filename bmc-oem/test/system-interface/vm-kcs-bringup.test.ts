@@ -1,0 +1,109 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { encodeVmRequestFrame, fromHex } from '@backchannel/proto';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type Harness, startHarness } from './harness.js';
+import { VmTestClient } from './vm-test-client.js';
+
+let h: Harness | undefined;
+const clients: VmTestClient[] = [];
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.destroy();
+  await h?.close();
+  h = undefined;
+});
+
+async function client(port: number): Promise<VmTestClient> {
+  const c = await VmTestClient.connect(port);
+  clients.push(c);
+  await c.until(() => c.controls.length > 0);
+  return c;
+}
+
+describe('VM protocol: what a Linux KCS driver sends to bring up /dev/ipmi0 (KVM-NOTES.md)', () => {
+  it('answers the 29-request bring-up sequence and the ipmitool PICMG/VITA probes', async () => {
+    h = await startHarness();
+    const c = await client(h.port);
+    c.sendControl({ kind: 'version', version: 1 });
+    c.sendControl({ kind: 'capabilities', capabilities: 0x3f });
+    const app = (cmd: number, data = new Uint8Array()) => c.request(0x06, cmd, data);
+
+    const id = await app(0x01);
+    expect(id.cc).toBe(0);
+    expect(id.netfn).toBe(0x07);
+    expect(id.data.length).toBe(11);
+    expect((await app(0x2f)).data).toEqual(Uint8Array.of(0));
+    expect((await app(0x2f)).cc).toBe(0);
+    expect((await app(0x2e, Uint8Array.of(0x09))).cc).toBe(0);
+    expect((await app(0x2f)).data).toEqual(Uint8Array.of(0x09));
+    expect((await app(0x2e, Uint8Array.of(0x0d))).cc).toBe(0);
+    expect((await app(0x30, Uint8Array.of(0x08))).cc).toBe(0);
+    const guid = await app(0x08);
+    expect(guid.cc).toBe(0);
+    expect(guid.data.length).toBe(16);
+    expect((await app(0x2f)).data).toEqual(Uint8Array.of(0x0d));
+    expect((await app(0x2e, Uint8Array.of(0x0f))).cc).toBe(0);
+    expect((await app(0x35)).cc).toBe(0x80); // Read Event Message Buffer: empty
+    expect((await app(0x01)).cc).toBe(0);
+    const present: number[] = [];
+    for (let ch = 0; ch < 16; ch++) {
+      const r = await app(0x42, Uint8Array.of(ch));
+      if (r.cc === 0) present.push(ch);
+      else expect(r.cc).toBe(0xcc);
+    }
+    expect(present).toEqual([1, 14, 15]); // 14 (0x0E) means "this channel": the system interface
+    const sys = await app(0x42, Uint8Array.of(0x0f));
+    expect(sys.data).toEqual(fromHex('0f' + '0c' + '05' + '00' + 'f21b00' + '0000')); // system interface, KCS, session-less
+    expect((await app(0x42, Uint8Array.of(0x0e))).data[0]).toBe(0x0f); // "this channel"
+    expect((await app(0x42, Uint8Array.of(0x00))).cc).toBe(0xcc);
+    // ipmitool -I open: PICMG and VITA probes expect "invalid command".
+    expect((await c.request(0x2c, 0x00, Uint8Array.of(0x00))).cc).toBe(0xc1);
+    expect((await c.request(0x2c, 0x00, Uint8Array.of(0x03))).cc).toBe(0xc1);
+    expect((await app(0x33)).cc).toBe(0x80); // Get Message: nothing queued
+    expect((await app(0x31)).data).toEqual(Uint8Array.of(0));
+  });
+
+  it('counts and drops garbage, bad checksums, truncated and overlong frames, and keeps answering', async () => {
+    h = await startHarness();
+    const c = await client(h.port);
+    const good = encodeVmRequestFrame({ seq: 9, netfn: 0x06, lun: 0, cmd: 0x01, data: new Uint8Array() });
+    const badSum = good.slice();
+    badSum[badSum.length - 2] = (badSum[badSum.length - 2] ?? 0) ^ 1;
+    c.writeRaw(badSum);
+    c.writeRaw(fromHex('0118a0')); // three bytes: too short
+    c.writeRaw(fromHex('01aaa0')); // ends inside an escape
+    c.writeRaw(new Uint8Array(2000).fill(0x42));
+    c.writeRaw(fromHex('a0'));
+    c.writeRaw(fromHex('00' + '1c' + '01' + '00' + 'e3' + 'a0')); // a response (odd netfn) sent to the BMC
+    const r = await c.request(0x06, 0x01);
+    expect(r.cc).toBe(0);
+    expect(h.si.stats()).toMatchObject({ badChecksum: 1, malformedFrames: 1, discardedFrames: 2, unexpectedResponses: 1, requests: 1 });
+  });
+
+  it('takes one host connection at a time per listener', async () => {
+    h = await startHarness();
+    const first = await client(h.port);
+    const second = await VmTestClient.connect(h.port);
+    clients.push(second);
+    await second.closed;
+    expect(h.si.stats().refusedConnections).toBe(1);
+    expect((await first.request(0x06, 0x01)).cc).toBe(0);
+    first.destroy();
+    await first.closed;
+    await new Promise((r) => setTimeout(r, 50));
+    const third = await client(h.port);
+    expect((await third.request(0x06, 0x01)).cc).toBe(0);
+    expect(h.si.stats()).toMatchObject({ connections: 2, disconnects: 1 });
+  });
+
+  it('listens on a unix socket too', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'bmc-vm-')), 'vm.sock');
+    h = await startHarness({ specs: [{ kind: 'unix', path, text: `unix:${path}` }] });
+    const c = await VmTestClient.connectUnix(path);
+    clients.push(c);
+    await c.until(() => c.controls.length > 0);
+    expect((await c.request(0x06, 0x01)).cc).toBe(0);
+    expect(h.si.listeners[0]?.address).toBe(`unix:${path}`);
+  });
+});
