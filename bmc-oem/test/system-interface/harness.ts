@@ -9,6 +9,7 @@ import { HostInterfaceState } from '../../src/system-interface/host-interface-st
 import { registerSystemInterfaceCommands } from '../../src/system-interface/kcs-commands.js';
 import { SystemInterface } from '../../src/system-interface/system-interface.js';
 import type { VmListenSpec } from '../../src/config/address.js';
+import type { Req } from '../queues/helpers.js';
 
 export const IANA = 32473;
 
@@ -18,7 +19,7 @@ export interface Harness {
   si: SystemInterface;
   port: number;
   /** A LAN-side call into the same command table, as the RMCP+ server makes it. */
-  lan(req: Omit<OemQueueRequest, 'iana'>, privilege?: 2 | 3 | 4): Promise<{ cc: number; data: Uint8Array }>;
+  lan(req: Req, privilege?: 2 | 3 | 4): Promise<{ cc: number; data: Uint8Array }>;
   close(): Promise<void>;
 }
 
@@ -50,7 +51,7 @@ export async function startHarness(opts: { capacityBytes?: number; specs?: VmLis
   };
 }
 
-export function queueRequestBytes(req: Omit<OemQueueRequest, 'iana'>): { cmd: number; data: Uint8Array } {
+export function queueRequestBytes(req: Req): { cmd: number; data: Uint8Array } {
   const full = { ...req, iana: IANA } as OemQueueRequest;
   return { cmd: oemRequestCommand(full), data: encodeOemRequest(full) };
 }
