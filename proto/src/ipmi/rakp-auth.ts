@@ -7,7 +7,7 @@
  *   RAKP3 auth code = HMAC_Kuid(Rc | SIDm | ROLEm | ULENm | UNAMEm)
  *   SIK             = HMAC_Kg (Rm | Rc | ROLEm | ULENm | UNAMEm)     (Kg = Kuid when no BMC key)
  *   RAKP4 ICV       = HMAC_SIK(Rm | SIDc | GUIDc), truncated (12 B SHA1, 16 B SHA256)
- *   K1 = HMAC_SIK(0x01 × N), K2 = HMAC_SIK(0x02 × N)            (N = 20 SHA1, 32 SHA256)
+ *   K1 = HMAC_SIK(0x01 × 20), K2 = HMAC_SIK(0x02 × 20)          (20 bytes for every algorithm, SHA256 too)
  *
  * SIDm is the remote console's (client's) session id, SIDc the managed
  * system's (BMC's); session ids are little-endian as on the wire. ROLEm is
@@ -122,10 +122,16 @@ export function rakp4Icv(c: RakpContext, sik: Uint8Array): Uint8Array {
   return ipmiHmac(info.hash, sik, rakp4IcvInput(c)).slice(0, info.icvLength);
 }
 
-/** K_n = HMAC_SIK(constant n repeated over the hash length), §13.32. */
+/**
+ * K_n = HMAC_SIK(Const n), §13.32. The constants are 20 bytes of n whatever
+ * the hash (the spec defines Const 1..2 as 20 bytes; ipmitool and FreeIPMI
+ * use 20 for RAKP-HMAC-SHA256 too, so 32 would not interoperate).
+ */
+export const KEY_CONSTANT_BYTES = 20;
+
 export function deriveKn(authAlgorithm: number, sik: Uint8Array, n: number): Uint8Array {
   const info = authAlgorithmInfo(authAlgorithm);
-  return ipmiHmac(info.hash, sik, new Uint8Array(info.keyLength).fill(n));
+  return ipmiHmac(info.hash, sik, new Uint8Array(KEY_CONSTANT_BYTES).fill(n));
 }
 
 export function deriveSessionKeys(c: RakpContext, kg: Uint8Array): SessionKeyMaterial {
