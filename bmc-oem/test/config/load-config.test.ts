@@ -146,7 +146,7 @@ describe('config file', () => {
     expect(Buffer.from(config.users[0]!.password.reveal()).toString()).toBe('relpass');
     expect(config.sessions).toEqual({ max: 10, maxPending: 5, setupTimeoutMs: 10_000, idleTimeoutMs: 30_000 });
     expect(config.lockout).toEqual({ maxFailures: 3, windowMs: 60_000, lockoutMs: 300_000 });
-    expect(Buffer.from(config.device.guid!).toString('hex')).toBe('67452301ab89efcd0123456789abcdef');
+    expect(Buffer.from(config.device.guid!).toString('hex')).toBe('efcdab8967452301efcdab8967452301');
     expect(config.device.productId).toBe(7);
   });
 

@@ -1,0 +1,143 @@
+/**
+ * Composition of the bmc-oem daemon: config → command table (standard
+ * commands, OEM queues) → RMCP+ server on UDP → metrics → logs. `main.ts`
+ * only parses argv, installs signal handlers and calls this.
+ */
+import { randomBytes as nodeRandomBytes } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { Logger } from 'pino';
+import {
+  encodeCipherSuiteRecords,
+  standardCipherSuiteRecord,
+  type RandomBytes,
+} from '@backchannel/proto';
+import { CommandRegistry } from '../commands/registry.js';
+import { registerStandardCommands } from '../commands/standard-commands.js';
+import type { HostPowerBackend } from '../commands/host-power-port.js';
+import type { DeviceIdentity } from '../commands/device-identity.js';
+import { uuidFromGuid } from '../commands/device-identity.js';
+import type { BmcConfig } from '../config/config-types.js';
+import { createMetrics, startMetricsServer, type BmcMetrics } from '../metrics.js';
+import { RmcpServer } from '../rmcp/rmcp-server.js';
+import { UdpTransport } from '../rmcp/udp-transport.js';
+import { resolveDeviceGuid } from './device-guid.js';
+import { NO_HOST_POWER } from './host-power-none.js';
+import { rmcpObserver } from './rmcp-observer.js';
+
+/** The LAN channel number reported by Get Channel Authentication Capabilities and Cipher Suites. */
+export const LAN_CHANNEL = 1;
+
+export interface DaemonOptions {
+  config: BmcConfig;
+  logger: Logger;
+  now?: () => number;
+  randomBytes?: RandomBytes;
+  /** Overrides the host-power backend (tests, embedding). */
+  hostPower?: HostPowerBackend;
+}
+
+export interface RunningDaemon {
+  rmcp: { address: string; port: number };
+  metrics?: { address: string; port: number };
+  registry: CommandRegistry;
+  server: RmcpServer;
+  metricsRegistry: BmcMetrics;
+  stop(): Promise<void>;
+}
+
+/** The tagged algorithm bytes of the enabled suites, for Get Channel Cipher Suites "list algorithms". */
+export function supportedAlgorithmBytes(records: Uint8Array): Uint8Array {
+  const seen: number[] = [];
+  for (const b of records) {
+    // Record starts (0xC0/0xC1) and suite ids are not algorithm tags.
+    if ((b & 0xc0) === 0xc0) continue;
+    if (!seen.includes(b)) seen.push(b);
+  }
+  return Uint8Array.from(seen);
+}
+
+export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
+  const { config, logger } = opts;
+  const now = opts.now ?? Date.now;
+  const randomBytes = opts.randomBytes ?? ((n: number) => new Uint8Array(nodeRandomBytes(n)));
+  const closers: (() => Promise<void> | void)[] = [];
+
+  const { guid, source } = resolveDeviceGuid(config.device.guid, config.stateDir, randomBytes);
+  logger.info({ guid: uuidFromGuid(guid), source }, 'device GUID');
+  const identity: DeviceIdentity = { ...config.device, deviceRevision: 1, manufacturerId: config.iana, guid };
+
+  const registry = new CommandRegistry();
+  const hostPower = opts.hostPower ?? NO_HOST_POWER;
+  const suiteRecords = encodeCipherSuiteRecords(config.cipherSuites.map((id) => standardCipherSuiteRecord(id)));
+  registerStandardCommands(registry, {
+    identity,
+    hostPower,
+    lanChannel: LAN_CHANNEL,
+    cipherSuiteRecords: suiteRecords,
+    supportedAlgorithms: supportedAlgorithmBytes(suiteRecords),
+    // Late-bound: the server is built below, and Close Session only runs once it exists.
+    closeSession: (id) => server.closeSessionById(id),
+  });
+
+
+  const counts = (): { active: number; pending: number } => ({ active: server.sessions.activeCount, pending: server.sessions.pendingCount });
+  const metrics = createMetrics(counts);
+  const events = rmcpObserver(logger, metrics);
+  registry.onHandlerFault((name, err) => events.handlerFault(name, err));
+
+  const server = new RmcpServer({
+    registry,
+    users: config.users,
+    cipherSuites: config.cipherSuites,
+    sessions: config.sessions,
+    lockout: config.lockout,
+    guid,
+    now,
+    randomBytes,
+    events,
+  });
+  const transport = new UdpTransport({
+    host: config.listen.host,
+    port: config.listen.port,
+    server,
+    events,
+    onError: (err) => logger.warn({ err }, 'UDP socket error'),
+  });
+  try {
+    const rmcp = await transport.start();
+    closers.push(() => transport.stop());
+    let metricsAddress: { address: string; port: number } | undefined;
+    if (config.metrics !== undefined) {
+      const m = await startMetricsServer(metrics.registry, config.metrics.host, config.metrics.port);
+      const httpServer: Server = m.server;
+      closers.push(() => new Promise<void>((resolve) => httpServer.close(() => resolve())));
+      metricsAddress = { address: m.address, port: m.port };
+    }
+    logger.info(
+      {
+        rmcp: `${rmcp.address}:${rmcp.port}`,
+        metrics: metricsAddress && `${metricsAddress.address}:${metricsAddress.port}`,
+        suites: config.cipherSuites,
+        users: config.users.map((u) => `${u.name}:${u.privilegeName}`),
+        hostPower: hostPower.kind,
+      },
+      'listening',
+    );
+    const running: RunningDaemon = {
+      rmcp,
+      registry,
+      server,
+      metricsRegistry: metrics,
+      stop: async () => {
+        for (const close of closers.reverse()) await close();
+        server.closeAll();
+        logger.info('stopped');
+      },
+    };
+    if (metricsAddress) running.metrics = metricsAddress;
+    return running;
+  } catch (err) {
+    for (const close of closers.reverse()) await close();
+    throw err;
+  }
+}

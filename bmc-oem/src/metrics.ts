@@ -1,0 +1,87 @@
+/**
+ * Prometheus metrics of the daemon (prom-client, one registry per daemon so
+ * tests can run several). The RMCP+ server reports through RmcpEvents; this
+ * file turns those into counters and serves /metrics over HTTP.
+ */
+import { createServer, type Server } from 'node:http';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+
+export interface BmcMetrics {
+  registry: Registry;
+  datagramsDropped: Counter<'reason'>;
+  requests: Counter<'command' | 'cc'>;
+  sessionsEnded: Counter<'reason'>;
+  authFailures: Counter;
+  lockouts: Counter;
+  handlerFaults: Counter<'command'>;
+  sessions: Gauge<'state'>;
+}
+
+export function createMetrics(sessionCounts: () => { active: number; pending: number }): BmcMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'bmc_oem_' });
+  return {
+    registry,
+    datagramsDropped: new Counter({
+      name: 'bmc_oem_datagrams_dropped_total',
+      help: 'RMCP datagrams dropped without an answer, by reason',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
+    requests: new Counter({
+      name: 'bmc_oem_requests_total',
+      help: 'IPMI requests answered on the LAN, by command and completion code',
+      labelNames: ['command', 'cc'],
+      registers: [registry],
+    }),
+    sessionsEnded: new Counter({
+      name: 'bmc_oem_sessions_ended_total',
+      help: 'RMCP+ sessions ended, by reason',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
+    authFailures: new Counter({ name: 'bmc_oem_auth_failures_total', help: 'Failed RMCP+ authentication attempts', registers: [registry] }),
+    lockouts: new Counter({ name: 'bmc_oem_user_lockouts_total', help: 'Times a user name was locked out after repeated RAKP failures', registers: [registry] }),
+    handlerFaults: new Counter({
+      name: 'bmc_oem_handler_faults_total',
+      help: 'Command handlers that threw (answered with cc 0xFF)',
+      labelNames: ['command'],
+      registers: [registry],
+    }),
+    sessions: new Gauge({
+      name: 'bmc_oem_sessions',
+      help: 'RMCP+ sessions in the table, by state',
+      labelNames: ['state'],
+      registers: [registry],
+      collect() {
+        const c = sessionCounts();
+        this.set({ state: 'active' }, c.active);
+        this.set({ state: 'pending' }, c.pending);
+      },
+    }),
+  };
+}
+
+/** Serves GET /metrics on host:port; resolves with the bound address. */
+export async function startMetricsServer(registry: Registry, host: string, port: number): Promise<{ server: Server; address: string; port: number }> {
+  const server = createServer((req, res) => {
+    if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+      return;
+    }
+    registry.metrics().then(
+      (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),
+      (err: unknown) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`${String(err)}\n`),
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const a = server.address();
+  if (a === null || typeof a === 'string') throw new Error('metrics server has no TCP address');
+  return { server, address: a.address, port: a.port };
+}
