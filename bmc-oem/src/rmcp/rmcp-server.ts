@@ -158,7 +158,7 @@ export class RmcpServer {
         session: { payloadType: out.payloadType, encrypted: false, authenticated: false, sessionId: 0, sessionSeq: 0, payload: out.payload, trailer: new Uint8Array(0) },
       });
     }
-    return this.inSession(datagram, s.sessionId, s.sessionSeq, s.payloadType, peer);
+    return this.inSession(datagram, s.sessionId, s.sessionSeq, s.payloadType);
   }
 
   private async preSession(payloadType: number, payload: Uint8Array, peer: string): Promise<{ payloadType: number; payload: Uint8Array }> {
@@ -183,7 +183,7 @@ export class RmcpServer {
     return { payloadType: outcome.payloadType, payload: outcome.payload };
   }
 
-  private async inSession(datagram: Uint8Array, id: number, seq: number, payloadType: number, peer: string): Promise<Uint8Array | undefined> {
+  private async inSession(datagram: Uint8Array, id: number, seq: number, payloadType: number): Promise<Uint8Array | undefined> {
     const session = this.sessions.get(id);
     if (session === undefined) throw new DropError('unknown-session', `session 0x${id.toString(16)}`);
     if (session.state !== 'active' || session.keys === undefined) throw new DropError('inactive-session', `session 0x${id.toString(16)} in state ${session.state}`);
