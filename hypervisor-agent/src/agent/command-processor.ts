@@ -6,6 +6,8 @@
  * is never applied twice. Before libvirt is touched the request is marked
  * `applying`, so a crash mid-apply is reported (never retried) after restart.
  */
+import type {
+  DomainState} from '@backchannel/proto';
 import {
   type Action,
   AlertKind,
@@ -15,7 +17,6 @@ import {
   type CommandResult,
   bytesEqual,
   decodeMessage,
-  DomainState,
   encodeMessage,
   Outcome,
   type RandomBytes,
@@ -116,7 +117,12 @@ export class CommandProcessor {
     });
   }
 
-  async handleChallengeResponse(response: ChallengeResponse): Promise<void> {
+  /**
+   * `redelivery`: this envelope was already processed before a crash (its record
+   * was re-read because the commit had not been persisted): answer from the
+   * journal without raising a nonce-reuse alert.
+   */
+  async handleChallengeResponse(response: ChallengeResponse, options: { redelivery?: boolean } = {}): Promise<void> {
     const d = this.#d;
     const nonceHex = toHex(response.nonce ?? new Uint8Array());
     const nonce = d.store.getNonce(nonceHex);
@@ -128,6 +134,11 @@ export class CommandProcessor {
       return;
     }
     if (nonce.used) {
+      const storedResult = row.result ? decodeMessage(v1.CommandResult, row.result, 'CommandResult') : undefined;
+      if (options.redelivery) {
+        if (storedResult) d.send({ commandResult: storedResult });
+        return;
+      }
       const stored = row.result ? decodeMessage(v1.CommandResult, row.result, 'CommandResult') : undefined;
       const expired = stored?.outcome === Outcome.OUTCOME_EXPIRED;
       d.alert({

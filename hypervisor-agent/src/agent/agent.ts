@@ -1,0 +1,288 @@
+/**
+ * The hypervisor-agent assembled: BMC link ↔ end-to-end channel ↔ request-
+ * challenge-verify ↔ libvirt, with durable state in SQLite. `main` builds the
+ * dependencies from the config; tests build them directly.
+ *
+ * Per inbound record: reassemble → open (proto InboundChannel) → dispatch →
+ * persist replay window and read cursor. A byte-identical copy of an envelope
+ * already delivered is a replay (alert); a re-sealed copy is the manager's
+ * retransmission (re-ack, no alert); a delivered envelope whose digest is
+ * already on file is our own re-read after a crash (handled silently).
+ */
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import {
+  type Ack,
+  AlertKind,
+  alertKindName,
+  actionName,
+  type Body,
+  Direction,
+  DomainState,
+  type EnvelopeKeys,
+  InboundChannel,
+  outcomeName,
+  type RandomBytes,
+  Reassembler,
+  ResyncReason,
+  Role,
+  type SigningKeyPair,
+  WireError,
+  type WireErrorCode,
+} from '@backchannel/proto';
+import type { Logger } from 'pino';
+import { type AlertFacts, buildAlert } from '../alerts/alert-factory.js';
+import { AlertJournal } from '../alerts/alert-journal.js';
+import type { LibvirtAdapter } from '../libvirt/libvirt-adapter.js';
+import type { AgentMetrics } from '../observability/metrics.js';
+import type { Policy } from '../policy/policy.js';
+import type { BmcTransport } from '../transport/bmc-transport.js';
+import { AgentStore } from '../store/agent-store.js';
+import { CommandProcessor } from './command-processor.js';
+import { LinkEngine } from './link-engine.js';
+import { OutboundQueue } from './outbound-queue.js';
+import { StatusReporter } from './status-reporter.js';
+
+export const AGENT_VERSION = '0.1.0';
+
+export interface AgentOptions {
+  hostId: string;
+  keys: EnvelopeKeys;
+  hostKey: SigningKeyPair;
+  policy: () => Policy;
+  libvirt: LibvirtAdapter;
+  libvirtVersion: string;
+  openTransport: () => Promise<BmcTransport>;
+  iana: number;
+  stateDir: string;
+  poll: { minMs: number; maxMs: number };
+  reportIntervalMs: number;
+  statePollMs: number;
+  retransmit: { initialTimeoutMs: number; maxTimeoutMs: number };
+  ackDelayMs: number;
+  log: Logger;
+  metrics: AgentMetrics;
+  randomBytes: RandomBytes;
+  now?: () => number;
+  /** Fault injection (crash tests): pause after a record's effects are journaled, before its commit. */
+  delayBeforeCommitMs?: number;
+}
+
+const DECRYPTION_CODES = new Set<WireErrorCode>(['ERR_ENVELOPE_TAMPERED', 'ERR_ENVELOPE_WRONG_HOST', 'ERR_ENVELOPE_WRONG_DIRECTION']);
+
+export class Agent {
+  readonly store: AgentStore;
+  readonly #o: AgentOptions;
+  readonly #now: () => number;
+  readonly #journal: AlertJournal;
+  readonly #inbound: InboundChannel;
+  readonly #reassembler = new Reassembler({ maxMessageBytes: 1 << 20 });
+  readonly #outbound: OutboundQueue;
+  readonly #processor: CommandProcessor;
+  readonly #reporter: StatusReporter;
+  readonly #link: LinkEngine;
+  #ackOwedSince: number | undefined;
+  #lastSweep = 0;
+  #redelivery = false;
+
+  constructor(options: AgentOptions) {
+    this.#o = options;
+    this.#now = options.now ?? Date.now;
+    this.store = new AgentStore(join(options.stateDir, 'agent.db'));
+    this.#journal = new AlertJournal(join(options.stateDir, 'alerts.jsonl'));
+    this.#inbound = new InboundChannel({ keys: options.keys, receiveDirection: Direction.DIRECTION_TO_HOST, window: this.store.getWindow() });
+    this.#outbound = new OutboundQueue({
+      store: this.store,
+      keys: options.keys,
+      randomBytes: options.randomBytes,
+      retransmit: options.retransmit,
+      currentAck: () => this.#ackSent(),
+    });
+    this.#processor = new CommandProcessor({
+      hostId: options.hostId,
+      store: this.store,
+      policy: options.policy,
+      executor: options.libvirt,
+      now: this.#now,
+      randomBytes: options.randomBytes,
+      send: (body) => this.#sendTracked(body),
+      alert: (facts) => this.#alert(facts),
+      onApply: (r) => {
+        options.log.info({ requestId: r.requestId, action: actionName(r.action ?? 0), domain: r.domain, principal: r.principal }, 'applying action');
+        this.#reporter.poke();
+      },
+    });
+    this.#reporter = new StatusReporter({
+      hostId: options.hostId,
+      agentVersion: AGENT_VERSION,
+      libvirtVersion: options.libvirtVersion,
+      hypervisor: options.libvirt.driver,
+      intervalMs: options.reportIntervalMs,
+      pollMs: options.statePollMs,
+      listDomains: () => options.libvirt.listDomains(),
+      send: (statusReport) => this.#outbound.sendUntracked({ statusReport }),
+      nextSeq: () => {
+        const seq = this.store.getNumber('report_seq') + 1;
+        this.store.setNumber('report_seq', seq);
+        return seq;
+      },
+    });
+    const m = options.metrics;
+    this.#link = new LinkEngine({
+      openTransport: options.openTransport,
+      iana: options.iana,
+      poll: options.poll,
+      outbound: this.#outbound,
+      cursor: {
+        readCommit: () => this.store.getNumber('read_commit'),
+        epoch: () => this.store.getNumber('bmc_epoch'),
+        saveEpoch: (epoch, readCommit) =>
+          this.store.transaction(() => {
+            this.store.setNumber('bmc_epoch', epoch);
+            this.store.setNumber('read_commit', readCommit);
+          }),
+      },
+      onRecord: (record, seq) => this.#handleRecord(record, seq),
+      onEpochChange: (_old, epoch) => this.#onEpochChange(epoch),
+      onTick: (now) => this.#tick(now),
+      log: options.log,
+      now: this.#now,
+      metrics: {
+        recordsIn: () => m.recordsIn.inc(),
+        recordsOut: () => m.recordsOut.inc(),
+        queueFull: () => m.queueFull.inc(),
+        resync: (reason) => m.resyncs.inc({ reason }),
+        transportError: () => m.transportErrors.inc(),
+      },
+    });
+  }
+
+  get linkUp(): boolean {
+    return this.#link.connected;
+  }
+
+  async start(): Promise<void> {
+    await this.#o.libvirt.connect().catch((err: Error) => this.#o.log.warn({ err: err.message }, 'libvirt not reachable yet; will retry'));
+    const recovered = await this.#processor.recoverInterrupted(async (domain) => {
+      try {
+        return (await this.#o.libvirt.domainInfo(domain)).state ?? DomainState.DOMAIN_STATE_NOSTATE;
+      } catch {
+        return DomainState.DOMAIN_STATE_NOSTATE;
+      }
+    });
+    if (recovered > 0) this.#o.log.warn({ recovered }, 'requests interrupted mid-apply reported as failed (not retried)');
+    // Tell the manager where we stand, so it retransmits what we have not delivered.
+    this.#sendTracked({
+      hello: {
+        role: Role.ROLE_HYPERVISOR,
+        hostId: this.#o.hostId,
+        agentVersion: AGENT_VERSION,
+        incarnation: this.#now(),
+        lastDeliveredId: this.#inbound.ack().cumulativeId ?? 0,
+        nextMessageId: this.store.peekNextMessageId(),
+        timeMs: this.#now(),
+      },
+    });
+    this.#link.start();
+    this.#o.log.info({ hostId: this.#o.hostId, libvirt: this.#o.libvirt.uri }, 'hypervisor-agent started');
+  }
+
+  async stop(): Promise<void> {
+    await this.#link.stop();
+    await this.#o.libvirt.close();
+    this.#journal.close();
+    this.store.close();
+  }
+
+  #ackSent(): Ack {
+    this.#ackOwedSince = undefined;
+    return this.#inbound.ack();
+  }
+
+  #sendTracked(body: Body): void {
+    this.#outbound.sendTracked(body, this.#now());
+    if (body.commandResult) {
+      this.#o.metrics.commands.inc({ action: 'any', outcome: outcomeName(body.commandResult.outcome ?? 0) });
+    }
+  }
+
+  #alert(facts: AlertFacts): void {
+    const alert = buildAlert(facts, { hostId: this.#o.hostId, hostKey: this.#o.hostKey, nowMs: this.#now(), randomBytes: this.#o.randomBytes });
+    this.#journal.append(alert);
+    this.#o.metrics.alerts.inc({ kind: alertKindName(facts.kind) });
+    this.#o.log.warn({ alert: alertKindName(facts.kind), reason: facts.reason, principal: facts.principal, requestId: facts.requestId }, 'security alert');
+    this.#sendTracked({ alert });
+  }
+
+  async #handleRecord(record: Uint8Array, seq: number): Promise<void> {
+    const now = this.#now();
+    let envelope: Uint8Array | undefined;
+    try {
+      envelope = this.#reassembler.push(record);
+    } catch (err) {
+      if (!(err instanceof WireError)) throw err;
+      this.#o.metrics.messagesIn.inc({ verdict: err.code });
+      this.#o.log.debug({ code: err.code, seq }, 'record dropped');
+    }
+    if (envelope) await this.#handleEnvelope(envelope, now);
+    if (this.#o.delayBeforeCommitMs) await new Promise((resolve) => setTimeout(resolve, this.#o.delayBeforeCommitMs));
+    this.store.transaction(() => {
+      this.store.setWindow(this.#inbound.windowState());
+      this.store.setNumber('read_commit', seq);
+    });
+  }
+
+  async #handleEnvelope(envelope: Uint8Array, now: number): Promise<void> {
+    const digest = createHash('sha256').update(envelope).digest('hex');
+    const event = this.#inbound.pushEnvelope(envelope, now);
+    this.#o.metrics.messagesIn.inc({ verdict: event.kind === 'rejected' ? event.code : event.kind });
+    if (event.kind === 'rejected') {
+      if (DECRYPTION_CODES.has(event.code)) this.#alert({ kind: AlertKind.ALERT_KIND_DECRYPTION_FAILED, reason: `${event.code}: ${event.message}` });
+      else if (event.code === 'ERR_ENVELOPE_STALE_STEP') this.#alert({ kind: AlertKind.ALERT_KIND_STALE_TIME_STEP, reason: event.message });
+      else this.#o.log.debug({ code: event.code }, 'envelope dropped');
+      return;
+    }
+    if (event.kind === 'duplicate') {
+      if (this.store.hasEnvelope(digest)) {
+        this.#alert({ kind: AlertKind.ALERT_KIND_REPLAY, reason: `envelope with message id ${event.messageId} was replayed byte for byte` });
+      } else {
+        this.#ackOwedSince ??= now; // the manager did not see our ack yet
+      }
+      return;
+    }
+    this.#redelivery = !this.store.rememberEnvelope(digest, event.messageId, now);
+    const body = event.body;
+    const released = this.#outbound.acknowledge(body.ack);
+    if (released.length > 0) this.#o.metrics.unacked.set(this.#outbound.unackedCount);
+    if (body.commandRequest) await this.#processor.handleRequest(body.commandRequest);
+    else if (body.challengeResponse) await this.#processor.handleChallengeResponse(body.challengeResponse, { redelivery: this.#redelivery });
+    else if (body.resync) this.#outbound.expireAll(now);
+    else if (body.hello) {
+      this.#o.log.info({ incarnation: body.hello.incarnation, lastDeliveredId: body.hello.lastDeliveredId }, 'manager said hello');
+      this.#outbound.expireAll(now);
+    }
+    if (body.payload) this.#ackOwedSince ??= now;
+  }
+
+  #onEpochChange(epoch: number): void {
+    this.#reassembler.reset();
+    this.#outbound.expireAll(this.#now());
+    this.#sendTracked({ resync: { reason: ResyncReason.RESYNC_REASON_EPOCH_CHANGED, bmcEpoch: epoch, lastDeliveredId: this.#inbound.ack().cumulativeId ?? 0 } });
+  }
+
+  async #tick(now: number): Promise<void> {
+    this.#outbound.requeueDue(now);
+    if (now - this.#lastSweep >= 1000) {
+      this.#lastSweep = now;
+      this.#processor.sweepExpired();
+      this.store.pruneEnvelopes(now - 10 * 60_000);
+      this.#o.metrics.unacked.set(this.#outbound.unackedCount);
+      this.#o.metrics.linkUp.set(this.#link.connected ? 1 : 0);
+    }
+    await this.#reporter.tick(now);
+    if (this.#ackOwedSince !== undefined && now - this.#ackOwedSince >= this.#o.ackDelayMs && this.#outbound.pendingCount === 0) {
+      this.#outbound.sendUntracked({}); // a bare ack
+    }
+  }
+
+}

@@ -1,0 +1,20 @@
+/** Prometheus metrics (prom-client), one registry per agent so tests can run several. */
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+
+export class AgentMetrics {
+  readonly registry = new Registry();
+  readonly recordsIn = new Counter({ name: 'hypervisor_agent_records_in_total', help: 'Records read from BMC queue 1', registers: [this.registry] });
+  readonly recordsOut = new Counter({ name: 'hypervisor_agent_records_out_total', help: 'Records put on BMC queue 2', registers: [this.registry] });
+  readonly queueFull = new Counter({ name: 'hypervisor_agent_queue_full_total', help: 'Put Record answered 0xC4 (queue 2 full)', registers: [this.registry] });
+  readonly resyncs = new Counter({ name: 'hypervisor_agent_resyncs_total', help: 'Queue resynchronisations', labelNames: ['reason'], registers: [this.registry] });
+  readonly transportErrors = new Counter({ name: 'hypervisor_agent_link_errors_total', help: 'BMC link failures (reconnects)', registers: [this.registry] });
+  readonly messagesIn = new Counter({ name: 'hypervisor_agent_messages_in_total', help: 'Envelopes received, by verdict', labelNames: ['verdict'], registers: [this.registry] });
+  readonly commands = new Counter({ name: 'hypervisor_agent_commands_total', help: 'Command results journaled, by action and outcome', labelNames: ['action', 'outcome'], registers: [this.registry] });
+  readonly alerts = new Counter({ name: 'hypervisor_agent_alerts_total', help: 'Security alerts raised, by kind', labelNames: ['kind'], registers: [this.registry] });
+  readonly unacked = new Gauge({ name: 'hypervisor_agent_unacked_messages', help: 'Messages sent and not yet acknowledged by the manager', registers: [this.registry] });
+  readonly linkUp = new Gauge({ name: 'hypervisor_agent_link_up', help: '1 while the BMC link is up', registers: [this.registry] });
+
+  constructor(options: { defaultMetrics?: boolean } = {}) {
+    if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry });
+  }
+}
