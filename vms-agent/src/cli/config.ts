@@ -1,0 +1,88 @@
+/**
+ * CLI and service configuration: flags over environment over a JSON config
+ * file over defaults. The result is one frozen object.
+ *
+ * Config file: --config FILE, else $BACKCHANNEL_CONFIG, else
+ * ~/.config/backchannel/vms-agent.json when it exists. Keys: url, token,
+ * tokenFile, db, masterKeyFile, listen ("host:port"), logLevel, stepSeconds,
+ * skewSteps, pollMinMs, pollMaxMs.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { usage } from './cli-error.js';
+
+export interface VmsAgentConfig {
+  url: string;
+  token: string | undefined;
+  db: string;
+  masterKeyFile: string | undefined;
+  listenHost: string;
+  listenPort: number;
+  logLevel: string;
+  stepSeconds: number;
+  skewSteps: number;
+  pollMinMs: number;
+  pollMaxMs: number;
+}
+
+export const DEFAULT_PORT = 8480;
+
+export interface ConfigFlags {
+  config?: string | undefined;
+  url?: string | undefined;
+  token?: string | undefined;
+  db?: string | undefined;
+  'master-key-file'?: string | undefined;
+  listen?: string | undefined;
+}
+
+type FileConfig = Partial<Record<'url' | 'token' | 'tokenFile' | 'db' | 'masterKeyFile' | 'listen' | 'logLevel', string> & Record<'stepSeconds' | 'skewSteps' | 'pollMinMs' | 'pollMaxMs', number>>;
+
+function readConfigFile(flags: ConfigFlags, env: NodeJS.ProcessEnv): FileConfig {
+  const explicit = flags.config ?? env.BACKCHANNEL_CONFIG;
+  const path = explicit ?? join(homedir(), '.config', 'backchannel', 'vms-agent.json');
+  if (!explicit && !existsSync(path)) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw usage(`cannot read config file ${path}: ${(err as Error).message}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw usage(`config file ${path} must hold a JSON object`);
+  const known = new Set(['url', 'token', 'tokenFile', 'db', 'masterKeyFile', 'listen', 'logLevel', 'stepSeconds', 'skewSteps', 'pollMinMs', 'pollMaxMs']);
+  for (const [k, v] of Object.entries(parsed)) {
+    if (!known.has(k)) throw usage(`config file ${path}: unknown key "${k}" (known: ${[...known].join(', ')})`);
+    const numeric = ['stepSeconds', 'skewSteps', 'pollMinMs', 'pollMaxMs'].includes(k);
+    if (numeric ? !(Number.isInteger(v) && (v as number) >= 0) : typeof v !== 'string') {
+      throw usage(`config file ${path}: "${k}" must be ${numeric ? 'a non-negative integer' : 'a string'}`);
+    }
+  }
+  return parsed as FileConfig;
+}
+
+export function parseListen(text: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(text.trim());
+  const port = Number(m?.[3]);
+  if (!m || port > 65535) throw usage(`--listen must be HOST:PORT, got "${text}"`);
+  return { host: (m[1] ?? m[2])!, port };
+}
+
+export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.env): Readonly<VmsAgentConfig> {
+  const file = readConfigFile(flags, env);
+  const tokenFromFile = file.tokenFile ? readFileSync(file.tokenFile, 'utf8').trim() : undefined;
+  const listen = parseListen(flags.listen ?? env.BACKCHANNEL_LISTEN ?? file.listen ?? `127.0.0.1:${DEFAULT_PORT}`);
+  return Object.freeze({
+    url: (flags.url ?? env.BACKCHANNEL_URL ?? file.url ?? `http://127.0.0.1:${DEFAULT_PORT}`).replace(/\/+$/, ''),
+    token: flags.token ?? env.BACKCHANNEL_TOKEN ?? file.token ?? tokenFromFile,
+    db: flags.db ?? env.BACKCHANNEL_DB ?? file.db ?? 'vms-agent.db',
+    masterKeyFile: flags['master-key-file'] ?? env.BACKCHANNEL_MASTER_KEY_FILE ?? file.masterKeyFile,
+    listenHost: listen.host,
+    listenPort: listen.port,
+    logLevel: env.BACKCHANNEL_LOG_LEVEL ?? file.logLevel ?? 'info',
+    stepSeconds: file.stepSeconds ?? 30,
+    skewSteps: file.skewSteps ?? 1,
+    pollMinMs: file.pollMinMs ?? 50,
+    pollMaxMs: file.pollMaxMs ?? 1000,
+  });
+}

@@ -1,0 +1,42 @@
+/** The --help text; kept next to the dispatcher in main.ts so both change together. */
+import { COMMON_HELP } from './args.js';
+
+export const HELP = `vms-agent — the manager side of Backchannel: links to every BMC, commands, approvals, alerts.
+
+Usage: vms-agent COMMAND [options]
+
+Service
+  serve [--listen HOST:PORT] [--no-links]      run the API (default 127.0.0.1:8480) and the BMC links
+
+Local administration (needs --db and the master key, not a token)
+  keygen --out FILE [--force]                  new Ed25519 key (operator key for "approve"); prints the public key
+  keygen --master-key --out FILE               new master key for secrets at rest
+  hosts add HOST --bmc ADDR[:PORT] --user USER --password-file FILE
+            [--privilege operator|administrator] [--cipher-suites 17,3] [--iana N]
+            [--host-key ed25519:...] [--policy-info TEXT]
+  hosts list | hosts remove HOST
+  hosts set-host-key HOST ed25519:...          verify this host's alerts with its key
+  hosts enrollment HOST --out FILE             bundle for "hypervisor-agent enroll" (0600)
+  principals add NAME (--public-key KEY | --public-key-file FILE | --custodial)
+  principals list
+  tokens create PRINCIPAL [--label TEXT]       prints a new API token once
+
+Through the API (needs --url and --token)
+  vm list HOST                                 domains from the host's latest status report
+  vm start|shutdown|destroy|reboot|reset|suspend|resume HOST DOMAIN
+            [--param KEY=VALUE]... [--wait [--timeout SECONDS]]
+  commands show ID | commands list [--host H] [--state S]
+  approve ID --key FILE                        sign the challenge here (operator-held key)
+  approve ID                                   sign with your custodial key
+  alerts list [--host H] [--kind K] [--principal P] [--since TIME] [--unacked] [--limit N]
+  alerts ack ID
+
+BMC (needs the local store for the BMC credentials)
+  bmc info|raw ...                             see "vms-agent bmc --help"
+  bmc queue-info HOST                          Get Queue Info on both OEM queues
+
+${COMMON_HELP}
+
+Exit codes: 0 ok, 1 failed, 2 usage, 3 not found, 4 not authenticated or not permitted,
+5 cannot reach the server or BMC, 6 command denied, 7 command expired or --wait timed out,
+8 conflict (wrong state, already exists).`;

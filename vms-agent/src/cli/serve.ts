@@ -1,0 +1,59 @@
+/**
+ * `vms-agent serve`: the store, the links to every BMC, and the API, in one
+ * process. Binds 127.0.0.1 unless --listen says otherwise. SIGINT/SIGTERM
+ * stop the API, then the links, then close the store.
+ */
+import { buildApp } from '../api/app.js';
+import { ServiceMetrics } from '../api/metrics.js';
+import { CommandService } from '../commands/command-service.js';
+import { serviceKeyPair } from '../keys/service-key.js';
+import type { BmcConnector } from '../link/bmc-session.js';
+import { LinkManager } from '../link/link-manager.js';
+import { loadRmcpConnector } from '../link/rmcp-connector.js';
+import { parse } from './args.js';
+import { EXIT } from './cli-error.js';
+import { openLocalStore, systemRandom } from './local-store.js';
+import { createLogger } from './logger.js';
+
+export const VERSION = '0.1.0';
+
+export async function serve(argv: string[], options: { connector?: BmcConnector } = {}): Promise<number> {
+  const p = parse(argv, { listen: { type: 'string' }, 'no-links': { type: 'boolean' } });
+  const config = p.config();
+  const logger = createLogger(config.logLevel);
+  const store = openLocalStore(config);
+  const clock = () => Date.now();
+  const metrics = new ServiceMetrics({ defaultMetrics: true });
+  let links: LinkManager | undefined;
+  const commands = new CommandService({ store, clock, randomBytes: systemRandom, serviceKey: await serviceKeyPair(store, systemRandom), wake: (h) => links?.wake(h) });
+  if (!p.values['no-links']) {
+    links = new LinkManager({
+      store,
+      commands,
+      connector: options.connector ?? (await loadRmcpConnector()),
+      clock,
+      randomBytes: systemRandom,
+      random: Math.random,
+      metrics,
+      logger,
+      agentVersion: VERSION,
+      tuning: { pollMinMs: config.pollMinMs, pollMaxMs: config.pollMaxMs, keys: { stepSeconds: config.stepSeconds, skewSteps: config.skewSteps } },
+    });
+  }
+  const app = await buildApp({ store, commands, metrics, clock, logger, ...(links ? { linkHealth: (h: string) => links?.health(h) } : {}) });
+  await links?.start();
+  const address = await app.listen({ host: config.listenHost, port: config.listenPort });
+  logger.info({ address, db: config.db, links: !!links }, 'vms-agent serving');
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      logger.info({ signal }, 'shutting down');
+      resolve();
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+  await app.close();
+  await links?.stop();
+  await store.close();
+  return EXIT.ok;
+}
