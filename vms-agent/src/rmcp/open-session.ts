@@ -1,0 +1,343 @@
+/**
+ * openSession: from a host, a user and a password to an established RMCP+
+ * session at the requested privilege.
+ *
+ * 1. Get Channel Authentication Capabilities (pre-session): the BMC is there
+ *    and speaks IPMI v2.0.
+ * 2. Get Channel Cipher Suites (pre-session, v1.5 framing), when the BMC answers it: the
+ *    acceptable suites it does not offer are skipped.
+ * 3. For each remaining suite in preference order: Open Session, RAKP 1-4.
+ *    A suite the BMC refuses moves on to the next one; a step that times out
+ *    restarts the whole handshake with fresh ids and randoms (a BMC keeps no
+ *    useful state from a half-finished one), up to `retries` times.
+ * 4. Set Session Privilege Level, inside the new session.
+ */
+import { randomBytes as nodeRandomBytes } from 'node:crypto';
+import {
+  AppCommand,
+  CIPHER_SUITE_SLICE_BYTES,
+  CURRENT_CHANNEL,
+  decodeChannelAuthCapabilities,
+  decodeChannelCipherSuitesResponse,
+  decodeCipherSuiteRecords,
+  encodeChannelAuthCapabilitiesRequest,
+  encodeChannelCipherSuitesRequest,
+  encodeSetSessionPrivilegeRequest,
+  isImplementedCipherSuite,
+  isWireError,
+  MAX_CIPHER_SUITE_LIST_INDEX,
+  MAX_PASSWORD_BYTES,
+  MAX_USER_NAME_BYTES,
+  NetFn,
+  offeredStandardSuites,
+  parsePrivilege,
+  passwordKey,
+  PayloadType,
+  type PrivilegeLevel,
+  type RandomBytes,
+  RmcpStatus,
+  rmcpStatusName,
+  utf8,
+} from '@backchannel/proto';
+import { type Clock, systemClock } from './clock.js';
+import { RmcpError } from './errors.js';
+import {
+  buildOpenSessionRequest,
+  buildPreSessionRequest,
+  buildRakp1,
+  buildRakp3,
+  type HandshakeInput,
+  parseOpenSessionResponse,
+  parsePreSessionResponse,
+  parseRakp2,
+  parseRakp4,
+} from './handshake.js';
+import { RmcpSession } from './session.js';
+import { SessionState } from './session-state.js';
+import { connectUdp, type DatagramTransport } from './udp-transport.js';
+
+export const DEFAULT_CIPHER_SUITES: readonly number[] = Object.freeze([17, 3]);
+
+export interface OpenSessionOptions {
+  host: string;
+  port: number;
+  user: string;
+  password: string | Uint8Array;
+  /** 'user' | 'operator' | 'administrator' (or the number); default operator, what the OEM queue commands need. */
+  privilege?: string | PrivilegeLevel;
+  /** Acceptable suites, most preferred first; default [17, 3]. */
+  cipherSuites?: readonly number[];
+  /** Per-attempt wait for an answer; default 1000 ms. */
+  timeoutMs?: number;
+  /** Retransmissions of a request, and restarts of a timed-out handshake; default 3. */
+  retries?: number;
+  /** Idle time before a keep-alive; default 30 000 ms, 0 disables. */
+  keepAliveMs?: number;
+  /** Requests in flight at once (1..63); default 63. */
+  maxInFlight?: number;
+  /** Ask the BMC for its cipher suites first; default true. */
+  queryCipherSuites?: boolean;
+  clock?: Clock;
+  randomBytes?: RandomBytes;
+}
+
+/** Suites that a BMC refuses with these statuses are skipped in favour of the next acceptable one. */
+const SUITE_REFUSALS: ReadonlySet<number> = new Set([
+  RmcpStatus.INVALID_AUTH_ALGORITHM,
+  RmcpStatus.INVALID_INTEGRITY_ALGORITHM,
+  RmcpStatus.NO_MATCHING_AUTH_PAYLOAD,
+  RmcpStatus.NO_MATCHING_INTEGRITY_PAYLOAD,
+  RmcpStatus.INVALID_CONFIDENTIALITY_ALGORITHM,
+  RmcpStatus.NO_CIPHER_SUITE_MATCH,
+]);
+
+interface Resolved {
+  host: string;
+  port: number;
+  userName: Uint8Array;
+  kuid: Uint8Array;
+  privilege: PrivilegeLevel;
+  suites: number[];
+  timeoutMs: number;
+  retries: number;
+  keepAliveMs: number;
+  maxInFlight: number;
+  queryCipherSuites: boolean;
+  clock: Clock;
+  randomBytes: RandomBytes;
+}
+
+function resolveOptions(o: OpenSessionOptions): Resolved {
+  const bad = (msg: string): never => {
+    throw new RmcpError('ERR_RMCP_BAD_OPTIONS', msg);
+  };
+  const userName = utf8(o.user);
+  if (userName.length === 0 || userName.length > MAX_USER_NAME_BYTES) bad(`user name must be 1..${MAX_USER_NAME_BYTES} bytes`);
+  const password = typeof o.password === 'string' ? utf8(o.password) : o.password;
+  if (password.length > MAX_PASSWORD_BYTES) bad(`IPMI v2.0 passwords are at most ${MAX_PASSWORD_BYTES} bytes`);
+  let privilege: PrivilegeLevel;
+  if (typeof o.privilege === 'number') {
+    if (![1, 2, 3, 4, 5].includes(o.privilege)) bad(`privilege ${o.privilege} is not 1..5`);
+    privilege = o.privilege;
+  } else {
+    try {
+      privilege = parsePrivilege(o.privilege ?? 'operator');
+    } catch (err) {
+      throw new RmcpError('ERR_RMCP_BAD_OPTIONS', (err as Error).message);
+    }
+  }
+  const suites = [...(o.cipherSuites ?? DEFAULT_CIPHER_SUITES)];
+  if (suites.length === 0) bad('no acceptable cipher suite given');
+  for (const s of suites) if (!isImplementedCipherSuite(s)) bad(`cipher suite ${s} is not supported (use 17 or 3)`);
+  const int = (v: number | undefined, dflt: number, min: number, max: number, name: string): number => {
+    const n = v ?? dflt;
+    if (!Number.isInteger(n) || n < min || n > max) bad(`${name} must be an integer in ${min}..${max}`);
+    return n;
+  };
+  if (!Number.isInteger(o.port) || o.port < 1 || o.port > 65535) bad(`port ${o.port} is not 1..65535`);
+  return {
+    host: o.host,
+    port: o.port,
+    userName,
+    kuid: passwordKey(password),
+    privilege,
+    suites,
+    timeoutMs: int(o.timeoutMs, 1000, 1, 60_000, 'timeoutMs'),
+    retries: int(o.retries, 3, 0, 20, 'retries'),
+    keepAliveMs: int(o.keepAliveMs, 30_000, 0, 3_600_000, 'keepAliveMs'),
+    maxInFlight: int(o.maxInFlight, 63, 1, 63, 'maxInFlight'),
+    queryCipherSuites: o.queryCipherSuites ?? true,
+    clock: o.clock ?? systemClock,
+    randomBytes: o.randomBytes ?? ((n: number) => new Uint8Array(nodeRandomBytes(n))),
+  };
+}
+
+/** Opens an authenticated, encrypted RMCP+ session. Rejects with an RmcpError (see errors.ts). */
+export async function openSession(options: OpenSessionOptions): Promise<RmcpSession> {
+  const o = resolveOptions(options);
+  const transport = await connectUdp(o.host, o.port);
+  try {
+    return await establish(o, transport);
+  } catch (err) {
+    await transport.close();
+    throw err;
+  }
+}
+
+/**
+ * Sends `datagram` and waits for a datagram `parse` recognises, sending it
+ * `sends` times in all with `timeoutMs` between; undefined when none came.
+ */
+function exchange<T>(o: Resolved, transport: DatagramTransport, datagram: Uint8Array, parse: (d: Uint8Array) => T | undefined, sends: number): Promise<T | undefined> {
+  return new Promise((resolve) => {
+    let left = sends;
+    let timer: unknown;
+    const finish = (v: T | undefined): void => {
+      if (timer !== undefined) o.clock.clearTimeout(timer);
+      transport.onDatagram(() => undefined);
+      resolve(v);
+    };
+    const fire = (): void => {
+      if (left === 0) return finish(undefined);
+      left--;
+      transport.send(datagram);
+      timer = o.clock.setTimeout(fire, o.timeoutMs);
+    };
+    transport.onDatagram((d) => {
+      const v = parse(d);
+      if (v !== undefined) finish(v);
+    });
+    fire();
+  });
+}
+
+function randomU32(o: Resolved): number {
+  for (;;) {
+    const b = o.randomBytes(4);
+    const n = ((b[0] ?? 0) | ((b[1] ?? 0) << 8) | ((b[2] ?? 0) << 16) | ((b[3] ?? 0) << 24)) >>> 0;
+    if (n !== 0) return n;
+  }
+}
+
+async function preSession(o: Resolved, transport: DatagramTransport, framing: 'v15' | 'v20', cmd: number, data: Uint8Array, rqSeq: number, sends: number) {
+  const d = buildPreSessionRequest(framing, NetFn.APP, cmd, data, rqSeq);
+  return exchange(o, transport, d, (r) => parsePreSessionResponse(r, NetFn.APP, cmd, rqSeq), sends);
+}
+
+async function establish(o: Resolved, transport: DatagramTransport): Promise<RmcpSession> {
+  const where = `${o.host}:${o.port}`;
+  const caps = await preSession(o, transport, 'v15', AppCommand.GET_CHANNEL_AUTH_CAPABILITIES, encodeChannelAuthCapabilitiesRequest({ channel: CURRENT_CHANNEL, extendedData: true, requestedPrivilege: o.privilege }), 1, o.retries + 1);
+  if (!caps) throw new RmcpError('ERR_RMCP_TIMEOUT', `no answer from ${where} to Get Channel Authentication Capabilities`);
+  if (caps.cc !== 0) throw new RmcpError('ERR_RMCP_HANDSHAKE_FAILED', `${where} refused Get Channel Authentication Capabilities (cc 0x${caps.cc.toString(16)})`);
+  try {
+    const c = decodeChannelAuthCapabilities(caps.data);
+    if (!c.extendedCapabilities || !c.supportsIpmi20) throw new RmcpError('ERR_RMCP_HANDSHAKE_FAILED', `${where} does not support IPMI v2.0 / RMCP+`);
+  } catch (err) {
+    if (isWireError(err)) throw new RmcpError('ERR_RMCP_HANDSHAKE_FAILED', `${where} sent malformed authentication capabilities: ${err.message}`);
+    throw err;
+  }
+
+  let candidates = o.suites;
+  if (o.queryCipherSuites) {
+    const offered = await queryCipherSuites(o, transport);
+    if (offered) candidates = o.suites.filter((s) => offered.includes(s));
+    if (candidates.length === 0) throw new RmcpError('ERR_RMCP_NO_COMMON_SUITE', `${where} offers cipher suites [${offered?.join(', ')}], none of [${o.suites.join(', ')}]`);
+  }
+
+  let timedOut = false;
+  for (const suite of candidates) {
+    for (let attempt = 0; attempt <= o.retries; attempt++) {
+      const outcome = await handshakeOnce(o, transport, suite);
+      if (outcome === 'timeout') {
+        timedOut = true;
+        continue;
+      }
+      if (outcome === 'suite-refused') break;
+      return outcome;
+    }
+  }
+  if (timedOut) throw new RmcpError('ERR_RMCP_TIMEOUT', `session establishment with ${where} timed out ${o.retries + 1} time(s)`);
+  throw new RmcpError('ERR_RMCP_NO_COMMON_SUITE', `${where} accepted none of cipher suites [${candidates.join(', ')}]`);
+}
+
+/** The standard suites the BMC lists, or undefined when it does not answer Get Channel Cipher Suites before a session. */
+async function queryCipherSuites(o: Resolved, transport: DatagramTransport): Promise<number[] | undefined> {
+  const slices: Uint8Array[] = [];
+  for (let index = 0; index <= MAX_CIPHER_SUITE_LIST_INDEX; index++) {
+    const data = encodeChannelCipherSuitesRequest({ channel: CURRENT_CHANNEL, payloadType: PayloadType.IPMI, listBySuite: true, listIndex: index });
+    // IPMI 1.5 framing, as ipmitool sends it: ipmi_sim answers only that form before a session.
+    // Two sends only: a BMC that ignores this before a session should not cost the full retry budget.
+    const r = await preSession(o, transport, 'v15', AppCommand.GET_CHANNEL_CIPHER_SUITES, data, 2 + (index % 60), 2);
+    if (!r || r.cc !== 0) return undefined;
+    try {
+      const slice = decodeChannelCipherSuitesResponse(r.data).recordData;
+      slices.push(slice);
+      if (slice.length < CIPHER_SUITE_SLICE_BYTES) break;
+    } catch (err) {
+      if (isWireError(err)) return undefined;
+      throw err;
+    }
+  }
+  const all = new Uint8Array(slices.reduce((n, s) => n + s.length, 0));
+  let at = 0;
+  for (const s of slices) {
+    all.set(s, at);
+    at += s.length;
+  }
+  try {
+    return offeredStandardSuites(decodeCipherSuiteRecords(all));
+  } catch (err) {
+    if (isWireError(err)) return undefined;
+    throw err;
+  }
+}
+
+function refusal(where: string, step: string, status: number): RmcpError {
+  const text = `${where} refused ${step}: ${rmcpStatusName(status)} (0x${status.toString(16).padStart(2, '0')})`;
+  if (status === RmcpStatus.UNAUTHORIZED_NAME || status === RmcpStatus.INVALID_INTEGRITY_CHECK_VALUE || status === RmcpStatus.INVALID_NAME_LENGTH) {
+    return new RmcpError('ERR_RMCP_AUTH_FAILED', text);
+  }
+  if (status === RmcpStatus.INVALID_ROLE || status === RmcpStatus.UNAUTHORIZED_ROLE) return new RmcpError('ERR_RMCP_PRIVILEGE_DENIED', text);
+  return new RmcpError('ERR_RMCP_HANDSHAKE_FAILED', text);
+}
+
+async function handshakeOnce(o: Resolved, transport: DatagramTransport, suite: number): Promise<RmcpSession | 'timeout' | 'suite-refused'> {
+  const where = `${o.host}:${o.port}`;
+  const h: HandshakeInput = {
+    userName: o.userName,
+    kuid: o.kuid,
+    privilege: o.privilege,
+    suite,
+    consoleSessionId: randomU32(o),
+    remoteConsoleRandom: o.randomBytes(16),
+    messageTag: o.randomBytes(1)[0] ?? 0,
+  };
+  const opened = await exchange(o, transport, buildOpenSessionRequest(h), (d) => parseOpenSessionResponse(h, d), 1);
+  if (!opened) return 'timeout';
+  if (opened.kind === 'refused') {
+    if (SUITE_REFUSALS.has(opened.status)) return 'suite-refused';
+    throw refusal(where, 'Open Session', opened.status);
+  }
+  const rakp2 = await exchange(o, transport, buildRakp1(h, opened.bmcSessionId), (d) => parseRakp2(h, opened.bmcSessionId, d), 1);
+  if (!rakp2) return 'timeout';
+  if (rakp2.kind === 'refused') throw refusal(where, 'RAKP message 1', rakp2.status);
+  if (rakp2.kind === 'bad-proof') {
+    // Tell the BMC to drop the half-open session, as ipmitool does.
+    transport.send(buildRakp3(h, rakp2.ctx, RmcpStatus.INVALID_INTEGRITY_CHECK_VALUE));
+    throw new RmcpError('ERR_RMCP_AUTH_FAILED', `${where}: RAKP2 authentication code does not verify (wrong password for user?)`);
+  }
+  const ctx = rakp2.ctx;
+  const rakp4 = await exchange(o, transport, buildRakp3(h, ctx), (d) => parseRakp4(h, ctx, d), 1);
+  if (!rakp4) return 'timeout';
+  if (rakp4.kind === 'refused') throw refusal(where, 'RAKP message 3', rakp4.status);
+  if (rakp4.kind === 'bad-proof') throw new RmcpError('ERR_RMCP_AUTH_FAILED', `${where}: RAKP4 integrity check value does not verify`);
+
+  const state = new SessionState({
+    crypto: rakp4.crypto,
+    bmcSessionId: opened.bmcSessionId,
+    consoleSessionId: h.consoleSessionId,
+    randomBytes: o.randomBytes,
+    timeoutMs: o.timeoutMs,
+    retries: o.retries,
+    maxInFlight: o.maxInFlight,
+  });
+  const session = new RmcpSession(
+    { host: o.host, port: o.port, cipherSuite: suite, privilege: o.privilege, bmcSessionId: opened.bmcSessionId, consoleSessionId: h.consoleSessionId },
+    transport,
+    state,
+    o.clock,
+    { keepAliveMs: o.keepAliveMs, closeTimeoutMs: o.timeoutMs },
+  );
+  let priv;
+  try {
+    priv = await session.request(NetFn.APP, AppCommand.SET_SESSION_PRIVILEGE_LEVEL, encodeSetSessionPrivilegeRequest(o.privilege));
+  } catch (err) {
+    await session.close();
+    throw err;
+  }
+  if (priv.cc !== 0) {
+    await session.close();
+    throw new RmcpError('ERR_RMCP_PRIVILEGE_DENIED', `${where} refused privilege level ${o.privilege} (cc 0x${priv.cc.toString(16)})`);
+  }
+  return session;
+}

@@ -1,0 +1,217 @@
+/**
+ * An established RMCP+ session: the driver around SessionState. It owns the
+ * socket handler and the timers (retransmission, keep-alive), queues
+ * requests beyond the in-flight limit, and turns the state machine's
+ * answers into settled promises.
+ */
+import { AppCommand, NetFn, encodeCloseSessionRequest } from '@backchannel/proto';
+import type { Clock } from './clock.js';
+import { RmcpError } from './errors.js';
+import type { SessionCounters, SessionState } from './session-state.js';
+import type { DatagramTransport } from './udp-transport.js';
+
+export interface IpmiResponse {
+  cc: number;
+  data: Uint8Array;
+}
+
+export interface RmcpSessionInfo {
+  host: string;
+  port: number;
+  cipherSuite: number;
+  privilege: number;
+  bmcSessionId: number;
+  consoleSessionId: number;
+}
+
+interface Waiter {
+  netFn: number;
+  cmd: number;
+  data: Uint8Array;
+  lun: number;
+  resolve: (r: IpmiResponse) => void;
+  reject: (e: Error) => void;
+}
+
+export interface RmcpSessionOptions {
+  /** Idle time after which a Get Device ID keeps the BMC from timing the session out; 0 = never. */
+  keepAliveMs: number;
+  /** How long close() waits for the Close Session answer. */
+  closeTimeoutMs: number;
+}
+
+export class RmcpSession {
+  private readonly queue: Waiter[] = [];
+  private readonly inFlight = new Map<number, Waiter>();
+  private retransmitTimer: unknown;
+  private retransmitAt: number | undefined;
+  private keepAliveTimer: unknown;
+  private lastActivity: number;
+  private state_: 'open' | 'closing' | 'closed' = 'open';
+  private endReason: RmcpError | undefined;
+  private readonly ended: Promise<RmcpError | undefined>;
+  private markEnded!: (reason: RmcpError | undefined) => void;
+
+  constructor(
+    readonly info: RmcpSessionInfo,
+    private readonly transport: DatagramTransport,
+    private readonly sm: SessionState,
+    private readonly clock: Clock,
+    private readonly options: RmcpSessionOptions,
+  ) {
+    this.lastActivity = clock.now();
+    this.ended = new Promise((resolve) => (this.markEnded = resolve));
+    transport.onDatagram((d) => this.onDatagram(d));
+    this.scheduleKeepAlive();
+  }
+
+  /** 'open' until close() starts or the BMC stops answering keep-alives. */
+  get state(): 'open' | 'closing' | 'closed' {
+    return this.state_;
+  }
+
+  /** Resolves when the session has ended: undefined after close(), the error when it broke. */
+  get done(): Promise<RmcpError | undefined> {
+    return this.ended;
+  }
+
+  get counters(): Readonly<SessionCounters> {
+    return this.sm.counters;
+  }
+
+  /**
+   * Sends one IPMI request and resolves with its completion code and data.
+   * Rejects with ERR_RMCP_TIMEOUT after every retransmission went
+   * unanswered, and ERR_RMCP_SESSION_CLOSED once the session is closed.
+   */
+  request(netFn: number, cmd: number, data: Uint8Array = new Uint8Array(0), lun = 0): Promise<IpmiResponse> {
+    if (this.state_ !== 'open') return Promise.reject(this.closedError());
+    return this.enqueue(netFn, cmd, data, lun);
+  }
+
+  /** Sends Close Session (waiting briefly for its answer), then releases the socket. Idempotent. */
+  async close(): Promise<void> {
+    if (this.state_ !== 'open') {
+      await this.ended;
+      return;
+    }
+    this.state_ = 'closing';
+    let handle: unknown;
+    const timer = new Promise<void>((resolve) => (handle = this.clock.setTimeout(resolve, this.options.closeTimeoutMs)));
+    const answer = this.enqueue(NetFn.APP, AppCommand.CLOSE_SESSION, encodeCloseSessionRequest({ sessionId: this.info.bmcSessionId }), 0).then(
+      () => undefined,
+      () => undefined,
+    );
+    await Promise.race([answer, timer]);
+    this.clock.clearTimeout(handle);
+    await this.teardown(undefined);
+  }
+
+  private enqueue(netFn: number, cmd: number, data: Uint8Array, lun: number): Promise<IpmiResponse> {
+    return new Promise<IpmiResponse>((resolve, reject) => {
+      this.queue.push({ netFn, cmd, data, lun, resolve, reject });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (this.queue.length > 0 && this.sm.canSubmit()) {
+      const w = this.queue.shift()!;
+      const now = this.clock.now();
+      let sent;
+      try {
+        sent = this.sm.submit(w.netFn, w.cmd, w.data, w.lun, now);
+      } catch (err) {
+        w.reject(err as Error);
+        continue;
+      }
+      this.inFlight.set(sent.rqSeq, w);
+      this.lastActivity = now;
+      this.transport.send(sent.datagram);
+    }
+    this.scheduleRetransmit();
+  }
+
+  private onDatagram(datagram: Uint8Array): void {
+    if (this.state_ === 'closed') return;
+    const r = this.sm.receive(datagram);
+    if (r.kind !== 'response') return;
+    const w = this.inFlight.get(r.rqSeq);
+    this.inFlight.delete(r.rqSeq);
+    this.lastActivity = this.clock.now();
+    w?.resolve({ cc: r.cc, data: r.data });
+    this.pump();
+  }
+
+  private scheduleRetransmit(): void {
+    const next = this.sm.nextDeadline();
+    if (next === this.retransmitAt) return;
+    if (this.retransmitTimer !== undefined) this.clock.clearTimeout(this.retransmitTimer);
+    this.retransmitTimer = undefined;
+    this.retransmitAt = next;
+    if (next === undefined || this.state_ === 'closed') return;
+    this.retransmitTimer = this.clock.setTimeout(() => this.onRetransmitTimer(), Math.max(0, next - this.clock.now()));
+  }
+
+  private onRetransmitTimer(): void {
+    this.retransmitTimer = undefined;
+    this.retransmitAt = undefined;
+    if (this.state_ === 'closed') return;
+    const work = this.sm.due(this.clock.now());
+    for (const d of work.retransmit) this.transport.send(d);
+    for (const rqSeq of work.expired) {
+      const w = this.inFlight.get(rqSeq);
+      this.inFlight.delete(rqSeq);
+      w?.reject(new RmcpError('ERR_RMCP_TIMEOUT', `no answer to netfn 0x${hex(w.netFn)} cmd 0x${hex(w.cmd)} from ${this.info.host}:${this.info.port}`));
+    }
+    this.pump();
+  }
+
+  private scheduleKeepAlive(): void {
+    if (this.options.keepAliveMs <= 0 || this.state_ !== 'open') return;
+    const due = this.lastActivity + this.options.keepAliveMs;
+    this.keepAliveTimer = this.clock.setTimeout(() => this.onKeepAliveTimer(), Math.max(0, due - this.clock.now()));
+  }
+
+  private onKeepAliveTimer(): void {
+    this.keepAliveTimer = undefined;
+    if (this.state_ !== 'open') return;
+    const idle = this.clock.now() - this.lastActivity >= this.options.keepAliveMs && this.inFlight.size === 0 && this.queue.length === 0;
+    if (!idle) {
+      this.scheduleKeepAlive();
+      return;
+    }
+    this.enqueue(NetFn.APP, AppCommand.GET_DEVICE_ID, new Uint8Array(0), 0).then(
+      () => this.scheduleKeepAlive(),
+      (err: unknown) => {
+        // Every retransmission of the keep-alive went unanswered: the BMC has lost the session (or is gone).
+        if (err instanceof RmcpError && err.code === 'ERR_RMCP_TIMEOUT' && this.state_ === 'open') {
+          void this.teardown(new RmcpError('ERR_RMCP_SESSION_CLOSED', `BMC ${this.info.host}:${this.info.port} stopped answering keep-alives`, { cause: err }));
+        }
+      },
+    );
+  }
+
+  private async teardown(reason: RmcpError | undefined): Promise<void> {
+    if (this.state_ === 'closed') return;
+    this.state_ = 'closed';
+    this.endReason = reason;
+    if (this.retransmitTimer !== undefined) this.clock.clearTimeout(this.retransmitTimer);
+    if (this.keepAliveTimer !== undefined) this.clock.clearTimeout(this.keepAliveTimer);
+    this.retransmitTimer = this.keepAliveTimer = undefined;
+    this.sm.cancelAll();
+    const err = this.closedError();
+    for (const w of [...this.inFlight.values(), ...this.queue.splice(0)]) w.reject(err);
+    this.inFlight.clear();
+    await this.transport.close();
+    this.markEnded(reason);
+  }
+
+  private closedError(): RmcpError {
+    return this.endReason ?? new RmcpError('ERR_RMCP_SESSION_CLOSED', `session with ${this.info.host}:${this.info.port} is closed`);
+  }
+}
+
+function hex(n: number | undefined): string {
+  return (n ?? 0).toString(16).padStart(2, '0');
+}
