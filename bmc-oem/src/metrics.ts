@@ -15,9 +15,10 @@ export interface BmcMetrics {
   lockouts: Counter;
   handlerFaults: Counter<'command'>;
   sessions: Gauge<'state'>;
+  queueDepth: Gauge<'queue'>;
 }
 
-export function createMetrics(sessionCounts: () => { active: number; pending: number }): BmcMetrics {
+export function createMetrics(sessionCounts: () => { active: number; pending: number }, queueDepth: (queue: number) => number = () => 0): BmcMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'bmc_oem_' });
   return {
@@ -57,6 +58,15 @@ export function createMetrics(sessionCounts: () => { active: number; pending: nu
         const c = sessionCounts();
         this.set({ state: 'active' }, c.active);
         this.set({ state: 'pending' }, c.pending);
+      },
+    }),
+    queueDepth: new Gauge({
+      name: 'bmc_oem_queue_depth',
+      help: 'Records waiting in each OEM buffer queue (1 = to host, 2 = to manager)',
+      labelNames: ['queue'],
+      registers: [registry],
+      collect() {
+        for (const q of [1, 2]) this.set({ queue: String(q) }, queueDepth(q));
       },
     }),
   };

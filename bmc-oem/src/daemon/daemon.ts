@@ -1,7 +1,8 @@
 /**
  * Composition of the bmc-oem daemon: config → command table (standard
- * commands, OEM queues) → RMCP+ server on UDP → metrics → logs. `main.ts`
- * only parses argv, installs signal handlers and calls this.
+ * commands, OEM queues, system-interface App commands) → RMCP+ server on
+ * UDP and VM-protocol listeners → metrics → logs. `main.ts` only parses
+ * argv, installs signal handlers and calls this.
  */
 import { randomBytes as nodeRandomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
@@ -20,8 +21,14 @@ import type { BmcConfig } from '../config/config-types.js';
 import { createMetrics, startMetricsServer, type BmcMetrics } from '../metrics.js';
 import { RmcpServer } from '../rmcp/rmcp-server.js';
 import { UdpTransport } from '../rmcp/udp-transport.js';
+import { createHostPowerBackend } from '../host-power/create-host-power.js';
+import { FileQueueStore } from '../queues/file-queue-store.js';
+import { QueueEngine } from '../queues/queue-engine.js';
+import { registerQueueCommands } from '../queues/register-queue-commands.js';
+import { HostInterfaceState } from '../system-interface/host-interface-state.js';
+import { registerSystemInterfaceCommands } from '../system-interface/kcs-commands.js';
+import { SystemInterface } from '../system-interface/system-interface.js';
 import { resolveDeviceGuid } from './device-guid.js';
-import { NO_HOST_POWER } from './host-power-none.js';
 import { rmcpObserver } from './rmcp-observer.js';
 
 /** The LAN channel number reported by Get Channel Authentication Capabilities and Cipher Suites. */
@@ -38,6 +45,9 @@ export interface DaemonOptions {
 
 export interface RunningDaemon {
   rmcp: { address: string; port: number };
+  /** The VM-protocol listeners' addresses (real ports for tcp:…:0), in --vm-listen order. */
+  vmListeners: string[];
+  queues: QueueEngine;
   metrics?: { address: string; port: number };
   registry: CommandRegistry;
   server: RmcpServer;
@@ -67,7 +77,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   const identity: DeviceIdentity = { ...config.device, deviceRevision: 1, manufacturerId: config.iana, guid };
 
   const registry = new CommandRegistry();
-  const hostPower = opts.hostPower ?? NO_HOST_POWER;
+  const hostPower = opts.hostPower ?? createHostPowerBackend(config.hostPower, logger);
   const suiteRecords = encodeCipherSuiteRecords(config.cipherSuites.map((id) => standardCipherSuiteRecord(id)));
   registerStandardCommands(registry, {
     identity,
@@ -81,7 +91,22 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
 
 
   const counts = (): { active: number; pending: number } => ({ active: server.sessions.activeCount, pending: server.sessions.pendingCount });
-  const metrics = createMetrics(counts);
+  // The OEM buffer queues (PROTOCOL.md §2), durable when a state directory is configured.
+  const store = config.stateDir === undefined ? undefined : new FileQueueStore({ stateDir: config.stateDir, logger });
+  if (store !== undefined) closers.push(() => store.close());
+  const queues = new QueueEngine({
+    iana: config.iana,
+    capacityBytes: config.queueCapacity,
+    maxRecord: config.maxRecord,
+    randomBytes,
+    ...(store === undefined ? {} : { store }),
+    logger,
+  });
+  registerQueueCommands(registry, queues);
+  const hostState = new HostInterfaceState(queues);
+  registerSystemInterfaceCommands(registry, hostState);
+
+  const metrics = createMetrics(counts, (q) => queues.depth(q));
   const events = rmcpObserver(logger, metrics);
   registry.onHandlerFault((name, err) => events.handlerFault(name, err));
 
@@ -106,6 +131,18 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   try {
     const rmcp = await transport.start();
     closers.push(() => transport.stop());
+    const vmListeners: string[] = [];
+    if (config.vmListen.length > 0) {
+      const system = await SystemInterface.open({
+        specs: config.vmListen,
+        dispatch: (ctx, req) => registry.dispatch(ctx, req),
+        engine: queues,
+        state: hostState,
+        logger,
+      });
+      closers.push(() => system.close());
+      vmListeners.push(...system.listeners.map((l) => l.address));
+    }
     let metricsAddress: { address: string; port: number } | undefined;
     if (config.metrics !== undefined) {
       const m = await startMetricsServer(metrics.registry, config.metrics.host, config.metrics.port);
@@ -116,6 +153,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     logger.info(
       {
         rmcp: `${rmcp.address}:${rmcp.port}`,
+        vm: vmListeners,
+        stateDir: config.stateDir,
         metrics: metricsAddress && `${metricsAddress.address}:${metricsAddress.port}`,
         suites: config.cipherSuites,
         users: config.users.map((u) => `${u.name}:${u.privilegeName}`),
@@ -125,6 +164,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     );
     const running: RunningDaemon = {
       rmcp,
+      vmListeners,
+      queues,
       registry,
       server,
       metricsRegistry: metrics,

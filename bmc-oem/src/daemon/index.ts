@@ -1,5 +1,4 @@
 export * from './daemon.js';
 export * from './logger.js';
 export * from './device-guid.js';
-export * from './host-power-none.js';
 export * from './rmcp-observer.js';

@@ -6,7 +6,7 @@ import { registerStandardCommands } from '../../../src/commands/standard-command
 import { Privilege } from '../../../src/commands/privilege.js';
 import { Secret } from '../../../src/config/secret.js';
 import type { SessionLimits, UserConfig } from '../../../src/config/config-types.js';
-import { NO_HOST_POWER } from '../../../src/daemon/host-power-none.js';
+import { createNoneBackend } from '../../../src/host-power/none-backend.js';
 import { supportedAlgorithmBytes } from '../../../src/daemon/daemon.js';
 import { RmcpServer } from '../../../src/rmcp/rmcp-server.js';
 import type { DropReason, RmcpEvents } from '../../../src/rmcp/rmcp-events.js';
@@ -51,7 +51,7 @@ export function serverFixture(overrides: { sessions?: Partial<SessionLimits>; su
   });
   registerStandardCommands(registry, {
     identity: { deviceId: 0x20, deviceRevision: 1, firmwareMajor: 1, firmwareMinor: 2, manufacturerId: 32473, productId: 7, guid: GUID },
-    hostPower: NO_HOST_POWER,
+    hostPower: createNoneBackend(),
     lanChannel: 1,
     cipherSuiteRecords: records,
     supportedAlgorithms: supportedAlgorithmBytes(records),
