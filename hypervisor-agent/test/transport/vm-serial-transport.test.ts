@@ -61,7 +61,7 @@ describe.skipIf(!hasIpmiSim)('VmSerialTransport against OpenIPMI ipmi_sim (codec
     const id = await transport.request(0x06, 0x01, new Uint8Array());
     expect(id.cc).toBe(0);
     expect(id.data[0]).toBe(0x00); // device id 0 from sim.emu
-    expect(id.data[6] | (id.data[7] << 8)).toBe(0x1291); // manufacturer
+    expect((id.data[6] ?? 0) | ((id.data[7] ?? 0) << 8)).toBe(0x1291); // manufacturer
     expect(transport.peerVersion).toBe(1);
     const many = await Promise.all(Array.from({ length: 20 }, (_, i) => transport.request(0x06, i % 2 === 0 ? 0x01 : 0x2f, new Uint8Array())));
     expect(many.every((r) => r.cc === 0)).toBe(true);
