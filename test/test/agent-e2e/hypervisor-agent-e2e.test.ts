@@ -1,0 +1,221 @@
+/**
+ * hypervisor-agent end to end: the real bmc-oem (RMCP+ for the manager side,
+ * VM serial protocol over TCP for the host side), the real hypervisor-agent
+ * with libvirt's test driver (3 domains), and a manager test driver that seals
+ * envelopes with proto and moves records with the stock ipmitool.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  Action,
+  AlertKind,
+  type Challenge,
+  type CommandRequest,
+  DomainState,
+  EnvelopeKeys,
+  Outcome,
+  signChallenge,
+  type SigningKeyPair,
+  verifyAlert,
+} from '@backchannel/proto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AGENT_MAIN, type AgentSetup, prepareAgent, rnd, startAgent } from '../../src/agent-e2e/agent-process.js';
+import { ManagerDriver, type Received } from '../../src/agent-e2e/manager-driver.js';
+import { ipmitoolAvailable } from '../../src/harness/ipmitool.js';
+import type { ManagedProcess } from '../../src/harness/managed-process.js';
+import { freeTcpPort } from '../../src/harness/ports.js';
+import { BMC_OEM_MAIN, type BmcOemInstance, startBmcOem } from '../../src/interop/ipmitool-bmc-oem.js';
+
+const ready = ipmitoolAvailable() && existsSync(AGENT_MAIN) && existsSync(BMC_OEM_MAIN);
+
+describe.skipIf(!ready)('hypervisor-agent ↔ bmc-oem ↔ manager (needs ipmitool and the built bmc-oem and hypervisor-agent)', () => {
+  let bmc: BmcOemInstance;
+  let setup: AgentSetup;
+  let agent: ManagedProcess;
+  let manager: ManagerDriver;
+  let n = 0;
+
+  beforeAll(async () => {
+    const vmPort = await freeTcpPort();
+    bmc = await startBmcOem([{ name: 'oper', privilege: 'operator', password: 'e2e-secret' }], ['--vm-listen', `tcp:127.0.0.1:${vmPort}`]);
+    setup = prepareAgent(vmPort);
+    agent = await startAgent(setup);
+    manager = new ManagerDriver({
+      target: { port: bmc.port, user: 'oper', passwordFile: bmc.passwordFile('oper'), cipherSuite: 17, privilege: 'OPERATOR' },
+      seed: setup.seed,
+      hostId: setup.hostId,
+      randomBytes: rnd,
+    });
+    await manager.waitFor((b) => b.hello ?? undefined, 15_000, 'Hello');
+  }, 60_000);
+
+  afterAll(async () => {
+    await agent?.stop();
+    await bmc?.stop();
+  });
+
+  const request = (principal: string, action: Action, domain: string): CommandRequest => ({
+    requestId: `e2e-${++n}`,
+    principal,
+    action,
+    domain,
+    hostId: setup.hostId,
+    issuedAtMs: Date.now(),
+  });
+  const resultFor = (id: string) => (b: Received) => (b.commandResult?.requestId === id ? b.commandResult : undefined);
+  const challengeFor = (id: string) => (b: Received) => (b.challenge?.requestId === id ? (b.challenge as Challenge) : undefined);
+  const alertOf = (kind: AlertKind, since: number) => (b: Received) => (b.alert?.kind === kind && b.messageId > since ? b.alert : undefined);
+  const respond = (c: Challenge, ...signers: SigningKeyPair[]) => ({ challengeResponse: { requestId: c.requestId, nonce: c.nonce, signatures: signers.map((s) => signChallenge(c, s)) } });
+  const appliedCount = (id: string) => (agent.output.match(new RegExp(`"requestId":"${id}"[^\\n]*"msg":"applying action"`, 'g')) ?? []).length;
+  const lastId = () => manager.received.at(-1)?.messageId ?? 0;
+
+  async function challengeAndApply(principal: string, action: Action, domain: string, signers: SigningKeyPair[]) {
+    const req = request(principal, action, domain);
+    manager.send({ commandRequest: req });
+    const challenge = await manager.waitFor(challengeFor(req.requestId!), 15_000, `challenge for ${req.requestId}`);
+    manager.send(respond(challenge, ...signers));
+    const result = await manager.waitFor(resultFor(req.requestId!), 15_000, `result for ${req.requestId}`);
+    return { req, challenge, result };
+  }
+
+  it('lists domains without a challenge', async () => {
+    const req = request('alice', Action.ACTION_LIST_DOMAINS, '');
+    manager.send({ commandRequest: req });
+    const result = await manager.waitFor(resultFor(req.requestId!), 15_000, 'list result');
+    expect(result.outcome).toBe(Outcome.OUTCOME_APPLIED);
+    expect(result.domains?.map((d) => [d.name, d.state])).toEqual([
+      ['db-1', DomainState.DOMAIN_STATE_PAUSED],
+      ['web-1', DomainState.DOMAIN_STATE_RUNNING],
+      ['web-2', DomainState.DOMAIN_STATE_SHUTOFF],
+    ]);
+  });
+
+  it('applies every action after a signed challenge and reports each state change', async () => {
+    const { alice, bob, carol } = setup.principals;
+    const steps: [string, Action, string, SigningKeyPair[], DomainState][] = [
+      ['alice', Action.ACTION_SUSPEND, 'web-1', [alice], DomainState.DOMAIN_STATE_PAUSED],
+      ['alice', Action.ACTION_RESUME, 'web-1', [alice], DomainState.DOMAIN_STATE_RUNNING],
+      ['alice', Action.ACTION_REBOOT, 'web-1', [alice], DomainState.DOMAIN_STATE_RUNNING],
+      ['alice', Action.ACTION_RESET, 'web-1', [alice], DomainState.DOMAIN_STATE_RUNNING],
+      ['alice', Action.ACTION_SHUTDOWN, 'web-1', [alice], DomainState.DOMAIN_STATE_SHUTOFF],
+      ['alice', Action.ACTION_START, 'web-2', [alice], DomainState.DOMAIN_STATE_RUNNING],
+      ['bob', Action.ACTION_DESTROY, 'db-1', [bob, carol], DomainState.DOMAIN_STATE_SHUTOFF], // 2-of-3
+    ];
+    for (const [principal, action, domain, signers, expected] of steps) {
+      const since = lastId();
+      const { req, challenge, result } = await challengeAndApply(principal, action, domain, signers);
+      expect(challenge.approvalsRequired).toBe(signers.length);
+      expect(result, `${req.requestId} ${action} ${domain}: ${result.errorMessage}`).toMatchObject({ outcome: Outcome.OUTCOME_APPLIED, newState: expected });
+      expect(appliedCount(req.requestId!)).toBe(1);
+      const report = await manager.waitFor(
+        (b) => (b.messageId > since && b.statusReport?.domains?.some((d) => d.name === domain && d.state === expected) ? b.statusReport : undefined),
+        10_000,
+        `status report with ${domain} in state ${expected}`,
+      );
+      expect(report.hostId).toBe(setup.hostId);
+    }
+    const info = request('alice', Action.ACTION_DOMAIN_INFO, 'db-1');
+    manager.send({ commandRequest: info });
+    expect((await manager.waitFor(resultFor(info.requestId!))).domainInfo).toMatchObject({ name: 'db-1', state: DomainState.DOMAIN_STATE_SHUTOFF });
+  }, 120_000);
+
+  it('reports libvirt failures with the libvirt code', async () => {
+    const { result } = await challengeAndApply('alice', Action.ACTION_DESTROY, 'web-1', [setup.principals.alice]);
+    expect(result).toMatchObject({ outcome: Outcome.OUTCOME_FAILED, errorCode: 'VIR_ERR_OPERATION_INVALID' });
+  });
+
+  it('does not apply a request again when it is replayed after it was applied', async () => {
+    const { req, result } = await challengeAndApply('alice', Action.ACTION_SUSPEND, 'web-2', [setup.principals.alice]);
+    expect(result.outcome).toBe(Outcome.OUTCOME_APPLIED);
+    const since = lastId();
+    manager.send({ commandRequest: req }); // the same request id, in a new envelope
+    const again = await manager.waitFor((b) => (b.messageId > since ? resultFor(req.requestId!)(b) : undefined), 15_000, 'repeated result');
+    expect(again.completedAtMs).toBe(result.completedAtMs);
+    expect(appliedCount(req.requestId!)).toBe(1);
+  });
+
+  it('raises every alert kind, signed with the host key and journaled', async () => {
+    const { alice, mallory } = setup.principals;
+    const expectAlert = async (kind: AlertKind, since: number) => {
+      const alert = await manager.waitFor(alertOf(kind, since), 15_000, `alert ${AlertKind[kind]}`);
+      expect(verifyAlert(alert, setup.hostKey.publicKey)).toBe(true);
+      return alert;
+    };
+    // unknown principal
+    let since = lastId();
+    manager.send({ commandRequest: request('eve', Action.ACTION_START, 'web-1') });
+    await expectAlert(AlertKind.ALERT_KIND_UNKNOWN_PRINCIPAL, since);
+    // action not permitted (alice is operator on web-* only)
+    since = lastId();
+    manager.send({ commandRequest: request('alice', Action.ACTION_START, 'db-1') });
+    await expectAlert(AlertKind.ALERT_KIND_ACTION_NOT_PERMITTED, since);
+    // bad signature
+    since = lastId();
+    const bad = request('alice', Action.ACTION_RESUME, 'web-2');
+    manager.send({ commandRequest: bad });
+    manager.send(respond(await manager.waitFor(challengeFor(bad.requestId!)), mallory));
+    await expectAlert(AlertKind.ALERT_KIND_BAD_SIGNATURE, since);
+    expect((await manager.waitFor(resultFor(bad.requestId!))).outcome).toBe(Outcome.OUTCOME_DENIED);
+    // reused nonce
+    const ok = request('alice', Action.ACTION_RESUME, 'web-2');
+    manager.send({ commandRequest: ok });
+    const okChallenge = await manager.waitFor(challengeFor(ok.requestId!));
+    manager.send(respond(okChallenge, alice));
+    await manager.waitFor(resultFor(ok.requestId!));
+    since = lastId();
+    manager.send(respond(okChallenge, alice));
+    await expectAlert(AlertKind.ALERT_KIND_NONCE_REUSED, since);
+    expect(appliedCount(ok.requestId!)).toBe(1);
+    // expired challenge (policy TTL 5 s)
+    const late = request('alice', Action.ACTION_SUSPEND, 'web-2');
+    manager.send({ commandRequest: late });
+    const lateChallenge = await manager.waitFor(challengeFor(late.requestId!));
+    await new Promise((r) => setTimeout(r, Number(lateChallenge.expiresAtMs) - Date.now() + 300));
+    since = lastId();
+    manager.send(respond(lateChallenge, alice));
+    await expectAlert(AlertKind.ALERT_KIND_CHALLENGE_EXPIRED, since);
+    expect(appliedCount(late.requestId!)).toBe(0);
+    // decryption failure: sealed under another seed
+    since = lastId();
+    manager.send({ commandRequest: request('alice', Action.ACTION_LIST_DOMAINS, '') }, { keys: new EnvelopeKeys(rnd(32), setup.hostId) });
+    await expectAlert(AlertKind.ALERT_KIND_DECRYPTION_FAILED, since);
+    // stale time step: sealed ten minutes ago
+    since = lastId();
+    manager.send({ commandRequest: request('alice', Action.ACTION_LIST_DOMAINS, '') }, { nowMs: Date.now() - 600_000 });
+    await expectAlert(AlertKind.ALERT_KIND_STALE_TIME_STEP, since);
+    // replay: the very same records of an envelope already delivered
+    const listing = request('alice', Action.ACTION_LIST_DOMAINS, '');
+    const records = manager.send({ commandRequest: listing });
+    await manager.waitFor(resultFor(listing.requestId!));
+    since = lastId();
+    manager.putRecords(records);
+    await expectAlert(AlertKind.ALERT_KIND_REPLAY, since);
+
+    const journal = readFileSync(join(setup.dir, 'state', 'alerts.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { kind: string });
+    expect(new Set(journal.map((j) => j.kind))).toEqual(
+      new Set(['unknown_principal', 'action_not_permitted', 'bad_signature', 'nonce_reused', 'challenge_expired', 'decryption_failed', 'stale_time_step', 'replay']),
+    );
+  }, 120_000);
+
+  it('kill -9 between apply and commit: restarted, it does not apply again and the result still reaches queue 2', async () => {
+    await agent.stop();
+    agent = await startAgent(setup, { BACKCHANNEL_FAULT_DELAY_BEFORE_COMMIT_MS: '4000' });
+    const req = request('alice', Action.ACTION_START, 'web-1');
+    manager.send({ commandRequest: req });
+    const challenge = await manager.waitFor(challengeFor(req.requestId!), 30_000, 'challenge (slowed agent)');
+    manager.send(respond(challenge, setup.principals.alice));
+    await agent.waitFor(new RegExp(`"requestId":"${req.requestId}"[^\\n]*"msg":"applying action"`), 20_000);
+    await new Promise((r) => setTimeout(r, 300)); // applied and journaled, not yet committed or sent
+    expect(manager.received.some((b) => b.commandResult?.requestId === req.requestId)).toBe(false);
+    await agent.crash();
+    const firstRun = agent.output;
+
+    agent = await startAgent(setup);
+    const result = await manager.waitFor(resultFor(req.requestId!), 20_000, 'result after restart');
+    expect(result.outcome).toBe(Outcome.OUTCOME_APPLIED);
+    const appliedAgain = (agent.output.match(new RegExp(`"requestId":"${req.requestId}"[^\\n]*"msg":"applying action"`, 'g')) ?? []).length;
+    const appliedFirst = (firstRun.match(new RegExp(`"requestId":"${req.requestId}"[^\\n]*"msg":"applying action"`, 'g')) ?? []).length;
+    expect([appliedFirst, appliedAgain]).toEqual([1, 0]);
+    expect(manager.received.filter((b) => b.alert?.kind === AlertKind.ALERT_KIND_NONCE_REUSED && b.alert.requestId === req.requestId)).toEqual([]);
+  }, 90_000);
+});
