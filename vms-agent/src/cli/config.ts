@@ -5,7 +5,7 @@
  * Config file: --config FILE, else $BACKCHANNEL_CONFIG, else
  * ~/.config/backchannel/vms-agent.json when it exists. Keys: url, token,
  * tokenFile, db, masterKeyFile, listen ("host:port"), logLevel, stepSeconds,
- * skewSteps, pollMinMs, pollMaxMs.
+ * skewSteps, pollMinMs, pollMaxMs, serviceKeySignsRequests.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -24,6 +24,8 @@ export interface VmsAgentConfig {
   skewSteps: number;
   pollMinMs: number;
   pollMaxMs: number;
+  /** Sign requests of operator-held principals with the service key (for agents that accept manager keys). */
+  serviceKeySignsRequests: boolean;
 }
 
 export const DEFAULT_PORT = 8480;
@@ -37,7 +39,10 @@ export interface ConfigFlags {
   listen?: string | undefined;
 }
 
-type FileConfig = Partial<Record<'url' | 'token' | 'tokenFile' | 'db' | 'masterKeyFile' | 'listen' | 'logLevel', string> & Record<'stepSeconds' | 'skewSteps' | 'pollMinMs' | 'pollMaxMs', number>>;
+type FileConfig = Partial<
+  Record<'url' | 'token' | 'tokenFile' | 'db' | 'masterKeyFile' | 'listen' | 'logLevel', string> &
+    Record<'stepSeconds' | 'skewSteps' | 'pollMinMs' | 'pollMaxMs', number> & { serviceKeySignsRequests: boolean }
+>;
 
 function readConfigFile(flags: ConfigFlags, env: NodeJS.ProcessEnv): FileConfig {
   const explicit = flags.config ?? env.BACKCHANNEL_CONFIG;
@@ -50,9 +55,13 @@ function readConfigFile(flags: ConfigFlags, env: NodeJS.ProcessEnv): FileConfig 
     throw usage(`cannot read config file ${path}: ${(err as Error).message}`);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw usage(`config file ${path} must hold a JSON object`);
-  const known = new Set(['url', 'token', 'tokenFile', 'db', 'masterKeyFile', 'listen', 'logLevel', 'stepSeconds', 'skewSteps', 'pollMinMs', 'pollMaxMs']);
+  const known = new Set(['url', 'token', 'tokenFile', 'db', 'masterKeyFile', 'listen', 'logLevel', 'stepSeconds', 'skewSteps', 'pollMinMs', 'pollMaxMs', 'serviceKeySignsRequests']);
   for (const [k, v] of Object.entries(parsed)) {
     if (!known.has(k)) throw usage(`config file ${path}: unknown key "${k}" (known: ${[...known].join(', ')})`);
+    if (k === 'serviceKeySignsRequests') {
+      if (typeof v !== 'boolean') throw usage(`config file ${path}: "${k}" must be true or false`);
+      continue;
+    }
     const numeric = ['stepSeconds', 'skewSteps', 'pollMinMs', 'pollMaxMs'].includes(k);
     if (numeric ? !(Number.isInteger(v) && (v as number) >= 0) : typeof v !== 'string') {
       throw usage(`config file ${path}: "${k}" must be ${numeric ? 'a non-negative integer' : 'a string'}`);
@@ -84,5 +93,6 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     skewSteps: file.skewSteps ?? 1,
     pollMinMs: file.pollMinMs ?? 50,
     pollMaxMs: file.pollMaxMs ?? 1000,
+    serviceKeySignsRequests: file.serviceKeySignsRequests ?? false,
   });
 }

@@ -25,7 +25,7 @@ export async function serve(argv: string[], options: { connector?: BmcConnector 
   const clock = () => Date.now();
   const metrics = new ServiceMetrics({ defaultMetrics: true });
   let links: LinkManager | undefined;
-  const commands = new CommandService({ store, clock, randomBytes: systemRandom, serviceKey: await serviceKeyPair(store, systemRandom), wake: (h) => links?.wake(h) });
+  const commands = new CommandService({ store, clock, randomBytes: systemRandom, serviceKey: config.serviceKeySignsRequests ? await serviceKeyPair(store, systemRandom) : undefined, wake: (h) => links?.wake(h) });
   if (!p.values['no-links']) {
     links = new LinkManager({
       store,

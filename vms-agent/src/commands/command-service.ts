@@ -37,8 +37,15 @@ export interface CommandServiceOptions {
   store: Store;
   clock: () => number;
   randomBytes: RandomBytes;
-  /** vms-agent's own key: signs requests of principals without a custodial key. */
-  serviceKey: SigningKeyPair;
+  /**
+   * vms-agent's own key. When set, it signs the requests of principals
+   * whose keys vms-agent does not hold; when absent those requests go
+   * unsigned and the operator's challenge signature alone authorises them
+   * (hypervisor-agents verify a request signature against the principal's
+   * policy keys, so a service-key signature only helps where the agent also
+   * accepts the manager keys of its enrollment bundle).
+   */
+  serviceKey?: SigningKeyPair | undefined;
   /** Called after something was queued for a host, so its link sends it without waiting for a poll. */
   wake?: (hostId: string) => void;
 }
@@ -87,13 +94,16 @@ export class CommandService {
     };
     const custodial = await store.getPrincipalSecretKey(input.principal);
     const signer = custodial ? signingKeyPairFromSeed(custodial) : this.#o.serviceKey;
-    request.principalSignature = signRequest(request, signer);
+    if (signer) request.principalSignature = signRequest(request, signer);
+    const how = !signer
+      ? 'request unsigned (operator-held key: the challenge signature authorises it)'
+      : `request signed with ${custodial ? "the principal's custodial key" : 'the vms-agent service key'} (key id ${keyId(signer.publicKey)})`;
     const requestBytes = encodeMessage(v1.CommandRequest, request, 'CommandRequest');
     await store.apply([
       {
         kind: 'command.insert',
         command: { id, hostId: input.hostId, domain: input.domain, action: actionName(action), params: input.params ?? {}, principal: input.principal, request: requestBytes, createdAtMs: now },
-        detail: `issued by ${input.principal}, request signed with ${custodial ? 'the principal\'s custodial key' : 'the vms-agent service key'} (key id ${keyId(signer.publicKey)})`,
+        detail: `issued by ${input.principal}, ${how}`,
       },
       { kind: 'outbox.enqueue', hostId: input.hostId, body: encodeBody({ commandRequest: request }), messageKind: 'command_request', commandId: id, atMs: now },
     ]);

@@ -82,6 +82,16 @@ describe('CommandService', () => {
     expect((await store.listOutbox('hv-01'))).toHaveLength(1);
   });
 
+  it('leaves requests of operator-held principals unsigned when no service key is configured', async () => {
+    const { t } = await setup();
+    const bare = new CommandService({ store: t.store, clock: () => 1, randomBytes: rng });
+    const c = await bare.issue({ principal: 'bob', hostId: 'hv-01', domain: 'db-1', action: 'shutdown' });
+    expect(decodeMessage(v1.CommandRequest, c.request, 'CommandRequest').principalSignature).toBeNull();
+    expect(c.events[0]?.detail).toContain('unsigned');
+    const a = await bare.issue({ principal: 'alice', hostId: 'hv-01', domain: 'db-1', action: 'start' });
+    expect(verifyRequest(decodeMessage(v1.CommandRequest, a.request, 'CommandRequest'), alice.publicKey)).toBe(true);
+  });
+
   it('refuses unknown actions and hosts with actionable errors', async () => {
     const { svc } = await setup();
     await expect(svc.issue({ principal: 'alice', hostId: 'hv-01', domain: 'd', action: 'explode' })).rejects.toMatchObject({ code: 'UNKNOWN_ACTION' });
