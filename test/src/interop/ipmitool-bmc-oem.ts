@@ -24,6 +24,8 @@ export interface BmcOemInstance {
   proc: ManagedProcess;
   pid: number;
   port: number;
+  /** The /metrics port when started with `--metrics 127.0.0.1:0`. */
+  metricsPort?: number;
   dir: string;
   passwordFile(user: string): string;
   /** SIGTERM by PID; resolves with the exit code. Removes the temp dir. */
@@ -51,10 +53,12 @@ export async function startBmcOem(users: BmcOemUser[], extraArgs: string[] = [])
   }
   const match = await proc.waitFor(/"rmcp":"127\.0\.0\.1:(\d+)"/, 1000);
   const port = Number(match[1]);
+  const metrics = /"metrics":"127\.0\.0\.1:(\d+)"/.exec(proc.output);
   return {
     proc,
     pid: proc.pid,
     port,
+    ...(metrics ? { metricsPort: Number(metrics[1]) } : {}),
     dir,
     passwordFile(user: string): string {
       const f = files.get(user);

@@ -3,6 +3,7 @@
  * real bmc-oem daemon on 127.0.0.1, with cipher suites 17 and 3.
  */
 import { spawnSync } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ipmitool, ipmitoolAvailable, parseRawOutput, type IpmitoolTarget } from '../../src/harness/ipmitool.js';
 import { startBmcOem, writePasswordFile, type BmcOemInstance } from '../../src/interop/ipmitool-bmc-oem.js';
@@ -17,7 +18,7 @@ describe.skipIf(!hasIpmitool)('ipmitool -I lanplus against bmc-oem (skipped only
       { name: 'oper', privilege: 'operator', password: 'oper-secret' },
       { name: 'admin', privilege: 'administrator', password: 'admin-secret' },
       { name: 'viewer', privilege: 'user', password: 'viewer-secret' },
-    ]);
+    ], ['--metrics', '127.0.0.1:0']);
   });
 
   afterAll(async () => {
@@ -115,8 +116,29 @@ describe.skipIf(!hasIpmitool)('ipmitool -I lanplus against bmc-oem (skipped only
     expect(r.stderr).toMatch(/Unable to establish IPMI v1\.5/);
   });
 
-  it('the daemon is still up and answering after all the failures', () => {
+  it('answers an ASF presence ping, drops and counts malformed datagrams, and stays up', async () => {
+    const socket = createSocket('udp4');
+    try {
+      const pong = new Promise<Buffer>((resolve) => socket.once('message', (m) => resolve(m)));
+      await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()));
+      for (const garbage of [Buffer.from('hello'), Buffer.alloc(2000, 0x06), Buffer.from('0600ff07067f', 'hex')]) socket.send(garbage, bmc.port, '127.0.0.1');
+      socket.send(Buffer.from('0600ff06000011be80070000', 'hex'), bmc.port, '127.0.0.1');
+      const reply = await pong;
+      expect(reply.toString('hex')).toBe('0600ff06000011be40070010000011be000000008100000000000000');
+    } finally {
+      socket.close();
+    }
     expect(bmc.proc.exited).toBe(false);
     expect(ipmitool(target(3), ['raw', '0x06', '0x01']).status).toBe(0);
+  });
+
+  it('exposes Prometheus metrics: drops by reason, auth failures, requests by command', async () => {
+    const text = await (await fetch(`http://127.0.0.1:${bmc.metricsPort}/metrics`)).text();
+    const value = (re: RegExp): number => Number(re.exec(text)?.[1] ?? 'NaN');
+    expect(value(/^bmc_oem_datagrams_dropped_total\{reason="malformed"\} (\d+)/m)).toBeGreaterThanOrEqual(3);
+    expect(value(/^bmc_oem_auth_failures_total (\d+)/m)).toBeGreaterThanOrEqual(2);
+    expect(value(/^bmc_oem_requests_total\{command="get-device-id",cc="0x00"\} (\d+)/m)).toBeGreaterThanOrEqual(4);
+    expect(text).toMatch(/^bmc_oem_sessions\{state="active"\} \d+/m);
+    expect(text).not.toMatch(/secret/);
   });
 });
