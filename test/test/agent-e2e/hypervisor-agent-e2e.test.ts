@@ -66,7 +66,8 @@ describe.skipIf(!ready)('hypervisor-agent ↔ bmc-oem ↔ manager (needs ipmitoo
   const challengeFor = (id: string) => (b: Received) => (b.challenge?.requestId === id ? (b.challenge as Challenge) : undefined);
   const alertOf = (kind: AlertKind, since: number) => (b: Received) => (b.alert?.kind === kind && b.messageId > since ? b.alert : undefined);
   const respond = (c: Challenge, ...signers: SigningKeyPair[]) => ({ challengeResponse: { requestId: c.requestId, nonce: c.nonce, signatures: signers.map((s) => signChallenge(c, s)) } });
-  const appliedCount = (id: string) => (agent.output.match(new RegExp(`"requestId":"${id}"[^\\n]*"msg":"applying action"`, 'g')) ?? []).length;
+  // ipmitool runs synchronously, so let the agent's piped stdout catch up before counting.
+  const appliedCount = async (id: string) => (await new Promise((r) => setTimeout(r, 250)), agent.output.match(new RegExp(`"requestId":"${id}"[^\\n]*"msg":"applying action"`, 'g')) ?? []).length;
   const lastId = () => manager.received.at(-1)?.messageId ?? 0;
 
   async function challengeAndApply(principal: string, action: Action, domain: string, signers: SigningKeyPair[]) {
@@ -106,7 +107,7 @@ describe.skipIf(!ready)('hypervisor-agent ↔ bmc-oem ↔ manager (needs ipmitoo
       const { req, challenge, result } = await challengeAndApply(principal, action, domain, signers);
       expect(challenge.approvalsRequired).toBe(signers.length);
       expect(result, `${req.requestId} ${action} ${domain}: ${result.errorMessage}`).toMatchObject({ outcome: Outcome.OUTCOME_APPLIED, newState: expected });
-      expect(appliedCount(req.requestId!)).toBe(1);
+      expect(await appliedCount(req.requestId!)).toBe(1);
       const report = await manager.waitFor(
         (b) => (b.messageId > since && b.statusReport?.domains?.some((d) => d.name === domain && d.state === expected) ? b.statusReport : undefined),
         10_000,
@@ -131,7 +132,7 @@ describe.skipIf(!ready)('hypervisor-agent ↔ bmc-oem ↔ manager (needs ipmitoo
     manager.send({ commandRequest: req }); // the same request id, in a new envelope
     const again = await manager.waitFor((b) => (b.messageId > since ? resultFor(req.requestId!)(b) : undefined), 15_000, 'repeated result');
     expect(again.completedAtMs).toBe(result.completedAtMs);
-    expect(appliedCount(req.requestId!)).toBe(1);
+    expect(await appliedCount(req.requestId!)).toBe(1);
   });
 
   it('raises every alert kind, signed with the host key and journaled', async () => {
@@ -165,7 +166,7 @@ describe.skipIf(!ready)('hypervisor-agent ↔ bmc-oem ↔ manager (needs ipmitoo
     since = lastId();
     manager.send(respond(okChallenge, alice));
     await expectAlert(AlertKind.ALERT_KIND_NONCE_REUSED, since);
-    expect(appliedCount(ok.requestId!)).toBe(1);
+    expect(await appliedCount(ok.requestId!)).toBe(1);
     // expired challenge (policy TTL 5 s)
     const late = request('alice', Action.ACTION_SUSPEND, 'web-2');
     manager.send({ commandRequest: late });
@@ -174,7 +175,7 @@ describe.skipIf(!ready)('hypervisor-agent ↔ bmc-oem ↔ manager (needs ipmitoo
     since = lastId();
     manager.send(respond(lateChallenge, alice));
     await expectAlert(AlertKind.ALERT_KIND_CHALLENGE_EXPIRED, since);
-    expect(appliedCount(late.requestId!)).toBe(0);
+    expect(await appliedCount(late.requestId!)).toBe(0);
     // decryption failure: sealed under another seed
     since = lastId();
     manager.send({ commandRequest: request('alice', Action.ACTION_LIST_DOMAINS, '') }, { keys: new EnvelopeKeys(rnd(32), setup.hostId) });
@@ -200,7 +201,8 @@ describe.skipIf(!ready)('hypervisor-agent ↔ bmc-oem ↔ manager (needs ipmitoo
   it('kill -9 between apply and commit: restarted, it does not apply again and the result still reaches queue 2', async () => {
     await agent.stop();
     agent = await startAgent(setup, { BACKCHANNEL_FAULT_DELAY_BEFORE_COMMIT_MS: '4000' });
-    const req = request('alice', Action.ACTION_START, 'web-1');
+    // A fresh test:/// connection starts from the fixture again: web-1 is running.
+    const req = request('alice', Action.ACTION_SUSPEND, 'web-1');
     manager.send({ commandRequest: req });
     const challenge = await manager.waitFor(challengeFor(req.requestId!), 30_000, 'challenge (slowed agent)');
     manager.send(respond(challenge, setup.principals.alice));
@@ -212,7 +214,8 @@ describe.skipIf(!ready)('hypervisor-agent ↔ bmc-oem ↔ manager (needs ipmitoo
 
     agent = await startAgent(setup);
     const result = await manager.waitFor(resultFor(req.requestId!), 20_000, 'result after restart');
-    expect(result.outcome).toBe(Outcome.OUTCOME_APPLIED);
+    expect(result).toMatchObject({ outcome: Outcome.OUTCOME_APPLIED, newState: DomainState.DOMAIN_STATE_PAUSED });
+    await new Promise((r) => setTimeout(r, 250));
     const appliedAgain = (agent.output.match(new RegExp(`"requestId":"${req.requestId}"[^\\n]*"msg":"applying action"`, 'g')) ?? []).length;
     const appliedFirst = (firstRun.match(new RegExp(`"requestId":"${req.requestId}"[^\\n]*"msg":"applying action"`, 'g')) ?? []).length;
     expect([appliedFirst, appliedAgain]).toEqual([1, 0]);
