@@ -1,5 +1,6 @@
 /** Every benchmark `npm run bench` knows, in the order it runs them. */
 import { envelopeBench } from './envelope-bench.js';
 import type { Benchmark } from './metric.js';
+import { rmcpClientBench } from './rmcp-client-bench.js';
 
-export const BENCHMARKS: Benchmark[] = [envelopeBench];
+export const BENCHMARKS: Benchmark[] = [envelopeBench, rmcpClientBench];
