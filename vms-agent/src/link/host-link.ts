@@ -193,6 +193,8 @@ export class HostLink {
     };
     this.#queues = new OemQueueClient(this.#session, host.iana);
     await this.#loadState();
+    // After a (re)start nothing says whether the last sends arrived: send the unacknowledged again now.
+    if (!this.#helloQueued) this.#tracker.expireAll();
     await this.#syncQueues();
     if (!this.#helloQueued) {
       // Once per process: tell the hypervisor-agent we (re)started, what we have delivered, and ask for its unacknowledged messages.

@@ -1,0 +1,169 @@
+/**
+ * The whole chain on 127.0.0.1, every part its real built binary:
+ * vms-agent serve ──RMCP+──▶ bmc-oem ◀──VM serial (TCP)── hypervisor-agent
+ * (libvirt test driver, the 3-domain fixture). Set up the way an operator
+ * would: vms-agent CLI for keys, principals, tokens, host and enrollment
+ * bundle; hypervisor-agent keygen + enroll; a policy naming the principals.
+ */
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ManagedProcess } from '../harness/managed-process.js';
+
+const root = (p: string) => fileURLToPath(new URL(`../../../${p}`, import.meta.url));
+export const VMS_AGENT_MAIN = root('vms-agent/dist/main.js');
+export const HYPERVISOR_AGENT_MAIN = root('hypervisor-agent/dist/main.js');
+export const BMC_OEM_MAIN_PATH = root('bmc-oem/dist/main.js');
+export const LIBVIRT_FIXTURE = root('hypervisor-agent/test/fixtures/node.xml');
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function run(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile(command, args, { env, timeout: 60_000 }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+export class VmsAgentStack {
+  readonly dir: string;
+  bmc!: ManagedProcess;
+  agent!: ManagedProcess;
+  vms!: ManagedProcess;
+  url = '';
+  readonly tokens: Record<string, string> = {};
+  readonly publicKeys: Record<string, string> = {};
+
+  constructor() {
+    this.dir = mkdtempSync(join(tmpdir(), 'vms-agent-e2e-'));
+  }
+
+  get bobKeyFile(): string {
+    return join(this.dir, 'bob.key');
+  }
+
+  /** `vms-agent ARGS` with this stack's config file, URL and (optionally) a principal's token. */
+  cli(args: string[], as?: string): Promise<CliResult> {
+    const extra = ['--config', join(this.dir, 'vms-agent.json'), ...(this.url ? ['--url', this.url] : []), ...(as ? ['--token', this.tokens[as]!] : [])];
+    return run(process.execPath, [VMS_AGENT_MAIN, ...args, ...extra]);
+  }
+
+  async cliJson<T>(args: string[], as?: string): Promise<T> {
+    const r = await this.cli([...args, '--json'], as);
+    if (r.code !== 0) throw new Error(`vms-agent ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+    return JSON.parse(r.stdout) as T;
+  }
+
+  async start(): Promise<void> {
+    const d = this.dir;
+    writeFileSync(join(d, 'bmc.pw'), 'oper-secret\n', { mode: 0o600 });
+    mkdirSync(join(d, 'bmc-state'));
+    this.bmc = await ManagedProcess.start({
+      name: 'bmc-oem',
+      command: process.execPath,
+      args: [BMC_OEM_MAIN_PATH, '--listen', '127.0.0.1:0', '--user', `oper:operator:${join(d, 'bmc.pw')}`, '--vm-listen', 'tcp:127.0.0.1:0', '--state-dir', join(d, 'bmc-state'), '--log-level', 'info'],
+      readyWhen: /"msg":"listening"/,
+    });
+    const rmcpPort = Number(/"rmcp":"127\.0\.0\.1:(\d+)"/.exec(this.bmc.output)?.[1]);
+    const vmPort = Number(/"vm":\["tcp:127\.0\.0\.1:(\d+)"/.exec(this.bmc.output)?.[1]);
+
+    writeFileSync(join(d, 'vms-agent.json'), JSON.stringify({ db: join(d, 'vms.db'), masterKeyFile: join(d, 'master.key'), pollMinMs: 20, pollMaxMs: 200, logLevel: 'warn' }));
+    await this.must(['keygen', '--master-key', '--out', join(d, 'master.key')]);
+    for (const name of ['alice', 'mallory']) this.publicKeys[name] = (await this.cliJson<{ publicKey: string }>(['principals', 'add', name, '--custodial'])).publicKey;
+    this.publicKeys.bob = (await this.cliJson<{ publicKey: string }>(['keygen', '--out', this.bobKeyFile])).publicKey;
+    await this.must(['principals', 'add', 'bob', '--public-key', this.publicKeys.bob]);
+    for (const name of ['alice', 'bob', 'mallory']) this.tokens[name] = (await this.cliJson<{ token: string }>(['tokens', 'create', name])).token;
+    await this.must(['hosts', 'add', 'hv-01', '--bmc', `127.0.0.1:${rmcpPort}`, '--user', 'oper', '--password-file', join(d, 'bmc.pw')]);
+    await this.must(['hosts', 'enrollment', 'hv-01', '--out', join(d, 'hv-01.bundle.json')]);
+
+    const a = join(d, 'agent');
+    mkdirSync(a);
+    // alice and bob are admins; mallory is known to vms-agent but not to this host's policy.
+    writeFileSync(
+      join(a, 'policy.json'),
+      JSON.stringify({
+        version: 1,
+        principals: { alice: { publicKeys: [this.publicKeys.alice], roles: ['admin'] }, bob: { publicKeys: [this.publicKeys.bob], roles: ['admin'] } },
+        roles: { admin: { actions: ['start', 'shutdown', 'destroy', 'reboot', 'reset', 'suspend', 'resume', 'list_domains', 'domain_info'], domains: ['*'] } },
+        approvals: [{ actions: ['suspend'], domains: ['web-*'], required: 2, approvers: ['alice', 'bob'] }],
+        challengeTtlSeconds: 120,
+      }),
+      { mode: 0o600 },
+    );
+    writeFileSync(
+      join(a, 'agent.json'),
+      JSON.stringify({
+        hostId: 'hv-01', link: `vm+tcp://127.0.0.1:${vmPort}`, libvirtUri: `test://${LIBVIRT_FIXTURE}`, seedFile: 'seed', hostKeyFile: 'host.key',
+        policyFile: 'policy.json', stateDir: 'state', poll: { minMs: 20, maxMs: 200 }, reportIntervalSeconds: 2, statePollSeconds: 1, logLevel: 'info',
+      }),
+    );
+    const keygen = await run(process.execPath, [HYPERVISOR_AGENT_MAIN, 'keygen', '--config', join(a, 'agent.json')]);
+    const hostKey = /ed25519:[A-Za-z0-9+/=]+/.exec(keygen.stdout)?.[0];
+    if (keygen.code !== 0 || !hostKey) throw new Error(`hypervisor-agent keygen failed: ${keygen.stdout}${keygen.stderr}`);
+    await this.must(['hosts', 'set-host-key', 'hv-01', hostKey]);
+    const enroll = await run(process.execPath, [HYPERVISOR_AGENT_MAIN, 'enroll', join(d, 'hv-01.bundle.json'), '--config', join(a, 'agent.json')]);
+    if (enroll.code !== 0) throw new Error(`hypervisor-agent enroll failed: ${enroll.stderr}`);
+    this.agent = await ManagedProcess.start({ name: 'hypervisor-agent', command: process.execPath, args: [HYPERVISOR_AGENT_MAIN, '--config', join(a, 'agent.json')], readyWhen: /BMC link up/ });
+    await this.startVms();
+  }
+
+  /** Starts (or restarts) `vms-agent serve` on a fresh port. */
+  async startVms(): Promise<void> {
+    this.vms = await ManagedProcess.start({
+      name: 'vms-agent',
+      command: process.execPath,
+      args: [VMS_AGENT_MAIN, 'serve', '--listen', '127.0.0.1:0', '--config', join(this.dir, 'vms-agent.json')],
+      env: { ...process.env, BACKCHANNEL_LOG_LEVEL: 'info' },
+      readyWhen: /"address":"(http:\/\/127\.0\.0\.1:\d+)"/,
+    });
+    const all = [...this.vms.output.matchAll(/"address":"(http:\/\/127\.0\.0\.1:\d+)"/g)];
+    this.url = all.at(-1)![1]!;
+  }
+
+  async must(args: string[]): Promise<void> {
+    const r = await this.cli(args);
+    if (r.code !== 0) throw new Error(`vms-agent ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+  }
+
+  async api<T>(method: 'GET' | 'POST', path: string, as: string, body?: unknown): Promise<{ status: number; json: T }> {
+    const res = await fetch(this.url + path, {
+      method,
+      headers: { authorization: `Bearer ${this.tokens[as]}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+    return { status: res.status, json: (await res.json()) as T };
+  }
+
+  /** Polls GET /v1/commands/{id} until `done` holds. */
+  async waitCommand<T extends { state: string }>(id: string, done: (c: T) => boolean, timeoutMs = 20_000): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const { json } = await this.api<T>('GET', `/v1/commands/${id}`, 'alice');
+      if (done(json)) return json;
+      if (Date.now() > deadline) throw new Error(`command ${id} still ${json.state} after ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  /** How many times the hypervisor-agent logged applying request `id`. */
+  appliedCount(id: string): number {
+    return this.agent.output.split('\n').filter((l) => l.includes('applying action') && l.includes(`"requestId":"${id}"`)).length;
+  }
+
+  readAgentPolicy(): string {
+    return readFileSync(join(this.dir, 'agent', 'policy.json'), 'utf8');
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([this.vms?.stop(), this.agent?.stop(), this.bmc?.stop()]);
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
