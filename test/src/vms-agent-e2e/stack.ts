@@ -33,8 +33,16 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv = process.e
   });
 }
 
+export interface StackOptions {
+  /** Extra bmc-oem flags (e.g. a small --queue-capacity). */
+  bmcArgs?: string[];
+}
+
 export class VmsAgentStack {
   readonly dir: string;
+  readonly #options: StackOptions;
+  rmcpPort = 0;
+  vmPort = 0;
   bmc!: ManagedProcess;
   agent!: ManagedProcess;
   vms!: ManagedProcess;
@@ -42,8 +50,9 @@ export class VmsAgentStack {
   readonly tokens: Record<string, string> = {};
   readonly publicKeys: Record<string, string> = {};
 
-  constructor() {
+  constructor(options: StackOptions = {}) {
     this.dir = mkdtempSync(join(tmpdir(), 'vms-agent-e2e-'));
+    this.#options = options;
   }
 
   get bobKeyFile(): string {
@@ -65,15 +74,9 @@ export class VmsAgentStack {
   async start(): Promise<void> {
     const d = this.dir;
     writeFileSync(join(d, 'bmc.pw'), 'oper-secret\n', { mode: 0o600 });
-    mkdirSync(join(d, 'bmc-state'));
-    this.bmc = await ManagedProcess.start({
-      name: 'bmc-oem',
-      command: process.execPath,
-      args: [BMC_OEM_MAIN_PATH, '--listen', '127.0.0.1:0', '--user', `oper:operator:${join(d, 'bmc.pw')}`, '--vm-listen', 'tcp:127.0.0.1:0', '--state-dir', join(d, 'bmc-state'), '--log-level', 'info'],
-      readyWhen: /"msg":"listening"/,
-    });
-    const rmcpPort = Number(/"rmcp":"127\.0\.0\.1:(\d+)"/.exec(this.bmc.output)?.[1]);
-    const vmPort = Number(/"vm":\["tcp:127\.0\.0\.1:(\d+)"/.exec(this.bmc.output)?.[1]);
+    await this.startBmc('127.0.0.1:0', 'tcp:127.0.0.1:0');
+    const rmcpPort = this.rmcpPort;
+    const vmPort = this.vmPort;
 
     writeFileSync(join(d, 'vms-agent.json'), JSON.stringify({ db: join(d, 'vms.db'), masterKeyFile: join(d, 'master.key'), pollMinMs: 20, pollMaxMs: 200, logLevel: 'warn' }));
     await this.must(['keygen', '--master-key', '--out', join(d, 'master.key')]);
@@ -111,9 +114,42 @@ export class VmsAgentStack {
     await this.must(['hosts', 'set-host-key', 'hv-01', hostKey]);
     const enroll = await run(process.execPath, [HYPERVISOR_AGENT_MAIN, 'enroll', join(d, 'hv-01.bundle.json'), '--config', join(a, 'agent.json')]);
     if (enroll.code !== 0) throw new Error(`hypervisor-agent enroll failed: ${enroll.stderr}`);
-    this.agent = await ManagedProcess.start({ name: 'hypervisor-agent', command: process.execPath, args: [HYPERVISOR_AGENT_MAIN, '--config', join(a, 'agent.json')], readyWhen: /BMC link up/ });
+    await this.startAgent();
     await this.startVms();
   }
+
+  /** Starts bmc-oem; the ports are read back from its "listening" line. */
+  async startBmc(listen: string, vmListen: string): Promise<void> {
+    mkdirSync(join(this.dir, 'bmc-state'), { recursive: true });
+    this.bmc = await ManagedProcess.start({
+      name: 'bmc-oem',
+      command: process.execPath,
+      args: [BMC_OEM_MAIN_PATH, '--listen', listen, '--user', `oper:operator:${join(this.dir, 'bmc.pw')}`, '--vm-listen', vmListen, '--state-dir', join(this.dir, 'bmc-state'), '--log-level', 'info', ...(this.#options.bmcArgs ?? [])],
+      readyWhen: /"msg":"listening"/,
+    });
+    this.rmcpPort = Number(/"rmcp":"127\.0\.0\.1:(\d+)"/.exec(this.bmc.output)?.[1]);
+    this.vmPort = Number(/"vm":\["tcp:127\.0\.0\.1:(\d+)"/.exec(this.bmc.output)?.[1]);
+  }
+
+  /** Stops bmc-oem and starts it again on the same ports; without its state dir it comes back with empty queues and new epochs. */
+  async restartBmc(keepState: boolean): Promise<void> {
+    await this.bmc.stop();
+    if (!keepState) rmSync(join(this.dir, 'bmc-state'), { recursive: true, force: true });
+    await this.startBmc(`127.0.0.1:${this.rmcpPort}`, `tcp:127.0.0.1:${this.vmPort}`);
+  }
+
+  async startAgent(): Promise<void> {
+    this.agent = await ManagedProcess.start({
+      name: 'hypervisor-agent',
+      command: process.execPath,
+      args: [HYPERVISOR_AGENT_MAIN, '--config', join(this.dir, 'agent', 'agent.json')],
+      readyWhen: /BMC link up/,
+    });
+    const proc = this.agent;
+    this.#agentOutputs.push(() => proc.output);
+  }
+
+  readonly #agentOutputs: (() => string)[] = [];
 
   /** Starts (or restarts) `vms-agent serve` on a fresh port. */
   async startVms(): Promise<void> {
@@ -155,7 +191,7 @@ export class VmsAgentStack {
 
   /** How many times the hypervisor-agent logged applying request `id`. */
   appliedCount(id: string): number {
-    return this.agent.output.split('\n').filter((l) => l.includes('applying action') && l.includes(`"requestId":"${id}"`)).length;
+    return this.#agentOutputs.map((o) => o()).join('\n').split('\n').filter((l) => l.includes('applying action') && l.includes(`"requestId":"${id}"`)).length;
   }
 
   readAgentPolicy(): string {

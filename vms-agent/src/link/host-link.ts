@@ -140,10 +140,13 @@ export class HostLink {
     this.#wakeUp?.();
   }
 
-  async stop(): Promise<void> {
+  /** Stops the loop; a connect or request still hanging on a dead BMC is abandoned after `graceMs`. */
+  async stop(graceMs = 3_000): Promise<void> {
     this.#stopped = true;
     this.#wakeUp?.();
-    await this.#loop;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.#loop, new Promise<void>((r) => (timer = setTimeout(r, graceMs)))]);
+    clearTimeout(timer);
     this.#loop = undefined;
   }
 
