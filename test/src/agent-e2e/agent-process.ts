@@ -64,7 +64,8 @@ export function prepareAgent(vmPort: number, hostId = 'hv-e2e'): AgentSetup {
       hostKeyFile: 'host.key',
       policyFile: 'policy.json',
       stateDir: 'state',
-      poll: { minMs: 20, maxMs: 200 },
+      // A high ceiling: an idle agent only reacts quickly because ATN wakes it.
+      poll: { minMs: 20, maxMs: 3000 },
       reportIntervalSeconds: 2,
       statePollSeconds: 0.5,
       shutdownTimeoutSeconds: 5,
@@ -76,11 +77,11 @@ export function prepareAgent(vmPort: number, hostId = 'hv-e2e'): AgentSetup {
   return { dir, configPath: join(dir, 'agent.json'), hostId, seed, hostKey, principals };
 }
 
-export async function startAgent(setup: AgentSetup, env: NodeJS.ProcessEnv = {}): Promise<ManagedProcess> {
+export async function startAgent(setup: AgentSetup, env: NodeJS.ProcessEnv = {}, extraArgs: string[] = []): Promise<ManagedProcess> {
   return ManagedProcess.start({
     name: 'hypervisor-agent',
     command: process.execPath,
-    args: [AGENT_MAIN, '--config', setup.configPath],
+    args: [AGENT_MAIN, '--config', setup.configPath, ...extraArgs],
     env: { ...process.env, ...env },
     readyWhen: /BMC link up/,
     readyTimeoutMs: 20_000,

@@ -31,7 +31,7 @@ export class ManagerDriver {
   #nextMessageId = 1;
   #putSeq = 0;
   #commit = 0;
-  readonly #target: IpmitoolTarget;
+  #target: IpmitoolTarget;
   readonly #randomBytes: RandomBytes;
   readonly #maxRecord: number;
 
@@ -41,6 +41,16 @@ export class ManagerDriver {
     this.#maxRecord = args.maxRecord ?? 200;
     this.keys = new EnvelopeKeys(args.seed, args.hostId);
     this.inbound = new InboundChannel({ keys: this.keys, receiveDirection: Direction.DIRECTION_TO_MANAGER });
+  }
+
+  /**
+   * A new BMC (its queues started empty): restart both queue cursors but keep
+   * the message-id counter and the replay window, as a real manager does.
+   */
+  switchBmc(target: IpmitoolTarget): void {
+    this.#target = target;
+    this.#putSeq = 0;
+    this.#commit = 0;
   }
 
   #raw(bytes: number[]): { cc: number; data: number[] } {

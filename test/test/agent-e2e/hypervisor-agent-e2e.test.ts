@@ -4,7 +4,7 @@
  * with libvirt's test driver (3 domains), and a manager test driver that seals
  * envelopes with proto and moves records with the stock ipmitool.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   Action,
@@ -30,22 +30,18 @@ const ready = ipmitoolAvailable() && existsSync(AGENT_MAIN) && existsSync(BMC_OE
 
 describe.skipIf(!ready)('hypervisor-agent ↔ bmc-oem ↔ manager (needs ipmitool and the built bmc-oem and hypervisor-agent)', () => {
   let bmc: BmcOemInstance;
+  let vmPort: number;
   let setup: AgentSetup;
   let agent: ManagedProcess;
   let manager: ManagerDriver;
   let n = 0;
 
   beforeAll(async () => {
-    const vmPort = await freeTcpPort();
+    vmPort = await freeTcpPort();
     bmc = await startBmcOem([{ name: 'oper', privilege: 'operator', password: 'e2e-secret' }], ['--vm-listen', `tcp:127.0.0.1:${vmPort}`]);
     setup = prepareAgent(vmPort);
-    agent = await startAgent(setup);
-    manager = new ManagerDriver({
-      target: { port: bmc.port, user: 'oper', passwordFile: bmc.passwordFile('oper'), cipherSuite: 17, privilege: 'OPERATOR' },
-      seed: setup.seed,
-      hostId: setup.hostId,
-      randomBytes: rnd,
-    });
+    agent = await startAgent(setup, {}, ['--metrics', '127.0.0.1:0']);
+    manager = newManager();
     await manager.waitFor((b) => b.hello ?? undefined, 15_000, 'Hello');
   }, 60_000);
 
@@ -53,6 +49,15 @@ describe.skipIf(!ready)('hypervisor-agent ↔ bmc-oem ↔ manager (needs ipmitoo
     await agent?.stop();
     await bmc?.stop();
   });
+
+  const bmcTarget = () => ({ port: bmc.port, user: 'oper', passwordFile: bmc.passwordFile('oper'), cipherSuite: 17, privilege: 'OPERATOR' as const });
+  const newManager = () =>
+    new ManagerDriver({
+      target: bmcTarget(),
+      seed: setup.seed,
+      hostId: setup.hostId,
+      randomBytes: rnd,
+    });
 
   const request = (principal: string, action: Action, domain: string): CommandRequest => ({
     requestId: `e2e-${++n}`,
@@ -197,6 +202,58 @@ describe.skipIf(!ready)('hypervisor-agent ↔ bmc-oem ↔ manager (needs ipmitoo
       new Set(['unknown_principal', 'action_not_permitted', 'bad_signature', 'nonce_reused', 'challenge_expired', 'decryption_failed', 'stale_time_step', 'replay']),
     );
   }, 120_000);
+
+  it('wakes at once on ATN although its idle poll has backed off to 3 s', async () => {
+    await new Promise((r) => setTimeout(r, 3500)); // let the poll interval reach its ceiling
+    manager.pump();
+    const req = request('alice', Action.ACTION_LIST_DOMAINS, '');
+    const started = Date.now();
+    manager.send({ commandRequest: req });
+    await manager.waitFor(resultFor(req.requestId!), 10_000, 'list result');
+    expect(Date.now() - started).toBeLessThan(1500);
+  });
+
+  it('serves Prometheus metrics and reloads the policy on SIGHUP', async () => {
+    const address = (await agent.waitFor(/"metrics":"(127\.0\.0\.1:\d+)"/, 1000))[1];
+    const text = await (await fetch(`http://${address}/metrics`)).text();
+    expect(text).toMatch(/hypervisor_agent_records_in_total \d+/);
+    expect(text).toMatch(/hypervisor_agent_alerts_total\{kind="replay"\} 1/);
+    expect(text).toMatch(/hypervisor_agent_link_up 1/);
+
+    const denied = request('alice', Action.ACTION_DOMAIN_INFO, 'db-1');
+    const policyPath = join(setup.dir, 'policy.json');
+    const policy = JSON.parse(readFileSync(policyPath, 'utf8')) as { roles: Record<string, { domains: string[] }> };
+    policy.roles.viewer!.domains = ['web-*'];
+    writeFileSync(policyPath, JSON.stringify(policy));
+    process.kill(agent.pid, 'SIGHUP');
+    await agent.waitFor(/policy reloaded/, 5000);
+    manager.send({ commandRequest: denied });
+    expect(await manager.waitFor(resultFor(denied.requestId!))).toMatchObject({ outcome: Outcome.OUTCOME_DENIED, errorCode: 'ERR_NOT_PERMITTED' });
+    policy.roles.viewer!.domains = ['*'];
+    writeFileSync(policyPath, JSON.stringify(policy));
+    process.kill(agent.pid, 'SIGHUP');
+    await agent.waitFor(/policy reloaded[\s\S]*policy reloaded/, 5000);
+  });
+
+  it('resynchronises when the BMC restarts with empty queues, and backs off on a full queue 2 without losing results', async () => {
+    await bmc.stop();
+    bmc = await startBmcOem([{ name: 'oper', privilege: 'operator', password: 'e2e-secret' }], ['--vm-listen', `tcp:127.0.0.1:${vmPort}`, '--queue-capacity', '2048']);
+    manager.switchBmc(bmcTarget());
+    const since = lastId();
+    await agent.waitFor(/BMC epoch changed/, 20_000);
+    const resync = await manager.waitFor((b) => (b.messageId > since ? (b.resync ?? undefined) : undefined), 20_000, 'Resync');
+    expect(resync.bmcEpoch).toBe(manager.queueInfo(1).epoch);
+
+    // Six results of ~400 bytes each do not fit in 2048 bytes: the agent meets 0xC4.
+    const ids: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const req = request('alice', Action.ACTION_LIST_DOMAINS, '');
+      ids.push(req.requestId!);
+      manager.send({ commandRequest: req });
+    }
+    await agent.waitFor(/queue 2 full \(0xC4\)/, 20_000);
+    for (const id of ids) expect((await manager.waitFor(resultFor(id), 30_000, `result ${id}`)).outcome).toBe(Outcome.OUTCOME_APPLIED);
+  }, 90_000);
 
   it('kill -9 between apply and commit: restarted, it does not apply again and the result still reaches queue 2', async () => {
     await agent.stop();
