@@ -8,6 +8,7 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { alerts, approve, commands, vm } from './cli/api-commands.js';
 import { hosts, keygen, principals, tokens } from './cli/admin-commands.js';
+import { runBmcCommand } from './cli/bmc-command.js';
 import { CliError, EXIT } from './cli/cli-error.js';
 import { HELP } from './cli/help.js';
 import { queueInfo } from './cli/queue-info.js';
@@ -15,13 +16,10 @@ import { serve } from './cli/serve.js';
 
 type Handler = (argv: string[]) => Promise<number>;
 
-/** Loaded at run time: the BMC diagnostics live with the RMCP+ client (src/cli/bmc-command.ts). */
-const BMC_COMMAND_MODULE = './cli/bmc-command.js';
-
+/** `bmc info|raw` are the RMCP+ client's diagnostics (cli/bmc-command.ts); `bmc queue-info` goes through a configured host. */
 async function bmc(argv: string[]): Promise<number> {
   if (argv[0] === 'queue-info') return queueInfo(argv.slice(1));
-  const mod = (await import(BMC_COMMAND_MODULE)) as { runBmcCommand: Handler };
-  return mod.runBmcCommand(argv);
+  return runBmcCommand(argv);
 }
 
 const COMMANDS: Record<string, Handler> = { serve, keygen, hosts, principals, tokens, vm, commands, approve, alerts, bmc };

@@ -58,6 +58,12 @@ describe('vms-agent against bmc-oem and hypervisor-agent (libvirt test driver)',
     const list = await stack.cli(['vm', 'list', 'hv-01'], 'alice');
     expect(list.code, list.stderr).toBe(0);
     expect(list.stdout).toMatch(/web-2\s+shutoff/);
+    const q = await stack.cli(['bmc', 'queue-info', 'hv-01', '--json']);
+    expect(q.code, q.stderr).toBe(0);
+    expect((JSON.parse(q.stdout) as { queue: number; maxRecord: number }[]).map((x) => [x.queue, x.maxRecord])).toEqual([
+      [1, 200],
+      [2, 200],
+    ]);
   });
 
   it('custodial: vm start --wait is applied and the new state comes back', async () => {

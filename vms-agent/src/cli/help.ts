@@ -31,9 +31,10 @@ Through the API (needs --url and --token)
   alerts list [--host H] [--kind K] [--principal P] [--since TIME] [--unacked] [--limit N]
   alerts ack ID
 
-BMC (needs the local store for the BMC credentials)
-  bmc info|raw ...                             see "vms-agent bmc --help"
-  bmc queue-info HOST                          Get Queue Info on both OEM queues
+BMC diagnostics
+  bmc info|raw ... --bmc HOST[:PORT] --user U --password-file F   see "vms-agent bmc --help"
+  bmc queue-info HOST                          Get Queue Info on both OEM queues of a configured host
+                                               (local store: needs --db and the master key)
 
 ${COMMON_HELP}
 

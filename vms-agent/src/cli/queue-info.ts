@@ -1,6 +1,6 @@
 /** `vms-agent bmc queue-info HOST`: Get Queue Info on both queues through the host's BMC session. */
 import { QueueId } from '@backchannel/proto';
-import { loadRmcpConnector } from '../link/rmcp-connector.js';
+import { rmcpConnector } from '../link/rmcp-connector.js';
 import { OemQueueClient } from '../link/oem-queue-client.js';
 import { need, parse } from './args.js';
 import { CliError, EXIT } from './cli-error.js';
@@ -15,10 +15,9 @@ export async function queueInfo(argv: string[]): Promise<number> {
     const host = await store.getHost(hostId);
     const secrets = await store.getHostSecrets(hostId);
     if (!host || !secrets) throw new CliError(EXIT.notFound, 'HOST_NOT_FOUND', `no host ${hostId}`);
-    const connect = await loadRmcpConnector();
     let session;
     try {
-      session = await connect({ host: host.bmcAddress, port: host.bmcPort, user: host.bmcUser, password: secrets.bmcPassword, privilege: host.bmcPrivilege, cipherSuites: host.cipherSuites });
+      session = await rmcpConnector({ host: host.bmcAddress, port: host.bmcPort, user: host.bmcUser, password: secrets.bmcPassword, privilege: host.bmcPrivilege, cipherSuites: host.cipherSuites });
     } catch (err) {
       throw new CliError(EXIT.unreachable, 'BMC_UNREACHABLE', `cannot open an RMCP+ session to ${host.bmcAddress}:${host.bmcPort}: ${(err as Error).message}`);
     }

@@ -9,7 +9,7 @@ import { CommandService } from '../commands/command-service.js';
 import { serviceKeyPair } from '../keys/service-key.js';
 import type { BmcConnector } from '../link/bmc-session.js';
 import { LinkManager } from '../link/link-manager.js';
-import { loadRmcpConnector } from '../link/rmcp-connector.js';
+import { rmcpConnector } from '../link/rmcp-connector.js';
 import { parse } from './args.js';
 import { EXIT } from './cli-error.js';
 import { openLocalStore, systemRandom } from './local-store.js';
@@ -30,7 +30,7 @@ export async function serve(argv: string[], options: { connector?: BmcConnector 
     links = new LinkManager({
       store,
       commands,
-      connector: options.connector ?? (await loadRmcpConnector()),
+      connector: options.connector ?? rmcpConnector,
       clock,
       randomBytes: systemRandom,
       random: Math.random,
