@@ -202,7 +202,7 @@ export class Agent {
   #sendTracked(body: Body): void {
     this.#outbound.sendTracked(body, this.#now());
     if (body.commandResult) {
-      this.#o.metrics.commands.inc({ action: 'any', outcome: outcomeName(body.commandResult.outcome ?? 0) });
+      this.#o.metrics.commands.inc({ outcome: outcomeName(body.commandResult.outcome ?? 0) });
     }
   }
 

@@ -9,7 +9,7 @@ export class AgentMetrics {
   readonly resyncs = new Counter({ name: 'hypervisor_agent_resyncs_total', help: 'Queue resynchronisations', labelNames: ['reason'], registers: [this.registry] });
   readonly transportErrors = new Counter({ name: 'hypervisor_agent_link_errors_total', help: 'BMC link failures (reconnects)', registers: [this.registry] });
   readonly messagesIn = new Counter({ name: 'hypervisor_agent_messages_in_total', help: 'Envelopes received, by verdict', labelNames: ['verdict'], registers: [this.registry] });
-  readonly commands = new Counter({ name: 'hypervisor_agent_commands_total', help: 'Command results journaled, by action and outcome', labelNames: ['action', 'outcome'], registers: [this.registry] });
+  readonly commands = new Counter({ name: 'hypervisor_agent_commands_total', help: 'Command results journaled, by outcome', labelNames: ['outcome'], registers: [this.registry] });
   readonly alerts = new Counter({ name: 'hypervisor_agent_alerts_total', help: 'Security alerts raised, by kind', labelNames: ['kind'], registers: [this.registry] });
   readonly unacked = new Gauge({ name: 'hypervisor_agent_unacked_messages', help: 'Messages sent and not yet acknowledged by the manager', registers: [this.registry] });
   readonly linkUp = new Gauge({ name: 'hypervisor_agent_link_up', help: '1 while the BMC link is up', registers: [this.registry] });
