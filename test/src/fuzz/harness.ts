@@ -89,7 +89,7 @@ export interface FuzzReport {
   failures: Array<{ file: string; error: string }>;
 }
 
-function saveRegression(target: string, input: Uint8Array): string {
+export function saveRegression(target: string, input: Uint8Array): string {
   const dir = join(REGRESSIONS, target);
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${createHash('sha256').update(input).digest('hex').slice(0, 16)}.bin`);
