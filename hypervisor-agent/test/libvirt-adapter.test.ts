@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { Action, DomainState, Outcome } from '@backchannel/proto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LibvirtAdapter } from '../src/libvirt/libvirt-adapter.js';
+import { LibvirtAdapter, waitForShutoff } from '../src/libvirt/libvirt-adapter.js';
 
 export const FIXTURE_URI = `test://${resolve(import.meta.dirname, 'fixtures/node.xml')}`;
 
@@ -65,6 +65,23 @@ describe('LibvirtAdapter against the libvirt test driver (3-domain fixture)', ()
     await lv.execute(Action.ACTION_SUSPEND, 'web-1');
     const result = await lv.execute(Action.ACTION_SHUTDOWN, 'web-1');
     expect(result).toMatchObject({ outcome: Outcome.OUTCOME_APPLIED, previousState: DomainState.DOMAIN_STATE_PAUSED, newState: DomainState.DOMAIN_STATE_SHUTOFF });
+  });
+
+  it('gives up waiting for a guest that does not power off, reporting the state it stayed in', async () => {
+    // web-1 was never asked to shut down, so it stays running: the wait must end at the timeout.
+    let clock = 0;
+    const sleeps: number[] = [];
+    const waited = await waitForShutoff(async () => (await lv.domainInfo('web-1')).state ?? DomainState.DOMAIN_STATE_NOSTATE, {
+      timeoutMs: 1000,
+      pollMs: 250,
+      now: () => clock,
+      sleep: async (ms) => {
+        sleeps.push(ms);
+        clock += ms;
+      },
+    });
+    expect(waited).toEqual({ shutoff: false, state: DomainState.DOMAIN_STATE_RUNNING });
+    expect(sleeps).toEqual([250, 250, 250, 250]);
   });
 
   it('fails a connection to a missing fixture with a libvirt error', async () => {

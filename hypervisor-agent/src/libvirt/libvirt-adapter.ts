@@ -162,22 +162,20 @@ export class LibvirtAdapter {
   }
 
   async #awaitShutoff(h: Hypervisor, dom: NativeDomain): Promise<((before: DomainState) => ActionOutcome) | undefined> {
-    const deadline = this.#now() + this.#options.shutdownTimeoutMs;
-    const step = this.#options.shutdownPollMs ?? 250;
-    while (true) {
-      const state = await this.#stateOf(h, dom);
-      if (state === DomainState.DOMAIN_STATE_SHUTOFF) return undefined;
-      if (this.#now() >= deadline) {
-        const seconds = Math.round(this.#options.shutdownTimeoutMs / 1000);
-        return (before) =>
-          failed(
-            before,
-            { code: 'ERR_SHUTDOWN_TIMEOUT', message: `the guest did not power off within ${seconds} s after the ACPI shutdown request (it may ignore ACPI); use destroy to force it off` },
-            state,
-          );
-      }
-      await this.#sleep(step);
-    }
+    const waited = await waitForShutoff(() => this.#stateOf(h, dom), {
+      timeoutMs: this.#options.shutdownTimeoutMs,
+      pollMs: this.#options.shutdownPollMs ?? 250,
+      now: this.#now,
+      sleep: this.#sleep,
+    });
+    if (waited.shutoff) return undefined;
+    const seconds = Math.round(this.#options.shutdownTimeoutMs / 1000);
+    return (before) =>
+      failed(
+        before,
+        { code: 'ERR_SHUTDOWN_TIMEOUT', message: `the guest did not power off within ${seconds} s after the ACPI shutdown request (it may ignore ACPI); use destroy to force it off` },
+        waited.state,
+      );
   }
 
   async #stateOf(h: Hypervisor, dom: NativeDomain): Promise<DomainState> {
@@ -206,6 +204,20 @@ export class LibvirtAdapter {
       if (!isConnectionFailure(failure)) throw err;
       return fn(await this.connect());
     }
+  }
+}
+
+/** Polls `stateOf` until SHUTOFF or the timeout; returns the last state seen. */
+export async function waitForShutoff(
+  stateOf: () => Promise<DomainState>,
+  options: { timeoutMs: number; pollMs: number; now: () => number; sleep: (ms: number) => Promise<void> },
+): Promise<{ shutoff: boolean; state: DomainState }> {
+  const deadline = options.now() + options.timeoutMs;
+  while (true) {
+    const state = await stateOf();
+    if (state === DomainState.DOMAIN_STATE_SHUTOFF) return { shutoff: true, state };
+    if (options.now() >= deadline) return { shutoff: false, state };
+    await options.sleep(options.pollMs);
   }
 }
 
