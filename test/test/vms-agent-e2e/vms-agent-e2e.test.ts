@@ -133,4 +133,17 @@ describe('vms-agent against bmc-oem and hypervisor-agent (libvirt test driver)',
     await waitDomain('web-1', 'running');
     await waitDomain('db-1', 'running');
   }, 60_000);
+
+  it('kill -9 while a command awaits approval: after restart the approval still completes it once', async () => {
+    const issued = await stack.api<Cmd>('POST', '/v1/hosts/hv-01/domains/db-1/actions', 'bob', { action: 'suspend' });
+    await stack.waitCommand<Cmd>(issued.json.id, (c) => c.state === 'awaiting_approval');
+    await stack.vms.crash();
+    await stack.startVms();
+    const approve = await stack.cli(['approve', issued.json.id, '--key', stack.bobKeyFile], 'bob');
+    expect(approve.code, approve.stderr).toBe(0);
+    const done = await stack.waitCommand<Cmd>(issued.json.id, (c) => FINAL.has(c.state), 30_000);
+    expect(done.state).toBe('applied');
+    expect(stack.appliedCount(issued.json.id)).toBe(1);
+    await waitDomain('db-1', 'paused');
+  }, 60_000);
 });

@@ -137,8 +137,16 @@ export class SqliteStore implements Store {
     return (this.#db.prepare('SELECT * FROM hosts ORDER BY id').all() as HostRow[]).map(hostFromRow);
   }
 
-  async removeHost(id: string): Promise<boolean> {
-    return this.#db.prepare('DELETE FROM hosts WHERE id = ?').run(id).changes > 0;
+  async removeHost(id: string, nowMs = Date.now()): Promise<boolean> {
+    return this.#db.transaction(() => {
+      // Its outbox goes with it, so nothing will ever answer its open commands: close them.
+      const open = this.#db.prepare("SELECT id FROM commands WHERE host_id = ? AND state NOT IN ('applied', 'denied', 'failed', 'expired')").all(id) as { id: string }[];
+      for (const c of open) {
+        this.#db.prepare("UPDATE commands SET state = 'failed', updated_at_ms = ? WHERE id = ?").run(nowMs, c.id);
+        this.#event(c.id, nowMs, 'final', 'failed', `host ${id} was removed from the inventory before the command finished`);
+      }
+      return this.#db.prepare('DELETE FROM hosts WHERE id = ?').run(id).changes > 0;
+    }).immediate();
   }
 
   async setHostPublicKey(id: string, publicKey: string): Promise<void> {

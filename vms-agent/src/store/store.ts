@@ -213,8 +213,8 @@ export interface Store {
   getHost(id: string): Promise<HostRecord | undefined>;
   getHostSecrets(id: string): Promise<HostSecrets | undefined>;
   listHosts(): Promise<HostRecord[]>;
-  /** Removes a host and everything queued for it; false if there was none. */
-  removeHost(id: string): Promise<boolean>;
+  /** Removes a host and everything queued for it, closing its unfinished commands as failed; false if there was none. */
+  removeHost(id: string, nowMs?: number): Promise<boolean>;
   setHostPublicKey(id: string, publicKey: string): Promise<void>;
 
   // principals and tokens

@@ -166,6 +166,18 @@ describe('SqliteStore', () => {
     expect(await s.listAlerts({ acknowledged: false })).toEqual([]);
   });
 
+  it('closes the unfinished commands of a removed host as failed', async () => {
+    const t = open();
+    await t.store.addHost(hostInput('hv-01'), 1);
+    await t.store.apply([commandInsert('c1'), commandInsert('c2')]);
+    await t.store.apply([{ kind: 'command.transition', id: 'c2', from: 'queued', to: 'applied', atMs: 5, detail: 'done' }]);
+    expect(await t.store.removeHost('hv-01', 9)).toBe(true);
+    const c1 = await t.store.getCommand('c1');
+    expect(c1?.state).toBe('failed');
+    expect(c1?.events.at(-1)?.detail).toContain('removed');
+    expect((await t.store.getCommand('c2'))?.state).toBe('applied');
+  });
+
   it('stores an alert delivered twice only once', async () => {
     const t = open();
     await t.store.addHost(hostInput('hv-01'), 1);
