@@ -87,8 +87,11 @@ export class CommandProcessor {
       return this.#finish(row, Outcome.OUTCOME_DENIED, { errorCode: 'ERR_WRONG_HOST', errorMessage: `request is for host "${request.hostId}", this is "${d.hostId}"` });
     }
     const policy = d.policy();
-    if (request.principalSignature?.signature?.length) {
-      const keys = policy.principals.get(principal)?.keys ?? [];
+    // An unknown principal is reported as such (docs/policy.md order), not as a
+    // bad signature: there is no key to check its signature against.
+    const known = policy.principals.get(principal);
+    if (known && request.principalSignature?.signature?.length) {
+      const keys = known.keys;
       if (!keys.some((k) => verifyRequest(request, k.publicKey))) {
         d.alert({ kind: AlertKind.ALERT_KIND_BAD_SIGNATURE, reason: `request signature does not verify for principal "${principal}"`, principal, action, domain, requestId });
         return this.#finish(row, Outcome.OUTCOME_DENIED, { errorCode: 'ERR_BAD_SIGNATURE', errorMessage: 'the request signature does not verify' });
