@@ -57,7 +57,9 @@ class VmProber {
         try {
           const r = decodeVmResponsePayload(e.payload);
           const w = this.#waiting;
-          if (w && r.seq === w.seq && r.netfn === NetFn.APP + 1 && r.cmd === AppCommand.GET_DEVICE_ID) w.resolve(r.cc);
+          // A fuzz input may be a Get Device ID with the probe's seq (and, say, extra bytes: 0xC7); only
+          // the probe's possible answers (0x00, or 0xC0 when busy) count as the probe's.
+          if (w && r.seq === w.seq && r.netfn === NetFn.APP + 1 && r.cmd === AppCommand.GET_DEVICE_ID && (r.cc === 0 || r.cc === CC_BUSY)) w.resolve(r.cc);
           else this.answers++;
         } catch {
           // answers to fuzz inputs are not judged here
@@ -100,9 +102,7 @@ class VmProber {
       });
       this.#waiting = undefined;
       if (cc === 0) return true;
-      if (this.closed) return false;
-      if (cc === undefined && attempt >= 2) return false;
-      if (cc !== undefined && cc !== CC_BUSY) return false;
+      if (this.closed || (cc === undefined && attempt >= 2)) return false;
     }
     return false;
   }
