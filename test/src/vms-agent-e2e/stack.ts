@@ -36,6 +36,8 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv = process.e
 export interface StackOptions {
   /** Extra bmc-oem flags (e.g. a small --queue-capacity). */
   bmcArgs?: string[];
+  /** Told each set-up step in plain words (the demo prints them). */
+  narrate?: (step: string) => void;
 }
 
 export class VmsAgentStack {
@@ -73,19 +75,24 @@ export class VmsAgentStack {
 
   async start(): Promise<void> {
     const d = this.dir;
+    const say = this.#options.narrate ?? (() => undefined);
     writeFileSync(join(d, 'bmc.pw'), 'oper-secret\n', { mode: 0o600 });
     await this.startBmc('127.0.0.1:0', 'tcp:127.0.0.1:0');
+    say(`bmc-oem is up: RMCP+ on udp 127.0.0.1:${this.rmcpPort} (user "oper", operator), VM-protocol system interface on tcp 127.0.0.1:${this.vmPort}`);
     const rmcpPort = this.rmcpPort;
     const vmPort = this.vmPort;
 
     writeFileSync(join(d, 'vms-agent.json'), JSON.stringify({ db: join(d, 'vms.db'), masterKeyFile: join(d, 'master.key'), pollMinMs: 20, pollMaxMs: 200, logLevel: 'warn' }));
     await this.must(['keygen', '--master-key', '--out', join(d, 'master.key')]);
+    say('vms-agent: master key for secrets at rest created (0600), store is SQLite');
     for (const name of ['alice', 'mallory']) this.publicKeys[name] = (await this.cliJson<{ publicKey: string }>(['principals', 'add', name, '--custodial'])).publicKey;
     this.publicKeys.bob = (await this.cliJson<{ publicKey: string }>(['keygen', '--out', this.bobKeyFile])).publicKey;
     await this.must(['principals', 'add', 'bob', '--public-key', this.publicKeys.bob]);
     for (const name of ['alice', 'bob', 'mallory']) this.tokens[name] = (await this.cliJson<{ token: string }>(['tokens', 'create', name])).token;
+    say('principals: alice (key held by vms-agent, custodial), bob (operator-held key file, vms-agent never sees it), mallory (custodial); an API token each');
     await this.must(['hosts', 'add', 'hv-01', '--bmc', `127.0.0.1:${rmcpPort}`, '--user', 'oper', '--password-file', join(d, 'bmc.pw')]);
     await this.must(['hosts', 'enrollment', 'hv-01', '--out', join(d, 'hv-01.bundle.json')]);
+    say('host hv-01 added to vms-agent with its BMC address; enrollment bundle (random 32-byte seed, manager keys) written 0600');
 
     const a = join(d, 'agent');
     mkdirSync(a);
@@ -114,8 +121,11 @@ export class VmsAgentStack {
     await this.must(['hosts', 'set-host-key', 'hv-01', hostKey]);
     const enroll = await run(process.execPath, [HYPERVISOR_AGENT_MAIN, 'enroll', join(d, 'hv-01.bundle.json'), '--config', join(a, 'agent.json')]);
     if (enroll.code !== 0) throw new Error(`hypervisor-agent enroll failed: ${enroll.stderr}`);
+    say('hypervisor-agent: host key generated and registered with vms-agent, bundle enrolled; policy: alice and bob may do anything, suspend on web-* needs 2 of alice+bob, mallory is not in it');
     await this.startAgent();
+    say(`hypervisor-agent is up: libvirt test driver (${LIBVIRT_FIXTURE.split('/').slice(-3).join('/')}), link to the BMC over the VM protocol`);
     await this.startVms();
+    say(`vms-agent serve is up: REST API at ${this.url}`);
   }
 
   /** Starts bmc-oem; the ports are read back from its "listening" line. */
