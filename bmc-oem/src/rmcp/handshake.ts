@@ -107,16 +107,25 @@ export class Handshake {
     if (req.requestedPrivilege !== 0 && !isPrivilegeLevel(req.requestedPrivilege)) return refuse(RmcpStatus.INVALID_ROLE);
     const match = this.matchSuite(req.authAlgorithm, req.integrityAlgorithm, req.confidentialityAlgorithm);
     if ('status' in match) return refuse(match.status);
-    const created = this.deps.table.create(
-      {
-        consoleId: req.remoteConsoleSessionId,
-        peer,
-        algorithms: { suite: match.suite, auth: req.authAlgorithm, integrity: req.integrityAlgorithm, confidentiality: req.confidentialityAlgorithm },
-        openPrivilege: req.requestedPrivilege,
-        guid: this.deps.guid,
-      },
-      Privilege.User,
-    );
+    const init = {
+      consoleId: req.remoteConsoleSessionId,
+      peer,
+      algorithms: { suite: match.suite, auth: req.authAlgorithm, integrity: req.integrityAlgorithm, confidentiality: req.confidentialityAlgorithm },
+      openPrivilege: req.requestedPrivilege,
+      guid: this.deps.guid,
+    };
+    let created = this.deps.table.create(init, Privilege.User);
+    if (!created.ok && created.reason === 'too-many-pending') {
+      // Handshakes take milliseconds; when they pile up it is a flood of
+      // unfinished ones. Dropping the oldest keeps new consoles able to log
+      // in, where refusing them would hand the flood the whole BMC.
+      const oldest = this.deps.table.oldestPending();
+      if (oldest !== undefined) {
+        this.deps.table.remove(oldest.id);
+        this.deps.events.sessionEnded(oldest, 'evicted');
+      }
+      created = this.deps.table.create(init, Privilege.User);
+    }
     if (!created.ok) return refuse(RmcpStatus.INSUFFICIENT_RESOURCES);
     const s = created.session;
     return reply(

@@ -28,7 +28,15 @@ export type DropReason =
   /** An exception inside the server (a bug): logged with its stack. */
   | 'internal';
 
-export type SessionEndReason = 'closed' | 'setup-timeout' | 'idle-timeout' | 'closed-by-admin' | 'shutdown' | 'handshake-failed';
+export type SessionEndReason =
+  | 'closed'
+  | 'setup-timeout'
+  | 'idle-timeout'
+  | 'closed-by-admin'
+  | 'shutdown'
+  | 'handshake-failed'
+  /** A handshake pushed out by newer ones when `sessions.maxPending` was reached. */
+  | 'evicted';
 
 export interface RmcpEvents {
   datagramDropped(reason: DropReason, peer: string, detail: string): void;

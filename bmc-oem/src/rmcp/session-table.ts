@@ -176,6 +176,15 @@ export class SessionTable {
     return out;
   }
 
+  /** The session in setup that was created first (the one to evict when handshakes pile up). */
+  oldestPending(): Session | undefined {
+    let oldest: Session | undefined;
+    for (const s of this.sessions.values()) {
+      if (s.state !== 'active' && (oldest === undefined || s.createdAt < oldest.createdAt)) oldest = s;
+    }
+    return oldest;
+  }
+
   all(): IterableIterator<Session> {
     return this.sessions.values();
   }

@@ -105,6 +105,17 @@ describe('RmcpServer handshake', () => {
     expect(authFailures).toEqual(['oper: handshake abandoned after RAKP 2']);
   });
 
+  it('a flood of unfinished handshakes cannot lock consoles out: the oldest pending one is evicted', async () => {
+    const { server, ended } = serverFixture({ sessions: { max: 8, maxPending: 2 } });
+    const open = (consoleId: number) =>
+      exchange(server, encodeRmcpDatagram({ kind: 'ipmi20', session: { payloadType: PayloadType.OPEN_SESSION_REQUEST, encrypted: false, authenticated: false, sessionId: 0, sessionSeq: 0, payload: encodeOpenSessionRequest({ messageTag: 0, requestedPrivilege: 0, remoteConsoleSessionId: consoleId, authAlgorithm: 3, integrityAlgorithm: 4, confidentialityAlgorithm: 1 }), trailer: new Uint8Array(0) } }));
+    for (let i = 1; i <= 5; i++) expect(decodeOpenSessionResponse((await open(i)).payload).status).toBe(0);
+    expect(server.sessions.pendingCount).toBe(2);
+    expect(ended).toEqual(['evicted', 'evicted', 'evicted']);
+    await login(server);
+    expect(server.sessions.activeCount).toBe(1);
+  });
+
   it('bounds sessions: Open Session answers "insufficient resources" when the table is full', async () => {
     const { server } = serverFixture({ sessions: { max: 2, maxPending: 2 } });
     await login(server);
