@@ -1,16 +1,18 @@
 /**
  * The generic completion codes the command layer itself produces (IPMI v2.0
- * §5.2, table 5-2). Command-specific codes (0x80–0xBE) live with the command
- * that returns them.
+ * §5.2, table 5-2), named for the command table; the values are proto's.
+ * Command-specific codes (0x80–0xBE) live with the command that returns them.
  */
+import { CompletionCode as Wire } from '@backchannel/proto';
+
 export const CompletionCode = {
-  Ok: 0x00,
-  InvalidCommand: 0xc1,
-  OutOfSpace: 0xc4,
-  RequestLengthInvalid: 0xc7,
-  ParameterOutOfRange: 0xc9,
-  InvalidDataField: 0xcc,
-  InsufficientPrivilege: 0xd4,
-  NotSupportedInPresentState: 0xd5,
-  Unspecified: 0xff,
+  Ok: Wire.OK,
+  InvalidCommand: Wire.INVALID_COMMAND,
+  OutOfSpace: Wire.OUT_OF_SPACE,
+  RequestLengthInvalid: Wire.REQUEST_DATA_LENGTH_INVALID,
+  ParameterOutOfRange: Wire.PARAMETER_OUT_OF_RANGE,
+  InvalidDataField: Wire.INVALID_DATA_FIELD,
+  InsufficientPrivilege: Wire.INSUFFICIENT_PRIVILEGE,
+  NotSupportedInPresentState: Wire.NOT_SUPPORTED_IN_PRESENT_STATE,
+  Unspecified: Wire.UNSPECIFIED,
 } as const;

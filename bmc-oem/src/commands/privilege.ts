@@ -1,17 +1,20 @@
 /**
- * IPMI privilege levels (IPMI v2.0 §6.8, table 6-3 and §22.13). The numbers
- * are the wire values used by Set Session Privilege Level, RAKP 1 and Open
- * Session, so they order naturally: a higher number may do more.
+ * IPMI privilege levels (IPMI v2.0 §6.8, table 6-3 and §22.13), as the
+ * command table names them. The values are proto's wire constants (used by
+ * Set Session Privilege Level, RAKP 1 and Open Session), so they order
+ * naturally: a higher number may do more.
  */
+import { Privilege as Wire, type PrivilegeLevel as WirePrivilegeLevel } from '@backchannel/proto';
+
 export const Privilege = {
-  Callback: 1,
-  User: 2,
-  Operator: 3,
-  Administrator: 4,
-  Oem: 5,
+  Callback: Wire.CALLBACK,
+  User: Wire.USER,
+  Operator: Wire.OPERATOR,
+  Administrator: Wire.ADMINISTRATOR,
+  Oem: Wire.OEM,
 } as const;
 
-export type PrivilegeLevel = (typeof Privilege)[keyof typeof Privilege];
+export type PrivilegeLevel = WirePrivilegeLevel;
 
 /** The names the config file and `--user` accept. */
 export const PRIVILEGE_NAMES = ['user', 'operator', 'administrator'] as const;

@@ -4,6 +4,7 @@
  * refused: no IPMI v1.5 sessions), Set Session Privilege Level (§22.18),
  * Close Session (§22.19) and Get Channel Cipher Suites (§22.15).
  */
+import { CommandCompletionCode } from '@backchannel/proto';
 import { CompletionCode } from './completion-codes.js';
 import type { CommandRegistry } from './registry.js';
 import type { CommandResult, SessionControl } from './command-types.js';
@@ -35,12 +36,11 @@ export interface SessionCommandDeps {
   closeSession(id: number): CloseSessionOutcome;
 }
 
-/** Set Session Privilege Level completion codes (§22.18). */
-const CC_PRIV_NOT_AVAILABLE = 0x80;
-const CC_PRIV_EXCEEDS_LIMIT = 0x81;
-/** Close Session completion codes (§22.19). */
-const CC_INVALID_SESSION_ID = 0x87;
-const CC_INVALID_SESSION_HANDLE = 0x88;
+/** Set Session Privilege Level (§22.18) and Close Session (§22.19) completion codes. */
+const CC_PRIV_NOT_AVAILABLE = CommandCompletionCode.SET_PRIV_NOT_AVAILABLE_FOR_USER;
+const CC_PRIV_EXCEEDS_LIMIT = CommandCompletionCode.SET_PRIV_EXCEEDS_LIMIT;
+const CC_INVALID_SESSION_ID = CommandCompletionCode.CLOSE_INVALID_SESSION_ID;
+const CC_INVALID_SESSION_HANDLE = CommandCompletionCode.CLOSE_INVALID_SESSION_HANDLE;
 
 /** Cipher suite data comes back 16 bytes per list index (§22.15). */
 const CIPHER_DATA_CHUNK = 16;
