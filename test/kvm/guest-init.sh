@@ -1,6 +1,7 @@
 #!/bin/sh
 # /init of the test guest (busybox). Loads virtio/9p and IPMI modules, mounts
-# the host's / read-only as the root, the writable work share at /mnt,
+# the host's / read-only as the root (tmpfs at /run for scratch), the writable
+# work share at /mnt,
 # and runs /mnt/guest-run.sh in a chroot. Its exit code goes to
 # /mnt/guest-exit, then the guest powers off.
 export PATH=/bin
@@ -12,7 +13,8 @@ for m in $(cat /modules/order); do
   insmod "$f" || echo "guest-init: insmod $m failed"
 done
 mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144 hostroot /newroot || { echo "guest-init: cannot mount host root"; poweroff -f; }
-mount -t tmpfs tmp /newroot/tmp
+# /tmp stays the host's (read-only): the repository under test may live there.
+# Scratch space is a tmpfs at /run, and TMPDIR points into it.
 mount -t tmpfs run /newroot/run
 mount -t devtmpfs dev /newroot/dev
 mount -t proc proc /newroot/proc
@@ -21,7 +23,7 @@ mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 work /newroot/mnt || {
 i=0
 while [ ! -e /newroot/dev/ipmi0 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
 echo "guest-init: /dev/ipmi0 $( [ -e /newroot/dev/ipmi0 ] && echo present || echo MISSING )"
-chroot /newroot /bin/sh /mnt/guest-run.sh
+chroot /newroot /bin/sh -c 'mkdir -p /run/tmp; export TMPDIR=/run/tmp SQLITE_TMPDIR=/run/tmp HOME=/run; exec /bin/sh /mnt/guest-run.sh'
 echo $? > /newroot/mnt/guest-exit
 sync
 echo "guest-init: done"

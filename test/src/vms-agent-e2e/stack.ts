@@ -38,6 +38,20 @@ export interface StackOptions {
   bmcArgs?: string[];
   /** Told each set-up step in plain words (the demo prints them). */
   narrate?: (step: string) => void;
+  /** libvirt test-driver node file for the hypervisor-agent (default: the 3-domain fixture). */
+  libvirtFixture?: string;
+  /**
+   * Called once bmc-oem listens: returns the ports vms-agent (RMCP+, UDP) and the
+   * hypervisor-agent (VM protocol, TCP) should use instead, e.g. fault proxies in front
+   * of bmc-oem. Default: bmc-oem's own ports.
+   */
+  route?: (bmc: { rmcpPort: number; vmPort: number }) => Promise<{ rmcpPort: number; vmPort: number }>;
+  /**
+   * Where the hypervisor-agent runs: by default a local process on the VM-protocol
+   * link. The in-band guest test sets `link: 'ipmi:///dev/ipmi0'`, a state dir inside
+   * the guest and `start: false`, then runs the agent in the guest from `agentDir`.
+   */
+  agent?: { link?: string; stateDir?: string; start?: boolean };
 }
 
 export class VmsAgentStack {
@@ -55,6 +69,11 @@ export class VmsAgentStack {
   constructor(options: StackOptions = {}) {
     this.dir = mkdtempSync(join(tmpdir(), 'vms-agent-e2e-'));
     this.#options = options;
+  }
+
+  /** The hypervisor-agent's config directory (agent.json, seed, host.key, policy.json). */
+  get agentDir(): string {
+    return join(this.dir, 'agent');
   }
 
   get bobKeyFile(): string {
@@ -79,8 +98,7 @@ export class VmsAgentStack {
     writeFileSync(join(d, 'bmc.pw'), 'oper-secret\n', { mode: 0o600 });
     await this.startBmc('127.0.0.1:0', 'tcp:127.0.0.1:0');
     say(`bmc-oem is up: RMCP+ on udp 127.0.0.1:${this.rmcpPort} (user "oper", operator), VM-protocol system interface on tcp 127.0.0.1:${this.vmPort}`);
-    const rmcpPort = this.rmcpPort;
-    const vmPort = this.vmPort;
+    const { rmcpPort, vmPort } = this.#options.route ? await this.#options.route({ rmcpPort: this.rmcpPort, vmPort: this.vmPort }) : this;
 
     writeFileSync(join(d, 'vms-agent.json'), JSON.stringify({ db: join(d, 'vms.db'), masterKeyFile: join(d, 'master.key'), pollMinMs: 20, pollMaxMs: 200, logLevel: 'warn' }));
     await this.must(['keygen', '--master-key', '--out', join(d, 'master.key')]);
@@ -111,8 +129,8 @@ export class VmsAgentStack {
     writeFileSync(
       join(a, 'agent.json'),
       JSON.stringify({
-        hostId: 'hv-01', link: `vm+tcp://127.0.0.1:${vmPort}`, libvirtUri: `test://${LIBVIRT_FIXTURE}`, seedFile: 'seed', hostKeyFile: 'host.key',
-        policyFile: 'policy.json', stateDir: 'state', poll: { minMs: 20, maxMs: 200 }, reportIntervalSeconds: 2, statePollSeconds: 1, logLevel: 'info',
+        hostId: 'hv-01', link: this.#options.agent?.link ?? `vm+tcp://127.0.0.1:${vmPort}`, libvirtUri: `test://${this.#options.libvirtFixture ?? LIBVIRT_FIXTURE}`, seedFile: 'seed', hostKeyFile: 'host.key',
+        policyFile: 'policy.json', stateDir: this.#options.agent?.stateDir ?? 'state', poll: { minMs: 20, maxMs: 200 }, reportIntervalSeconds: 2, statePollSeconds: 1, logLevel: 'info',
       }),
     );
     const keygen = await run(process.execPath, [HYPERVISOR_AGENT_MAIN, 'keygen', '--config', join(a, 'agent.json')]);
@@ -122,6 +140,10 @@ export class VmsAgentStack {
     const enroll = await run(process.execPath, [HYPERVISOR_AGENT_MAIN, 'enroll', join(d, 'hv-01.bundle.json'), '--config', join(a, 'agent.json')]);
     if (enroll.code !== 0) throw new Error(`hypervisor-agent enroll failed: ${enroll.stderr}`);
     say('hypervisor-agent: host key generated and registered with vms-agent, bundle enrolled; policy: alice and bob may do anything, suspend on web-* needs 2 of alice+bob, mallory is not in it');
+    if (this.#options.agent?.start === false) {
+      await this.startVms();
+      return;
+    }
     await this.startAgent();
     say(`hypervisor-agent is up: libvirt test driver (${LIBVIRT_FIXTURE.split('/').slice(-3).join('/')}), link to the BMC over the VM protocol`);
     await this.startVms();
