@@ -150,7 +150,10 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       closers.push(() => new Promise<void>((resolve) => httpServer.close(() => resolve())));
       metricsAddress = { address: m.address, port: m.port };
     }
-    logger.info(
+    // The "listening" line carries the real ports (for port 0) that scripts
+    // and tests read, so it is written at any level except silent.
+    const lifecycle = logger.level === 'silent' || logger.isLevelEnabled('info') ? logger : logger.child({}, { level: 'info' });
+    lifecycle.info(
       {
         rmcp: `${rmcp.address}:${rmcp.port}`,
         vm: vmListeners,
