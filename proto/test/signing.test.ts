@@ -1,3 +1,5 @@
+import fc from 'fast-check';
+import nacl from 'tweetnacl';
 import { describe, expect, it } from 'vitest';
 import {
   Action,
@@ -57,7 +59,7 @@ const request: CommandRequest = {
   issuedAtMs: 1_790_000_000_000,
 };
 
-describe('Ed25519 through tweetnacl', () => {
+describe('Ed25519 (node:crypto)', () => {
   for (const [i, v] of RFC8032.entries()) {
     it(`matches RFC 8032 test ${i + 1}`, () => {
       const pair = signingKeyPairFromSeed(fromHex(v.secret));
@@ -68,6 +70,29 @@ describe('Ed25519 through tweetnacl', () => {
       expect(verifyBytes(fromHex(v.message), sig, pair.publicKey)).toBe(true);
     });
   }
+
+  it('makes the same keys and signatures as tweetnacl, and each verifies the other', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.uint8Array({ maxLength: 300 }), (seed, message) => {
+        const ours = signingKeyPairFromSeed(seed);
+        const theirs = nacl.sign.keyPair.fromSeed(seed);
+        expect(toHex(ours.publicKey)).toBe(toHex(theirs.publicKey));
+        expect(toHex(ours.secretKey)).toBe(toHex(theirs.secretKey));
+        const sig = signBytes(message, ours).signature as Uint8Array;
+        expect(toHex(sig)).toBe(toHex(nacl.sign.detached(message, theirs.secretKey)));
+        expect(nacl.sign.detached.verify(message, sig, theirs.publicKey)).toBe(true);
+        const flipped = Uint8Array.from(sig);
+        flipped[0] = (flipped[0] as number) ^ 1;
+        expect(verifyBytes(message, { signature: flipped }, ours.publicKey)).toBe(false);
+      }),
+      { numRuns: 50 },
+    );
+  });
+
+  it('never throws on a public key that is not a curve point', () => {
+    const sig = signBytes(new Uint8Array(3), alice);
+    expect(verifyBytes(new Uint8Array(3), { signature: sig.signature }, new Uint8Array(32).fill(0xff))).toBe(false);
+  });
 });
 
 describe('keys', () => {

@@ -1,30 +1,29 @@
 /**
- * Ed25519 keys (tweetnacl). Text forms (docs/protocol.md "Keys and key ids"):
+ * Ed25519 keys (node:crypto, see ed25519.ts). Text forms (docs/protocol.md "Keys and key ids"):
  *   public key  "ed25519:" + base64(32 bytes)
  *   secret key  "ed25519-secret:" + base64(32-byte seed)   (files, 0600)
  *   key id      first 8 bytes of SHA-256(public key), 16 lower-case hex digits
  */
 import { createHash } from 'node:crypto';
-import nacl from 'tweetnacl';
 import type { RandomBytes } from '../bytes.js';
 import { WireError } from '../errors.js';
+import { keyPairFromSeed, PUBLIC_KEY_LENGTH, SEED_LENGTH } from './ed25519.js';
 
 export interface SigningKeyPair {
   publicKey: Uint8Array; // 32 bytes
-  secretKey: Uint8Array; // 64 bytes: tweetnacl's seed || public key
+  secretKey: Uint8Array; // 64 bytes: seed || public key (the tweetnacl / RFC 8032 layout)
 }
 
 const PUBLIC_PREFIX = 'ed25519:';
 const SECRET_PREFIX = 'ed25519-secret:';
 
 export function generateSigningKeyPair(randomBytes: RandomBytes): SigningKeyPair {
-  return signingKeyPairFromSeed(randomBytes(nacl.sign.seedLength));
+  return signingKeyPairFromSeed(randomBytes(SEED_LENGTH));
 }
 
 export function signingKeyPairFromSeed(seed: Uint8Array): SigningKeyPair {
-  if (seed.length !== nacl.sign.seedLength) throw new WireError('ERR_KEY_MALFORMED', `Ed25519 seed must be 32 bytes, got ${seed.length}`);
-  const pair = nacl.sign.keyPair.fromSeed(seed);
-  return { publicKey: pair.publicKey, secretKey: pair.secretKey };
+  if (seed.length !== SEED_LENGTH) throw new WireError('ERR_KEY_MALFORMED', `Ed25519 seed must be 32 bytes, got ${seed.length}`);
+  return keyPairFromSeed(seed);
 }
 
 export function keyId(publicKey: Uint8Array): string {
@@ -32,18 +31,18 @@ export function keyId(publicKey: Uint8Array): string {
 }
 
 export function encodePublicKey(publicKey: Uint8Array): string {
-  if (publicKey.length !== nacl.sign.publicKeyLength) throw new WireError('ERR_KEY_MALFORMED', 'Ed25519 public key must be 32 bytes');
+  if (publicKey.length !== PUBLIC_KEY_LENGTH) throw new WireError('ERR_KEY_MALFORMED', 'Ed25519 public key must be 32 bytes');
   return PUBLIC_PREFIX + Buffer.from(publicKey).toString('base64');
 }
 
 export function decodePublicKey(text: string): Uint8Array {
   const bytes = decodePrefixed(text.trim(), PUBLIC_PREFIX, 'public key');
-  if (bytes.length !== nacl.sign.publicKeyLength) throw new WireError('ERR_KEY_MALFORMED', `public key must decode to 32 bytes, got ${bytes.length}`);
+  if (bytes.length !== PUBLIC_KEY_LENGTH) throw new WireError('ERR_KEY_MALFORMED', `public key must decode to 32 bytes, got ${bytes.length}`);
   return bytes;
 }
 
 export function encodeSecretKey(pair: SigningKeyPair): string {
-  return SECRET_PREFIX + Buffer.from(pair.secretKey.subarray(0, nacl.sign.seedLength)).toString('base64');
+  return SECRET_PREFIX + Buffer.from(pair.secretKey.subarray(0, SEED_LENGTH)).toString('base64');
 }
 
 export function decodeSecretKey(text: string): SigningKeyPair {
