@@ -1,0 +1,146 @@
+/**
+ * Schema of the PostgreSQL store, as numbered migrations applied in order
+ * and recorded in `schema_migrations` (postgres-store.ts applies them in one
+ * transaction under an advisory lock, so replicas starting together do not
+ * race). Version 1 holds the same tables as the SQLite store's version 1;
+ * booleans are BOOLEAN, times in ms and ids that grow are BIGINT. Never edit
+ * a released migration; add one.
+ */
+import type { Migration } from './sqlite-migrations.js';
+
+export const POSTGRES_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'initial schema',
+    sql: `
+CREATE TABLE hosts (
+  id               TEXT PRIMARY KEY,
+  bmc_address      TEXT NOT NULL,
+  bmc_port         INTEGER NOT NULL,
+  bmc_user         TEXT NOT NULL,
+  bmc_password_enc BYTEA NOT NULL,
+  bmc_privilege    TEXT NOT NULL,
+  cipher_suites    TEXT NOT NULL,
+  iana             INTEGER NOT NULL,
+  seed_enc         BYTEA NOT NULL,
+  host_public_key  TEXT,
+  policy_info      TEXT,
+  q1_epoch         BIGINT NOT NULL DEFAULT 0,
+  q2_epoch         BIGINT NOT NULL DEFAULT 0,
+  next_message_id  BIGINT NOT NULL DEFAULT 1,
+  created_at_ms    BIGINT NOT NULL
+);
+CREATE TABLE principals (
+  name           TEXT PRIMARY KEY,
+  public_key     TEXT NOT NULL,
+  secret_key_enc BYTEA,
+  created_at_ms  BIGINT NOT NULL
+);
+CREATE TABLE tokens (
+  hash          TEXT PRIMARY KEY,
+  principal     TEXT NOT NULL REFERENCES principals(name) ON DELETE CASCADE,
+  label         TEXT NOT NULL,
+  created_at_ms BIGINT NOT NULL
+);
+CREATE TABLE settings (
+  key   TEXT PRIMARY KEY,
+  value BYTEA NOT NULL
+);
+CREATE TABLE commands (
+  id            TEXT PRIMARY KEY,
+  host_id       TEXT NOT NULL,
+  domain        TEXT NOT NULL,
+  action        TEXT NOT NULL,
+  params        TEXT NOT NULL,
+  principal     TEXT NOT NULL,
+  state         TEXT NOT NULL,
+  request       BYTEA NOT NULL,
+  challenge     BYTEA,
+  result        BYTEA,
+  response_sent BOOLEAN NOT NULL DEFAULT false,
+  created_at_ms BIGINT NOT NULL,
+  updated_at_ms BIGINT NOT NULL
+);
+CREATE INDEX commands_by_host_state ON commands(host_id, state);
+CREATE INDEX commands_by_state ON commands(state);
+CREATE TABLE command_events (
+  seq        BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  command_id TEXT NOT NULL REFERENCES commands(id) ON DELETE CASCADE,
+  at_ms      BIGINT NOT NULL,
+  kind       TEXT NOT NULL,
+  state      TEXT NOT NULL,
+  detail     TEXT NOT NULL
+);
+CREATE INDEX command_events_by_command ON command_events(command_id, seq);
+CREATE TABLE approvals (
+  command_id TEXT NOT NULL REFERENCES commands(id) ON DELETE CASCADE,
+  principal  TEXT NOT NULL,
+  key_id     TEXT NOT NULL,
+  signature  BYTEA NOT NULL,
+  custodial  BOOLEAN NOT NULL,
+  at_ms      BIGINT NOT NULL,
+  PRIMARY KEY (command_id, principal)
+);
+CREATE TABLE outbox (
+  host_id         TEXT NOT NULL REFERENCES hosts(id) ON DELETE CASCADE,
+  message_id      BIGINT NOT NULL,
+  body            BYTEA NOT NULL,
+  kind            TEXT NOT NULL,
+  command_id      TEXT,
+  created_at_ms   BIGINT NOT NULL,
+  last_sent_at_ms BIGINT NOT NULL DEFAULT 0,
+  send_count      INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (host_id, message_id)
+);
+CREATE TABLE inbound_windows (
+  host_id       TEXT PRIMARY KEY REFERENCES hosts(id) ON DELETE CASCADE,
+  highest       BIGINT NOT NULL,
+  cumulative    BIGINT NOT NULL,
+  bitmap        BYTEA NOT NULL,
+  size          INTEGER NOT NULL,
+  updated_at_ms BIGINT NOT NULL
+);
+CREATE TABLE alerts (
+  id                 BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  alert_id           TEXT NOT NULL,
+  host_id            TEXT NOT NULL,
+  kind               TEXT NOT NULL,
+  principal          TEXT NOT NULL,
+  action             TEXT NOT NULL,
+  domain             TEXT NOT NULL,
+  reason             TEXT NOT NULL,
+  time_ms            BIGINT NOT NULL,
+  request_id         TEXT NOT NULL,
+  signature_status   TEXT NOT NULL,
+  received_at_ms     BIGINT NOT NULL,
+  raw                BYTEA NOT NULL,
+  acknowledged       BOOLEAN NOT NULL DEFAULT false,
+  acknowledged_by    TEXT,
+  acknowledged_at_ms BIGINT,
+  UNIQUE (host_id, alert_id)
+);
+CREATE INDEX alerts_by_time ON alerts(time_ms);
+CREATE TABLE status_reports (
+  host_id        TEXT PRIMARY KEY REFERENCES hosts(id) ON DELETE CASCADE,
+  report         BYTEA NOT NULL,
+  report_seq     BIGINT NOT NULL,
+  time_ms        BIGINT NOT NULL,
+  received_at_ms BIGINT NOT NULL
+);
+`,
+  },
+  {
+    version: 2,
+    name: 'link leases',
+    // Which replica drives each host's link. Expiry is in the database's clock, so replicas' clocks do not matter.
+    sql: `
+CREATE TABLE link_leases (
+  host_id     TEXT PRIMARY KEY REFERENCES hosts(id) ON DELETE CASCADE,
+  owner       TEXT NOT NULL,
+  generation  BIGINT NOT NULL,
+  acquired_at TIMESTAMPTZ NOT NULL,
+  expires_at  TIMESTAMPTZ NOT NULL
+);
+`,
+  },
+];

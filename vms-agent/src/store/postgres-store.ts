@@ -1,0 +1,435 @@
+/**
+ * The PostgreSQL Store (node-postgres pool), for several vms-agent replicas
+ * sharing one database. Same behaviour as SqliteStore method for method
+ * (test/store/store-contract.ts runs against both); what differs is how
+ * concurrency is made safe without SQLite's one-writer lock:
+ *
+ * - every `apply` and `removeHost` is one transaction; a command transition
+ *   locks the command row (SELECT ... FOR UPDATE) before checking its
+ *   expected state, and message ids come from an UPDATE ... RETURNING on
+ *   the host row, so two replicas never take the same id;
+ * - a transaction that lost a deadlock or serialization race is run again
+ *   (a few times) from the start, which is safe because nothing of it was
+ *   committed;
+ * - migrations run in one transaction under an advisory lock;
+ * - queuing an outbox message NOTIFYs `vms_agent_wake`, so the replica that
+ *   drives that host's link sends it at once (listenForWakes);
+ * - link leases (LinkLeases) say which replica drives which host's link.
+ *
+ * Ordering by text uses COLLATE "C" (byte order), as SQLite does, whatever
+ * the database's locale.
+ */
+import pg from 'pg';
+import type { SecretBox } from './secret-box.js';
+import type { LinkLeaseRecord, LinkLeases } from './link-leases.js';
+import { applyMutation, insertEvent, WAKE_CHANNEL } from './postgres-apply.js';
+import { POSTGRES_MIGRATIONS } from './postgres-migrations.js';
+import { type AlertRow, type ApprovalRow, type CommandRow, type EventRow, type HostRow, type OutboxRow, type PrincipalRow, alertFromRow, approvalFromRow, commandFromRow, eventFromRow, hostFromRow, outboxFromRow, principalFromRow } from './sqlite-rows.js';
+import {
+  type AlertFilter,
+  type AlertRecord,
+  type ApplyResult,
+  type CommandDetail,
+  type CommandFilter,
+  type CommandRecord,
+  type HostInput,
+  type HostRecord,
+  type HostSecrets,
+  type InboundWindowRecord,
+  type Mutation,
+  type OutboxEntry,
+  type PrincipalRecord,
+  type StatusRecord,
+  type Store,
+  StoreConflictError,
+  StoreNotFoundError,
+} from './store.js';
+
+const label = {
+  bmcPassword: (host: string) => `bmc-password\0${host}`,
+  seed: (host: string) => `host-seed\0${host}`,
+  principalKey: (name: string) => `principal-secret-key\0${name}`,
+  serviceKey: 'service-secret-key',
+};
+
+/** Any constant; serialises migrations of replicas that start together. */
+const MIGRATION_LOCK = 0x62636b63; // "bckc"
+const RETRYABLE = new Set(['40001', '40P01']); // serialization_failure, deadlock_detected
+const MAX_ATTEMPTS = 5;
+
+const INT8_OID = 20;
+/** BIGINT columns hold ms times, ids and counters, all far below 2^53: hand them out as numbers. */
+function parseInt8(text: string): number {
+  const n = Number(text);
+  if (!Number.isSafeInteger(n)) throw new RangeError(`BIGINT ${text} does not fit a JavaScript number`);
+  return n;
+}
+const types = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') => (oid === INT8_OID && format !== 'binary' ? parseInt8 : pg.types.getTypeParser(oid, format))) as typeof pg.types.getTypeParser,
+};
+
+export interface PostgresStoreOptions {
+  /** postgres://user:password@host:port/database (libpq-style query parameters such as sslmode are understood). */
+  url: string;
+  secrets: SecretBox;
+  /** Pool size (default 10). */
+  maxConnections?: number;
+  /** Shown in pg_stat_activity. */
+  applicationName?: string;
+  /** Errors of idle pooled connections (the next query reports its own). */
+  onError?: (err: Error) => void;
+}
+
+type Queryable = Pick<pg.PoolClient, 'query'>;
+
+export class PostgresStore implements Store, LinkLeases {
+  readonly #pool: pg.Pool;
+  readonly #secrets: SecretBox;
+  readonly #clientConfig: pg.ClientConfig;
+  #closed = false;
+
+  private constructor(options: PostgresStoreOptions) {
+    this.#secrets = options.secrets;
+    this.#clientConfig = { connectionString: options.url, types, application_name: options.applicationName ?? 'vms-agent', connectionTimeoutMillis: 10_000 };
+    this.#pool = new pg.Pool({ ...this.#clientConfig, max: options.maxConnections ?? 10 });
+    this.#pool.on('error', (err) => options.onError?.(err));
+  }
+
+  /** Connects, applies the migrations this database lacks, and returns the store. */
+  static async open(options: PostgresStoreOptions): Promise<PostgresStore> {
+    const store = new PostgresStore(options);
+    try {
+      await store.#migrate();
+    } catch (err) {
+      await store.close();
+      throw err;
+    }
+    return store;
+  }
+
+  /** Versions of the migrations applied, oldest first. */
+  async migrationsApplied(): Promise<number[]> {
+    return (await this.#pool.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version')).rows.map((r) => r.version);
+  }
+
+  async #migrate(): Promise<void> {
+    await this.#tx(async (c) => {
+      await c.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+      await c.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at_ms BIGINT NOT NULL)');
+      const done = new Set((await c.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version));
+      for (const m of POSTGRES_MIGRATIONS) {
+        if (done.has(m.version)) continue;
+        await c.query(m.sql);
+        await c.query('INSERT INTO schema_migrations (version, name, applied_at_ms) VALUES ($1, $2, $3)', [m.version, m.name, Date.now()]);
+      }
+    });
+  }
+
+  /** Runs `fn` in a transaction, again from the start if it lost a deadlock or serialization race. */
+  async #tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      const c = await this.#pool.connect();
+      let broken = false;
+      try {
+        await c.query('BEGIN');
+        const out = await fn(c);
+        await c.query('COMMIT');
+        return out;
+      } catch (err) {
+        await c.query('ROLLBACK').catch(() => (broken = true));
+        if (attempt < MAX_ATTEMPTS && RETRYABLE.has((err as { code?: string }).code ?? '')) continue;
+        throw err;
+      } finally {
+        c.release(broken);
+      }
+    }
+  }
+
+  async #rows<R extends pg.QueryResultRow>(sql: string, args: unknown[] = [], q: Queryable = this.#pool): Promise<R[]> {
+    return (await q.query<R>(sql, args)).rows;
+  }
+
+  async addHost(h: HostInput, nowMs: number): Promise<void> {
+    try {
+      await this.#pool.query(
+        `INSERT INTO hosts (id, bmc_address, bmc_port, bmc_user, bmc_password_enc, bmc_privilege, cipher_suites, iana, seed_enc,
+           host_public_key, policy_info, created_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+        [
+          h.id,
+          h.bmcAddress,
+          h.bmcPort,
+          h.bmcUser,
+          this.#secrets.seal(Buffer.from(h.bmcPassword, 'utf8'), label.bmcPassword(h.id)),
+          h.bmcPrivilege,
+          JSON.stringify(h.cipherSuites),
+          h.iana,
+          this.#secrets.seal(h.seed, label.seed(h.id)),
+          h.hostPublicKey ?? null,
+          h.policyInfo ?? null,
+          nowMs,
+        ],
+      );
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new StoreConflictError(`host ${h.id} already exists`);
+      throw err;
+    }
+  }
+
+  async getHost(id: string): Promise<HostRecord | undefined> {
+    const [row] = await this.#rows<HostRow>('SELECT * FROM hosts WHERE id = $1', [id]);
+    return row && hostFromRow(row);
+  }
+
+  async getHostSecrets(id: string): Promise<HostSecrets | undefined> {
+    const [row] = await this.#rows<Pick<HostRow, 'bmc_password_enc' | 'seed_enc'>>('SELECT bmc_password_enc, seed_enc FROM hosts WHERE id = $1', [id]);
+    if (!row) return undefined;
+    return {
+      bmcPassword: Buffer.from(this.#secrets.open(row.bmc_password_enc, label.bmcPassword(id))).toString('utf8'),
+      seed: this.#secrets.open(row.seed_enc, label.seed(id)),
+    };
+  }
+
+  async listHosts(): Promise<HostRecord[]> {
+    return (await this.#rows<HostRow>('SELECT * FROM hosts ORDER BY id COLLATE "C"')).map(hostFromRow);
+  }
+
+  async removeHost(id: string, nowMs = Date.now()): Promise<boolean> {
+    return this.#tx(async (c) => {
+      // Its outbox goes with it, so nothing will ever answer its open commands: close them.
+      const open = await this.#rows<{ id: string }>(
+        "SELECT id FROM commands WHERE host_id = $1 AND state NOT IN ('applied', 'denied', 'failed', 'expired') ORDER BY id COLLATE \"C\" FOR UPDATE",
+        [id],
+        c,
+      );
+      for (const o of open) {
+        await c.query("UPDATE commands SET state = 'failed', updated_at_ms = $1 WHERE id = $2", [nowMs, o.id]);
+        await insertEvent(c, o.id, nowMs, 'final', 'failed', `host ${id} was removed from the inventory before the command finished`);
+      }
+      return ((await c.query('DELETE FROM hosts WHERE id = $1', [id])).rowCount ?? 0) > 0;
+    });
+  }
+
+  async setHostPublicKey(id: string, publicKey: string): Promise<void> {
+    if (((await this.#pool.query('UPDATE hosts SET host_public_key = $1 WHERE id = $2', [publicKey, id])).rowCount ?? 0) === 0) {
+      throw new StoreNotFoundError('HOST_NOT_FOUND', `no host ${id}`);
+    }
+  }
+
+  async addPrincipal(p: { name: string; publicKey: string; secretKey?: Uint8Array }, nowMs: number): Promise<void> {
+    try {
+      await this.#pool.query('INSERT INTO principals (name, public_key, secret_key_enc, created_at_ms) VALUES ($1, $2, $3, $4)', [
+        p.name,
+        p.publicKey,
+        p.secretKey ? this.#secrets.seal(p.secretKey, label.principalKey(p.name)) : null,
+        nowMs,
+      ]);
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new StoreConflictError(`principal ${p.name} already exists`);
+      throw err;
+    }
+  }
+
+  async getPrincipal(name: string): Promise<PrincipalRecord | undefined> {
+    const [row] = await this.#rows<PrincipalRow>('SELECT * FROM principals WHERE name = $1', [name]);
+    return row && principalFromRow(row);
+  }
+
+  async getPrincipalSecretKey(name: string): Promise<Uint8Array | undefined> {
+    const [row] = await this.#rows<Pick<PrincipalRow, 'secret_key_enc'>>('SELECT secret_key_enc FROM principals WHERE name = $1', [name]);
+    return row?.secret_key_enc ? this.#secrets.open(row.secret_key_enc, label.principalKey(name)) : undefined;
+  }
+
+  async listPrincipals(): Promise<PrincipalRecord[]> {
+    return (await this.#rows<PrincipalRow>('SELECT * FROM principals ORDER BY name COLLATE "C"')).map(principalFromRow);
+  }
+
+  async addToken(t: { hash: string; principal: string; label: string }, nowMs: number): Promise<void> {
+    try {
+      await this.#pool.query('INSERT INTO tokens (hash, principal, label, created_at_ms) VALUES ($1, $2, $3, $4)', [t.hash, t.principal, t.label, nowMs]);
+    } catch (err) {
+      // The foreign key says the same as SQLite's explicit check, without a window between check and insert.
+      if ((err as { code?: string }).code === '23503') throw new StoreNotFoundError('PRINCIPAL_NOT_FOUND', `no principal ${t.principal}`);
+      throw err;
+    }
+  }
+
+  async principalForToken(hash: string): Promise<string | undefined> {
+    return (await this.#rows<{ principal: string }>('SELECT principal FROM tokens WHERE hash = $1', [hash]))[0]?.principal;
+  }
+
+  async getOrCreateServiceKey(create: () => Uint8Array): Promise<Uint8Array> {
+    const read = async () => (await this.#rows<{ value: Buffer }>("SELECT value FROM settings WHERE key = 'service_key'"))[0];
+    let row = await read();
+    if (!row) {
+      // Two replicas creating at once: the first insert wins and both return the winner's key.
+      await this.#pool.query("INSERT INTO settings (key, value) VALUES ('service_key', $1) ON CONFLICT (key) DO NOTHING", [this.#secrets.seal(create(), label.serviceKey)]);
+      row = await read();
+    }
+    return this.#secrets.open(row!.value, label.serviceKey);
+  }
+
+  async getCommand(id: string): Promise<CommandDetail | undefined> {
+    const [row] = await this.#rows<PgCommandRow>('SELECT * FROM commands WHERE id = $1', [id]);
+    if (!row) return undefined;
+    const events = await this.#rows<EventRow>('SELECT at_ms, kind, state, detail FROM command_events WHERE command_id = $1 ORDER BY seq', [id]);
+    const approvals = await this.#rows<PgApprovalRow>('SELECT * FROM approvals WHERE command_id = $1 ORDER BY at_ms, principal COLLATE "C"', [id]);
+    return { ...commandFromPg(row), events: events.map(eventFromRow), approvals: approvals.map((a) => approvalFromRow({ ...a, custodial: a.custodial ? 1 : 0 })) };
+  }
+
+  async listCommands(filter: CommandFilter): Promise<CommandRecord[]> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (filter.hostId !== undefined) {
+      args.push(filter.hostId);
+      where.push(`host_id = $${args.length}`);
+    }
+    if (filter.states && filter.states.length > 0) {
+      args.push(filter.states);
+      where.push(`state = ANY($${args.length}::text[])`);
+    }
+    args.push(filter.limit ?? 1000);
+    const sql = `SELECT * FROM commands ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at_ms, id COLLATE "C" LIMIT $${args.length}`;
+    return (await this.#rows<PgCommandRow>(sql, args)).map(commandFromPg);
+  }
+
+  async listOutbox(hostId: string): Promise<OutboxEntry[]> {
+    return (await this.#rows<OutboxRow>('SELECT * FROM outbox WHERE host_id = $1 ORDER BY message_id', [hostId])).map(outboxFromRow);
+  }
+
+  async getInboundWindow(hostId: string): Promise<InboundWindowRecord | undefined> {
+    const [row] = await this.#rows<{ highest: number; cumulative: number; bitmap: Buffer; size: number }>(
+      'SELECT highest, cumulative, bitmap, size FROM inbound_windows WHERE host_id = $1',
+      [hostId],
+    );
+    return row && { highest: row.highest, cumulative: row.cumulative, bitmap: new Uint8Array(row.bitmap), size: row.size };
+  }
+
+  async getStatus(hostId: string): Promise<StatusRecord | undefined> {
+    const [row] = await this.#rows<{ host_id: string; report: Buffer; report_seq: number; time_ms: number; received_at_ms: number }>(
+      'SELECT * FROM status_reports WHERE host_id = $1',
+      [hostId],
+    );
+    return row && { hostId: row.host_id, report: new Uint8Array(row.report), reportSeq: row.report_seq, timeMs: row.time_ms, receivedAtMs: row.received_at_ms };
+  }
+
+  async listAlerts(f: AlertFilter): Promise<AlertRecord[]> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    const add = (column: string, op: string, value: unknown) => {
+      args.push(value);
+      where.push(`${column} ${op} $${args.length}`);
+    };
+    if (f.hostId !== undefined) add('host_id', '=', f.hostId);
+    if (f.kind !== undefined) add('kind', '=', f.kind);
+    if (f.principal !== undefined) add('principal', '=', f.principal);
+    if (f.sinceMs !== undefined) add('received_at_ms', '>=', f.sinceMs);
+    if (f.acknowledged !== undefined) add('acknowledged', '=', f.acknowledged);
+    args.push(f.limit ?? 100);
+    const sql = `SELECT * FROM alerts ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT $${args.length}`;
+    return (await this.#rows<PgAlertRow>(sql, args)).map(alertFromPg);
+  }
+
+  async ackAlert(id: number, by: string, nowMs: number): Promise<AlertRecord | undefined> {
+    await this.#pool.query('UPDATE alerts SET acknowledged = true, acknowledged_by = $1, acknowledged_at_ms = $2 WHERE id = $3 AND NOT acknowledged', [by, nowMs, id]);
+    const [row] = await this.#rows<PgAlertRow>('SELECT * FROM alerts WHERE id = $1', [id]);
+    return row && alertFromPg(row);
+  }
+
+  async apply(mutations: Mutation[]): Promise<ApplyResult> {
+    return this.#tx(async (c) => {
+      const result: ApplyResult = { messageIds: [], alertsInserted: 0 };
+      const wake = new Set<string>();
+      for (const m of mutations) {
+        await applyMutation(c, m, result);
+        if (m.kind === 'outbox.enqueue') wake.add(m.hostId);
+      }
+      // Delivered at commit, to every replica listening (the one driving the host's link sends at once).
+      for (const hostId of wake) await c.query('SELECT pg_notify($1, $2)', [WAKE_CHANNEL, hostId]);
+      return result;
+    });
+  }
+
+  // link leases (see link-leases.ts); times are the database's
+
+  async claimLinks(owner: string, hostIds: string[], ttlMs: number): Promise<string[]> {
+    if (hostIds.length === 0) return [];
+    const rows = await this.#rows<{ host_id: string }>(
+      `INSERT INTO link_leases AS l (host_id, owner, generation, acquired_at, expires_at)
+         SELECT id, $1, 1, clock_timestamp(), clock_timestamp() + $3 * interval '1 millisecond' FROM hosts WHERE id = ANY($2::text[])
+       ON CONFLICT (host_id) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at,
+         generation = CASE WHEN l.owner = excluded.owner THEN l.generation ELSE l.generation + 1 END,
+         acquired_at = CASE WHEN l.owner = excluded.owner THEN l.acquired_at ELSE excluded.acquired_at END
+       WHERE l.owner = excluded.owner OR l.expires_at <= clock_timestamp()
+       RETURNING host_id`,
+      [owner, hostIds, ttlMs],
+    );
+    return rows.map((r) => r.host_id).sort();
+  }
+
+  async releaseLinks(owner: string, hostIds: string[]): Promise<void> {
+    if (hostIds.length === 0) return;
+    // Expire rather than delete, so the generation keeps counting.
+    await this.#pool.query('UPDATE link_leases SET expires_at = clock_timestamp() WHERE owner = $1 AND host_id = ANY($2::text[])', [owner, hostIds]);
+  }
+
+  async listLinkLeases(): Promise<LinkLeaseRecord[]> {
+    const rows = await this.#rows<{ host_id: string; owner: string; generation: number; acquired_at: Date; expires_at: Date }>(
+      'SELECT * FROM link_leases ORDER BY host_id COLLATE "C"',
+    );
+    return rows.map((r) => ({ hostId: r.host_id, owner: r.owner, generation: r.generation, acquiredAtMs: r.acquired_at.getTime(), expiresAtMs: r.expires_at.getTime() }));
+  }
+
+  /**
+   * Calls `onWake(hostId)` whenever any replica queues a message for a
+   * host, on a dedicated connection (LISTEN). If that connection fails it
+   * is opened again after `retryMs`; meanwhile links still find new
+   * messages on their next poll.
+   */
+  async listenForWakes(onWake: (hostId: string) => void, options: { onError?: (err: Error) => void; retryMs?: number } = {}): Promise<{ close(): Promise<void> }> {
+    let client: pg.Client | undefined;
+    let stopped = false;
+    let timer: NodeJS.Timeout | undefined;
+    const connect = async (): Promise<void> => {
+      const c = new pg.Client(this.#clientConfig);
+      c.on('notification', (n) => {
+        if (n.channel === WAKE_CHANNEL && n.payload) onWake(n.payload);
+      });
+      c.on('error', (err) => {
+        options.onError?.(err);
+        if (client === c) client = undefined;
+        void c.end().catch(() => undefined);
+        if (!stopped) timer = setTimeout(() => void connect().catch((e: Error) => options.onError?.(e)), options.retryMs ?? 2_000);
+      });
+      await c.connect();
+      await c.query(`LISTEN ${WAKE_CHANNEL}`);
+      if (stopped) await c.end();
+      else client = c;
+    };
+    await connect();
+    return {
+      close: async () => {
+        stopped = true;
+        clearTimeout(timer);
+        await client?.end().catch(() => undefined);
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#pool.end();
+  }
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  return (err as { code?: string }).code === '23505';
+}
+
+type PgCommandRow = Omit<CommandRow, 'response_sent'> & { response_sent: boolean };
+type PgApprovalRow = Omit<ApprovalRow, 'custodial'> & { custodial: boolean };
+type PgAlertRow = Omit<AlertRow, 'acknowledged'> & { acknowledged: boolean };
+
+// The SQLite row mappers, with PostgreSQL's booleans in place of SQLite's 0/1.
+const commandFromPg = (r: PgCommandRow) => commandFromRow({ ...r, response_sent: r.response_sent ? 1 : 0 });
+const alertFromPg = (r: PgAlertRow) => alertFromRow({ ...r, acknowledged: r.acknowledged ? 1 : 0 });
