@@ -9,7 +9,7 @@ import { hashToken, newToken } from '../api/auth.js';
 import { enrollmentBundle } from '../keys/enrollment.js';
 import { serviceKeyPair } from '../keys/service-key.js';
 import { formatMasterKey, MASTER_KEY_BYTES } from '../store/secret-box.js';
-import { StoreConflictError } from '../store/store.js';
+import { type Store, StoreConflictError } from '../store/store.js';
 import { type Parsed, need, parse, required, str } from './args.js';
 import { CliError, EXIT, usage } from './cli-error.js';
 import { openLocalStore, systemRandom } from './local-store.js';
@@ -21,8 +21,8 @@ export function writeSecretFile(path: string, text: string, force: boolean): voi
   writeFileSync(path, text, { mode: 0o600, flag: force ? 'w' : 'wx' });
 }
 
-async function withStore<T>(p: Parsed, fn: (store: ReturnType<typeof openLocalStore>) => Promise<T>): Promise<T> {
-  const store = openLocalStore(p.config());
+async function withStore<T>(p: Parsed, fn: (store: Store) => Promise<T>): Promise<T> {
+  const store = await openLocalStore(p.config());
   try {
     return await fn(store);
   } catch (err) {

@@ -19,7 +19,8 @@ export const COMMON_HELP = `Common options:
   --config FILE           JSON config file (default ~/.config/backchannel/vms-agent.json)
   --url URL               vms-agent API (env BACKCHANNEL_URL, default http://127.0.0.1:8480)
   --token TOKEN           API bearer token (env BACKCHANNEL_TOKEN)
-  --db FILE               SQLite store, for local commands (env BACKCHANNEL_DB, default ./vms-agent.db)
+  --db FILE|URL           store: SQLite file, or postgres://USER:PASS@HOST/DB shared by several
+                          serve replicas (env BACKCHANNEL_DB, default ./vms-agent.db)
   --master-key-file FILE  key that encrypts secrets in the store (env BACKCHANNEL_MASTER_KEY_FILE)
   --json                  machine-readable output`;
 

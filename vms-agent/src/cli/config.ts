@@ -4,8 +4,9 @@
  *
  * Config file: --config FILE, else $BACKCHANNEL_CONFIG, else
  * ~/.config/backchannel/vms-agent.json when it exists. Keys: url, token,
- * tokenFile, db, masterKeyFile, listen ("host:port"), logLevel, stepSeconds,
- * skewSteps, pollMinMs, pollMaxMs, serviceKeySignsRequests.
+ * tokenFile, db (SQLite file or postgres:// URL), masterKeyFile, listen
+ * ("host:port"), logLevel, stepSeconds, skewSteps, pollMinMs, pollMaxMs,
+ * serviceKeySignsRequests, linkLeaseMs.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -26,6 +27,8 @@ export interface VmsAgentConfig {
   pollMaxMs: number;
   /** Sign requests of operator-held principals with the service key (for agents that accept manager keys). */
   serviceKeySignsRequests: boolean;
+  /** PostgreSQL store: how long a replica's lease on a host's link lasts without renewal (takeover time after a crash). */
+  linkLeaseMs: number;
 }
 
 export const DEFAULT_PORT = 8480;
@@ -41,7 +44,7 @@ export interface ConfigFlags {
 
 type FileConfig = Partial<
   Record<'url' | 'token' | 'tokenFile' | 'db' | 'masterKeyFile' | 'listen' | 'logLevel', string> &
-    Record<'stepSeconds' | 'skewSteps' | 'pollMinMs' | 'pollMaxMs', number> & { serviceKeySignsRequests: boolean }
+    Record<'stepSeconds' | 'skewSteps' | 'pollMinMs' | 'pollMaxMs' | 'linkLeaseMs', number> & { serviceKeySignsRequests: boolean }
 >;
 
 function readConfigFile(flags: ConfigFlags, env: NodeJS.ProcessEnv): FileConfig {
@@ -55,11 +58,15 @@ function readConfigFile(flags: ConfigFlags, env: NodeJS.ProcessEnv): FileConfig 
     throw usage(`cannot read config file ${path}: ${(err as Error).message}`);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw usage(`config file ${path} must hold a JSON object`);
-  const known = new Set(['url', 'token', 'tokenFile', 'db', 'masterKeyFile', 'listen', 'logLevel', 'stepSeconds', 'skewSteps', 'pollMinMs', 'pollMaxMs', 'serviceKeySignsRequests']);
+  const known = new Set(['url', 'token', 'tokenFile', 'db', 'masterKeyFile', 'listen', 'logLevel', 'stepSeconds', 'skewSteps', 'pollMinMs', 'pollMaxMs', 'serviceKeySignsRequests', 'linkLeaseMs']);
   for (const [k, v] of Object.entries(parsed)) {
     if (!known.has(k)) throw usage(`config file ${path}: unknown key "${k}" (known: ${[...known].join(', ')})`);
     if (k === 'serviceKeySignsRequests') {
       if (typeof v !== 'boolean') throw usage(`config file ${path}: "${k}" must be true or false`);
+      continue;
+    }
+    if (k === 'linkLeaseMs') {
+      if (!(Number.isInteger(v) && (v as number) >= 1000)) throw usage(`config file ${path}: "${k}" must be an integer of at least 1000 (ms)`);
       continue;
     }
     const numeric = ['stepSeconds', 'skewSteps', 'pollMinMs', 'pollMaxMs'].includes(k);
@@ -94,5 +101,6 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     pollMinMs: file.pollMinMs ?? 50,
     pollMaxMs: file.pollMaxMs ?? 1000,
     serviceKeySignsRequests: file.serviceKeySignsRequests ?? false,
+    linkLeaseMs: file.linkLeaseMs ?? 15_000,
   });
 }

@@ -10,7 +10,7 @@ import { emit, stdoutOut, table } from './output.js';
 export async function queueInfo(argv: string[]): Promise<number> {
   const p = parse(argv);
   const hostId = need(p, 0, 'HOST');
-  const store = openLocalStore(p.config());
+  const store = await openLocalStore(p.config());
   try {
     const host = await store.getHost(hostId);
     const secrets = await store.getHostSecrets(hostId);

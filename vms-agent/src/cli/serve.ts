@@ -2,7 +2,12 @@
  * `vms-agent serve`: the store, the links to every BMC, and the API, in one
  * process. Binds 127.0.0.1 unless --listen says otherwise. SIGINT/SIGTERM
  * stop the API, then the links, then close the store.
+ *
+ * On a PostgreSQL store several replicas may run: each drives only the
+ * host links whose lease it holds (link/lease-keeper.ts), and is woken by
+ * the others' NOTIFY when they queue a message for one of its hosts.
  */
+import { hostname } from 'node:os';
 import { buildApp } from '../api/app.js';
 import { ServiceMetrics } from '../api/metrics.js';
 import { CommandService } from '../commands/command-service.js';
@@ -10,9 +15,12 @@ import { serviceKeyPair } from '../keys/service-key.js';
 import type { BmcConnector } from '../link/bmc-session.js';
 import { LinkManager } from '../link/link-manager.js';
 import { rmcpConnector } from '../link/rmcp-connector.js';
+import { LeaseKeeper } from '../link/lease-keeper.js';
+import { isLinkLeases } from '../store/link-leases.js';
+import { PostgresStore } from '../store/postgres-store.js';
 import { parse } from './args.js';
 import { EXIT } from './cli-error.js';
-import { openLocalStore, systemRandom } from './local-store.js';
+import { openLocalStore, redactDb, systemRandom } from './local-store.js';
 import { createLogger } from './logger.js';
 
 export const VERSION = '0.1.0';
@@ -21,8 +29,11 @@ export async function serve(argv: string[], options: { connector?: BmcConnector 
   const p = parse(argv, { listen: { type: 'string' }, 'no-links': { type: 'boolean' } });
   const config = p.config();
   const logger = createLogger(config.logLevel);
-  const store = openLocalStore(config);
+  const store = await openLocalStore(config, { onError: (err) => logger.warn({ err: err.message }, 'idle database connection failed') });
   const clock = () => Date.now();
+  const leases = isLinkLeases(store)
+    ? new LeaseKeeper({ leases: store, owner: `${hostname()}:${process.pid}:${Buffer.from(systemRandom(4)).toString('hex')}`, ttlMs: config.linkLeaseMs, clock })
+    : undefined;
   const metrics = new ServiceMetrics({ defaultMetrics: true });
   let links: LinkManager | undefined;
   const commands = new CommandService({ store, clock, randomBytes: systemRandom, serviceKey: config.serviceKeySignsRequests ? await serviceKeyPair(store, systemRandom) : undefined, wake: (h) => links?.wake(h) });
@@ -38,12 +49,18 @@ export async function serve(argv: string[], options: { connector?: BmcConnector 
       logger,
       agentVersion: VERSION,
       tuning: { pollMinMs: config.pollMinMs, pollMaxMs: config.pollMaxMs, keys: { stepSeconds: config.stepSeconds, skewSteps: config.skewSteps } },
+      ...(leases ? { leases } : {}),
     });
   }
+  // Another replica queued something for a host whose link runs here: send it now rather than at the next poll.
+  const wakes =
+    links && store instanceof PostgresStore
+      ? await store.listenForWakes((h) => links?.wake(h), { onError: (err) => logger.warn({ err: err.message }, 'wake notifications lost; reconnecting (links still poll)') })
+      : undefined;
   const app = await buildApp({ store, commands, metrics, clock, logger, ...(links ? { linkHealth: (h: string) => links?.health(h) } : {}) });
   await links?.start();
   const address = await app.listen({ host: config.listenHost, port: config.listenPort });
-  logger.info({ address, db: config.db, links: !!links }, 'vms-agent serving');
+  logger.info({ address, db: redactDb(config.db), links: !!links, ...(leases ? { replica: leases.owner } : {}) }, 'vms-agent serving');
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       logger.info({ signal }, 'shutting down');
@@ -54,6 +71,7 @@ export async function serve(argv: string[], options: { connector?: BmcConnector 
   });
   await app.close();
   await links?.stop();
+  await wakes?.close();
   await store.close();
   return EXIT.ok;
 }

@@ -7,8 +7,14 @@
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { hasPostgres, type PostgresServer, readAllFiles, startPostgres } from '../../../test/src/harness/postgres.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { CliError } from '../../src/cli/cli-error.js';
+import { loadConfig } from '../../src/cli/config.js';
+import { openLocalStore, redactDb } from '../../src/cli/local-store.js';
+import { LeaseKeeper } from '../../src/link/lease-keeper.js';
 import { PostgresStore } from '../../src/store/postgres-store.js';
-import { SecretBox } from '../../src/store/secret-box.js';
+import { formatMasterKey, SecretBox } from '../../src/store/secret-box.js';
 import { StoreConflictError } from '../../src/store/store.js';
 import { hostInput, rng } from '../helpers/temp-store.js';
 import { commandInsert, storeContract } from './store-contract.js';
@@ -167,6 +173,70 @@ describe.skipIf(!hasPostgres())('PostgresStore (skipped: no PostgreSQL server bi
         expect(woken).toEqual(['hv-01']);
       } finally {
         await listener.close();
+      }
+    });
+  });
+
+  describe('lease keeper and configuration', () => {
+    it('stops vouching for a lease on its own clock, before the database lets another replica take it', async () => {
+      const url = await server!.createDatabase();
+      const key = rng(32);
+      const [a, b] = await Promise.all([openStore(url, key), openStore(url, key)]);
+      try {
+        await a.addHost(hostInput('hv-01'), 1);
+        let now = 1_000_000;
+        const keeperA = new LeaseKeeper({ leases: a, owner: 'A', ttlMs: 2_000, clock: () => now });
+        const keeperB = new LeaseKeeper({ leases: b, owner: 'B', ttlMs: 2_000, clock: () => Date.now() });
+        expect([keeperA.fenceMs, keeperA.renewEveryMs]).toEqual([1_000, 400]);
+        expect(() => new LeaseKeeper({ leases: a, owner: 'x', ttlMs: 10, clock: () => 0 })).toThrow(RangeError);
+        expect([...(await keeperA.claim(['hv-01']))]).toEqual(['hv-01']);
+        expect(keeperA.holds('hv-01')).toBe(true);
+        expect(keeperA.holds('hv-02')).toBe(false);
+        expect([...(await keeperB.claim(['hv-01']))]).toEqual([]);
+        expect(keeperB.holds('hv-01')).toBe(false);
+        now += 999;
+        expect(keeperA.holds('hv-01')).toBe(true);
+        now += 1; // half the lease passed without a renewal: A lets go, while the database still says A
+        expect(keeperA.holds('hv-01')).toBe(false);
+        expect((await b.listLinkLeases())[0]).toMatchObject({ owner: 'A' });
+        await keeperA.releaseAll();
+        expect([...(await keeperB.claim(['hv-01']))]).toEqual(['hv-01']);
+        expect(keeperB.holds('hv-01')).toBe(true);
+        expect([...(await keeperA.claim(['hv-01']))]).toEqual([]);
+      } finally {
+        await Promise.all([a.close(), b.close()]);
+      }
+    });
+
+    it('opens the PostgreSQL store for a postgres:// db setting, and never shows its password', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'vms-agent-pg-config-'));
+      try {
+        const keyFile = join(dir, 'master.key');
+        writeFileSync(keyFile, formatMasterKey(rng(32)), { mode: 0o600 });
+        writeFileSync(join(dir, 'c.json'), JSON.stringify({ db: await server!.createDatabase(), masterKeyFile: keyFile, linkLeaseMs: 4000 }));
+        const config = loadConfig({ config: join(dir, 'c.json') }, {});
+        expect(config.linkLeaseMs).toBe(4000);
+        const store = await openLocalStore(config);
+        try {
+          expect(store).toBeInstanceOf(PostgresStore);
+          expect(await (store as PostgresStore).migrationsApplied()).toEqual([1, 2]);
+        } finally {
+          await store.close();
+        }
+        expect(loadConfig({ db: 'x.db' }, {}).linkLeaseMs).toBe(15_000);
+        writeFileSync(join(dir, 'bad.json'), JSON.stringify({ linkLeaseMs: 10 }));
+        expect(() => loadConfig({ config: join(dir, 'bad.json') }, {})).toThrow(/linkLeaseMs/);
+        expect(redactDb('postgres://vms:s3cret@db.example:5432/vms?sslmode=require')).toBe('postgres://vms:***@db.example:5432/vms?sslmode=require');
+        expect(redactDb('postgresql://db.example/vms?password=s3cret')).not.toContain('s3cret');
+        expect(redactDb('/var/lib/backchannel/vms.db')).toBe('/var/lib/backchannel/vms.db');
+        // Nothing listens on the server's port once it is this far off: exit code 5, password not in the message.
+        const closed = `postgres://postgres:s3cret@127.0.0.1:${server!.port === 1 ? 2 : 1}/none`;
+        const err = await openLocalStore(loadConfig({ db: closed, 'master-key-file': keyFile }, {})).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(CliError);
+        expect(err).toMatchObject({ exitCode: 5, code: 'DB_UNREACHABLE' });
+        expect((err as Error).message).not.toContain('s3cret');
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
       }
     });
   });
