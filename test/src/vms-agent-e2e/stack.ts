@@ -52,6 +52,10 @@ export interface StackOptions {
    * the guest and `start: false`, then runs the agent in the guest from `agentDir`.
    */
   agent?: { link?: string; stateDir?: string; start?: boolean };
+  /** vms-agent store: a postgres:// URL (several `serve` replicas can share it); default a SQLite file in the stack's directory. */
+  db?: string;
+  /** Extra vms-agent config file keys (e.g. linkLeaseMs). */
+  vmsConfig?: Record<string, unknown>;
 }
 
 export class VmsAgentStack {
@@ -63,6 +67,8 @@ export class VmsAgentStack {
   agent!: ManagedProcess;
   vms!: ManagedProcess;
   url = '';
+  /** Every `vms-agent serve` started (stopped with the stack). */
+  readonly #vmsProcs: ManagedProcess[] = [];
   readonly tokens: Record<string, string> = {};
   readonly publicKeys: Record<string, string> = {};
 
@@ -100,9 +106,12 @@ export class VmsAgentStack {
     say(`bmc-oem is up: RMCP+ on udp 127.0.0.1:${this.rmcpPort} (user "oper", operator), VM-protocol system interface on tcp 127.0.0.1:${this.vmPort}`);
     const { rmcpPort, vmPort } = this.#options.route ? await this.#options.route({ rmcpPort: this.rmcpPort, vmPort: this.vmPort }) : this;
 
-    writeFileSync(join(d, 'vms-agent.json'), JSON.stringify({ db: join(d, 'vms.db'), masterKeyFile: join(d, 'master.key'), pollMinMs: 20, pollMaxMs: 200, logLevel: 'warn' }));
+    writeFileSync(
+      join(d, 'vms-agent.json'),
+      JSON.stringify({ db: this.#options.db ?? join(d, 'vms.db'), masterKeyFile: join(d, 'master.key'), pollMinMs: 20, pollMaxMs: 200, logLevel: 'warn', ...this.#options.vmsConfig }),
+    );
     await this.must(['keygen', '--master-key', '--out', join(d, 'master.key')]);
-    say('vms-agent: master key for secrets at rest created (0600), store is SQLite');
+    say(`vms-agent: master key for secrets at rest created (0600), store is ${this.#options.db ? 'PostgreSQL' : 'SQLite'}`);
     for (const name of ['alice', 'mallory']) this.publicKeys[name] = (await this.cliJson<{ publicKey: string }>(['principals', 'add', name, '--custodial'])).publicKey;
     this.publicKeys.bob = (await this.cliJson<{ publicKey: string }>(['keygen', '--out', this.bobKeyFile])).publicKey;
     await this.must(['principals', 'add', 'bob', '--public-key', this.publicKeys.bob]);
@@ -185,15 +194,23 @@ export class VmsAgentStack {
 
   /** Starts (or restarts) `vms-agent serve` on a fresh port. */
   async startVms(): Promise<void> {
-    this.vms = await ManagedProcess.start({
-      name: 'vms-agent',
+    const { proc, url } = await this.spawnVms();
+    this.vms = proc;
+    this.url = url;
+  }
+
+  /** Starts one more `vms-agent serve` on this stack's store and config (a replica, with a PostgreSQL store); returns it and its API URL. */
+  async spawnVms(name = 'vms-agent'): Promise<{ proc: ManagedProcess; url: string }> {
+    const proc = await ManagedProcess.start({
+      name,
       command: process.execPath,
       args: [VMS_AGENT_MAIN, 'serve', '--listen', '127.0.0.1:0', '--config', join(this.dir, 'vms-agent.json')],
       env: { ...process.env, BACKCHANNEL_LOG_LEVEL: 'info' },
       readyWhen: /"address":"(http:\/\/127\.0\.0\.1:\d+)"/,
     });
-    const all = [...this.vms.output.matchAll(/"address":"(http:\/\/127\.0\.0\.1:\d+)"/g)];
-    this.url = all.at(-1)![1]!;
+    this.#vmsProcs.push(proc);
+    const all = [...proc.output.matchAll(/"address":"(http:\/\/127\.0\.0\.1:\d+)"/g)];
+    return { proc, url: all.at(-1)![1]! };
   }
 
   async must(args: string[]): Promise<void> {
@@ -202,7 +219,12 @@ export class VmsAgentStack {
   }
 
   async api<T>(method: 'GET' | 'POST', path: string, as: string, body?: unknown): Promise<{ status: number; json: T }> {
-    const res = await fetch(this.url + path, {
+    return this.apiAt<T>(this.url, method, path, as, body);
+  }
+
+  /** The API of the `serve` at `url` (another replica). */
+  async apiAt<T>(url: string, method: 'GET' | 'POST', path: string, as: string, body?: unknown): Promise<{ status: number; json: T }> {
+    const res = await fetch(url + path, {
       method,
       headers: { authorization: `Bearer ${this.tokens[as]}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
@@ -231,7 +253,7 @@ export class VmsAgentStack {
   }
 
   async stop(): Promise<void> {
-    await Promise.all([this.vms?.stop(), this.agent?.stop(), this.bmc?.stop()]);
+    await Promise.all([...this.#vmsProcs.map((p) => p.stop()), this.agent?.stop(), this.bmc?.stop()]);
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

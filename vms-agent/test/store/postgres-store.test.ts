@@ -40,7 +40,7 @@ async function openStore(url: string, key: Uint8Array): Promise<PostgresStore> {
   return PostgresStore.open({ url, secrets: new SecretBox(key, rng), maxConnections: 4 });
 }
 
-describe.skipIf(!hasPostgres())('PostgresStore (skipped: no PostgreSQL server binaries; scripts/bootstrap installs the postgresql package)', () => {
+describe.skipIf(!hasPostgres())('PostgresStore (skipped when no PostgreSQL server binaries are installed; scripts/bootstrap installs postgresql)', () => {
   storeContract(
     'PostgresStore',
     async () => {
