@@ -1,7 +1,8 @@
 /** Every benchmark `npm run bench` knows, in the order it runs them. */
 import { bmcOemQueueBench } from './bmc-oem-queue-bench.js';
+import { bmcOemSessionsBench } from './bmc-oem-sessions-bench.js';
 import { envelopeBench } from './envelope-bench.js';
 import type { Benchmark } from './metric.js';
 import { rmcpClientBench } from './rmcp-client-bench.js';
 
-export const BENCHMARKS: Benchmark[] = [envelopeBench, rmcpClientBench, bmcOemQueueBench];
+export const BENCHMARKS: Benchmark[] = [envelopeBench, rmcpClientBench, bmcOemQueueBench, bmcOemSessionsBench];
