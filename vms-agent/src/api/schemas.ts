@@ -17,6 +17,11 @@ export const HostDomainParams = Type.Object({
   domain: Type.String({ minLength: 1, maxLength: 256 }),
 });
 export const IdParam = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+export const CommandWaitQuery = Type.Object({
+  wait: Type.Optional(
+    Type.Integer({ minimum: 0, maximum: 60_000, description: 'long-poll: answer once the command is final or awaiting approval, or after this many ms' }),
+  ),
+});
 export const AlertIdParam = Type.Object({ id: Type.Integer({ minimum: 1 }) });
 
 export const ActionBody = Type.Object(

@@ -48,15 +48,19 @@ export function describeCommand(c: CommandJson): string {
 async function waitFor(api: ApiClient, id: string, timeoutMs: number, out: Out): Promise<CommandJson> {
   const deadline = Date.now() + timeoutMs;
   let hinted = false;
+  let waiting = false;
   for (;;) {
-    const c = await api.request<CommandJson>('GET', `/v1/commands/${encodeURIComponent(id)}`);
+    // Long-poll (?wait) while the command moves on its own; awaiting approval only a person changes, so look every 250 ms.
+    const wait: number = waiting ? 0 : Math.max(0, Math.min(deadline - Date.now(), 10_000));
+    const c: CommandJson = await api.request<CommandJson>('GET', `/v1/commands/${encodeURIComponent(id)}${wait > 0 ? `?wait=${wait}` : ''}`);
     if (c.state in FINAL) return c;
-    if (c.state === 'awaiting_approval' && !hinted && !out.json) {
+    waiting = c.state === 'awaiting_approval';
+    if (waiting && !hinted && !out.json) {
       out.write(`waiting for approval: vms-agent approve ${id} --key FILE`);
       hinted = true;
     }
     if (Date.now() >= deadline) throw new CliError(EXIT.expired, 'WAIT_TIMEOUT', `command ${id} is still ${c.state} after ${Math.round(timeoutMs / 1000)} s; check later with: vms-agent commands show ${id}`);
-    await new Promise((r) => setTimeout(r, 250));
+    if (waiting || wait === 0) await new Promise((r) => setTimeout(r, 250));
   }
 }
 

@@ -65,8 +65,13 @@ const OUTCOME_STATE: Partial<Record<Outcome, CommandState>> = {
   [Outcome.OUTCOME_EXPIRED]: 'expired',
 };
 
+/** States in which nothing more happens without a person (or ever): where a long-poll returns. */
+const SETTLED: ReadonlySet<CommandState> = new Set<CommandState>(['awaiting_approval', 'applied', 'denied', 'failed', 'expired']);
+
 export class CommandService {
   readonly #o: CommandServiceOptions;
+  /** Long-polls waiting for a command to change, by command id. */
+  readonly #watchers = new Map<string, Set<() => void>>();
 
   constructor(options: CommandServiceOptions) {
     this.#o = options;
@@ -109,6 +114,43 @@ export class CommandService {
     ]);
     this.#o.wake?.(input.hostId);
     return (await store.getCommand(id)) as CommandDetail;
+  }
+
+  /**
+   * The command once it is settled (final, or awaiting approval), or as it
+   * stands after `timeoutMs`. Woken by this process's transitions
+   * (`notifyApplied`); the store is also re-read every `recheckMs`, for a
+   * command whose link runs in another replica.
+   */
+  async waitSettled(id: string, timeoutMs: number, recheckMs = 250): Promise<CommandDetail> {
+    // Real time, not the injected clock: the wait is real timers either way.
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      const c = await this.get(id);
+      const left = deadline - performance.now();
+      if (SETTLED.has(c.state) || left <= 0) return c;
+      await new Promise<void>((resolve) => {
+        const watchers = this.#watchers.get(id) ?? new Set<() => void>();
+        this.#watchers.set(id, watchers);
+        const done = (): void => {
+          clearTimeout(timer);
+          watchers.delete(done);
+          if (watchers.size === 0 && this.#watchers.get(id) === watchers) this.#watchers.delete(id);
+          resolve();
+        };
+        const timer = setTimeout(done, Math.min(left, recheckMs));
+        watchers.add(done);
+      });
+    }
+  }
+
+  /** Tells long-polls that these mutations were committed. */
+  notifyApplied(mutations: readonly Mutation[]): void {
+    if (this.#watchers.size === 0) return;
+    for (const m of mutations) {
+      if (m.kind !== 'command.transition') continue;
+      for (const wake of [...(this.#watchers.get(m.id) ?? [])]) wake();
+    }
   }
 
   async get(id: string): Promise<CommandDetail> {
@@ -166,6 +208,7 @@ export class CommandService {
       mutations.push({ kind: 'command.event', id, atMs: now, event: 'approval', detail: `approval by ${caller} (${c.approvals.length + 1} of ${challenge.approvalsRequired || 1})` });
     }
     await store.apply(mutations);
+    this.notifyApplied(mutations);
     if (verdict.complete) this.#o.wake?.(c.hostId);
     return this.get(id);
   }
@@ -174,7 +217,9 @@ export class CommandService {
   async markSent(commandId: string, messageId: number): Promise<void> {
     const c = await this.#o.store.getCommand(commandId);
     if (!c || c.state !== 'queued') return;
-    await this.#o.store.apply([{ kind: 'command.transition', id: commandId, from: 'queued', to: 'sent', atMs: this.#o.clock(), detail: `on the BMC's queue 1 as message ${messageId}` }]);
+    const m: Mutation[] = [{ kind: 'command.transition', id: commandId, from: 'queued', to: 'sent', atMs: this.#o.clock(), detail: `on the BMC's queue 1 as message ${messageId}` }];
+    await this.#o.store.apply(m);
+    this.notifyApplied(m);
   }
 
   /** Closes unanswered challenges whose expiry passed. Returns the ids expired. */
@@ -186,7 +231,9 @@ export class CommandService {
       const ch = c.challenge ? decodeMessage(v1.Challenge, c.challenge, 'Challenge') : undefined;
       if (!isLocallyExpired(c.state, ch?.expiresAtMs, c.responseSent, now)) continue;
       try {
-        await store.apply([{ kind: 'command.transition', id: c.id, from: 'awaiting_approval', to: 'expired', atMs: now, detail: 'challenge expired before enough approvals arrived' }]);
+        const m: Mutation[] = [{ kind: 'command.transition', id: c.id, from: 'awaiting_approval', to: 'expired', atMs: now, detail: 'challenge expired before enough approvals arrived' }];
+        await store.apply(m);
+        this.notifyApplied(m);
         expired.push(c.id);
       } catch (err) {
         if ((err as { code?: string }).code !== 'COMMAND_STATE_CONFLICT') throw err;

@@ -44,6 +44,14 @@ export interface LinkTuning {
   retransmit: RetransmitPolicy;
   /** How long an owed acknowledgement waits for outgoing traffic to ride on. */
   ackDelayMs: number;
+  /**
+   * Queue 2 has no doorbell on the LAN side, so after sending a command
+   * request or a challenge response the link polls this often until the
+   * host's challenge or result arrives (or `replyWindowMs` passes), instead
+   * of waiting out the idle schedule: a round trip costs a few ms, not a poll interval.
+   */
+  replyPollMs: number;
+  replyWindowMs: number;
   requestTimeoutMs: number;
   connectTimeoutMs: number;
   /** Re-read Get Queue Info this often to notice a BMC that lost its queues. */
@@ -58,6 +66,8 @@ export const DEFAULT_LINK_TUNING: LinkTuning = {
   queueFull: { initialMs: 200, maxMs: 5_000 },
   retransmit: { initialTimeoutMs: 5_000, maxTimeoutMs: 60_000 },
   ackDelayMs: 200,
+  replyPollMs: 2,
+  replyWindowMs: 500,
   requestTimeoutMs: 5_000,
   connectTimeoutMs: 10_000,
   queueInfoEveryMs: 15_000,
@@ -96,6 +106,10 @@ export class HostLink {
   #stopped = false;
   #loop: Promise<void> | undefined;
   #wakeUp: (() => void) | undefined;
+  /** A wake() that came while the loop was busy: the next sleep returns at once. */
+  #wakePending = false;
+  /** Commands whose challenge or result we expect soon, with the time we stop polling fast for them. */
+  readonly #awaitingReply = new Map<string, number>();
   #session: BmcSession | undefined;
   #queues: OemQueueClient | undefined;
   #host!: HostRecord;
@@ -137,7 +151,8 @@ export class HostLink {
   /** Something was queued for this host: stop sleeping. */
   wake(): void {
     this.#poll.reset();
-    this.#wakeUp?.();
+    if (this.#wakeUp) this.#wakeUp();
+    else this.#wakePending = true;
   }
 
   /** Stops the loop; a connect or request still hanging on a dead BMC is abandoned after `graceMs`. */
@@ -296,6 +311,9 @@ export class HostLink {
       this.#tracker.track(p.messageId, sentAt);
       await this.#o.store.apply([{ kind: 'outbox.sent', hostId: this.hostId, messageId: p.messageId, atMs: sentAt }]);
       if (p.entry.kind === 'command_request' && p.entry.commandId) await this.#o.commands.markSent(p.entry.commandId, p.messageId);
+      if ((p.entry.kind === 'command_request' || p.entry.kind === 'challenge_response') && p.entry.commandId) {
+        this.#awaitingReply.set(p.entry.commandId, sentAt + this.#t.replyWindowMs);
+      }
     } else {
       this.#lastAckOnlyAt = sentAt;
     }
@@ -364,6 +382,11 @@ export class HostLink {
     if (acked.size > 0) mutations.push({ kind: 'outbox.ack', hostId: this.hostId, messageIds: [...acked] });
     mutations.push({ kind: 'inbound.window', hostId: this.hostId, window: this.#inbound!.windowState(), atMs: now });
     await this.#o.store.apply(mutations);
+    this.#o.commands.notifyApplied(mutations);
+    const replyTo = body.challenge?.requestId ?? body.commandResult?.requestId;
+    if (replyTo) this.#awaitingReply.delete(replyTo);
+    // Something to send (a challenge response signed custodially): send it now, not after a poll interval.
+    if (mutations.some((m) => m.kind === 'outbox.enqueue')) this.#wakePending = true;
     for (const state of d.finals) this.#o.metrics?.commandsFinal.inc({ state });
     if (d.resendAll) this.#tracker.expireAll();
     if (d.needsAck) this.#ackDueAt ??= now + this.#t.ackDelayMs;
@@ -373,11 +396,20 @@ export class HostLink {
     let delay = this.#poll.next(busy);
     if (this.#ackDueAt !== undefined) delay = Math.min(delay, Math.max(0, this.#ackDueAt - this.#o.clock()));
     if (this.#putBlockedUntil > this.#o.clock()) delay = Math.min(delay, this.#putBlockedUntil - this.#o.clock());
+    if (this.#awaitingReply.size > 0) {
+      const now = this.#o.clock();
+      for (const [id, until] of this.#awaitingReply) if (until <= now) this.#awaitingReply.delete(id);
+      if (this.#awaitingReply.size > 0) delay = Math.min(delay, this.#t.replyPollMs);
+    }
     return delay;
   }
 
   #sleep(ms: number): Promise<void> {
     if (this.#stopped) return Promise.resolve();
+    if (this.#wakePending) {
+      this.#wakePending = false;
+      return Promise.resolve();
+    }
     return new Promise((resolve) => {
       const timer = setTimeout(done, ms);
       function done() {

@@ -128,6 +128,27 @@ describe('commands and approvals', () => {
     expect(missing.json().code).toBe('COMMAND_NOT_FOUND');
   });
 
+  it('GET /v1/commands/{id}?wait=MS long-polls: answers when the result is applied, or with the current state after MS', async () => {
+    const f = await setup();
+    const issued = (await f.app.inject({ method: 'POST', url: '/v1/hosts/hv-01/domains/db-1/actions', headers: f.as('alice'), payload: { action: 'start' } })).json();
+    const started = performance.now();
+    const timedOut = await f.app.inject({ method: 'GET', url: `/v1/commands/${issued.id}?wait=150`, headers: f.as('alice') });
+    expect(performance.now() - started).toBeGreaterThanOrEqual(140);
+    expect(timedOut.json().state).toBe('queued');
+    const waiting = f.app.inject({ method: 'GET', url: `/v1/commands/${issued.id}?wait=20000`, headers: f.as('alice') });
+    await new Promise((r) => setTimeout(r, 30));
+    await challenge(f, issued.id); // a transition that is not final: the long-poll keeps waiting
+    const m = await f.commands.onResult('hv-01', v1.CommandResult.create({ requestId: issued.id, outcome: Outcome.OUTCOME_APPLIED, previousState: DomainState.DOMAIN_STATE_SHUTOFF, newState: DomainState.DOMAIN_STATE_RUNNING, completedAtMs: 5 }));
+    const resultAt = performance.now();
+    await f.store.apply(m);
+    f.commands.notifyApplied(m);
+    const res = await waiting;
+    expect(performance.now() - resultAt).toBeLessThan(200); // woken by notifyApplied, not by the 250 ms re-read
+    expect(res.json()).toMatchObject({ id: issued.id, state: 'applied' });
+    const bad = await f.app.inject({ method: 'GET', url: `/v1/commands/${issued.id}?wait=-1`, headers: f.as('alice') });
+    expect(bad.statusCode).toBe(400);
+  });
+
   it('GET /v1/commands lists and filters; bad state is a validation error', async () => {
     const f = await setup();
     await f.app.inject({ method: 'POST', url: '/v1/hosts/hv-01/domains/db-1/actions', headers: f.as('alice'), payload: { action: 'start' } });

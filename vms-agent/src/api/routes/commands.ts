@@ -2,7 +2,7 @@
 import { decodePublicKey, keyId } from '@backchannel/proto';
 import type { CommandState } from '../../commands/lifecycle.js';
 import type { ApiDeps, ApiInstance } from '../app.js';
-import { ActionBody, ApprovalBody, Command, CommandList, CommandListQuery, HostDomainParams, IdParam } from '../schemas.js';
+import { ActionBody, ApprovalBody, Command, CommandList, CommandListQuery, CommandWaitQuery, HostDomainParams, IdParam } from '../schemas.js';
 import { commandSummaryView, commandView } from '../views.js';
 import { authErrors, conflict, notFound } from './errors.js';
 
@@ -27,8 +27,16 @@ export function registerCommandRoutes(app: ApiInstance, deps: ApiDeps): void {
 
   app.get(
     '/v1/commands/:id',
-    { schema: { summary: 'A command with its challenge, approvals, result and event trail', tags: ['commands'], params: IdParam, response: { 200: Command, ...authErrors, ...notFound } } },
-    async (req) => commandView(await deps.commands.get(req.params.id)),
+    {
+      schema: {
+        summary: 'A command with its challenge, approvals, result and event trail; ?wait=MS long-polls until it is final or awaiting approval',
+        tags: ['commands'],
+        params: IdParam,
+        querystring: CommandWaitQuery,
+        response: { 200: Command, ...authErrors, ...notFound },
+      },
+    },
+    async (req) => commandView(req.query.wait ? await deps.commands.waitSettled(req.params.id, req.query.wait) : await deps.commands.get(req.params.id)),
   );
 
   app.get(
