@@ -20,6 +20,7 @@ export * from './rakp-auth.js';
 export * from './integrity.js';
 export * from './confidentiality.js';
 export * from './session-crypto.js';
+export * from './random-pool.js';
 export * from './cipher-suites.js';
 export * from './channel-auth-capabilities.js';
 export * from './channel-cipher-suites.js';

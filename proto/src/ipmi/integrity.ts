@@ -9,10 +9,10 @@
  *   AuthCode        HMAC_K1(auth type .. next header), truncated:
  *                   12 bytes HMAC-SHA1-96, 16 bytes HMAC-SHA256-128
  */
-import { concatBytes } from '../bytes.js';
+import { createHmac } from 'node:crypto';
 import { WireError } from '../errors.js';
 import type { IntegrityAlgorithmInfo } from './algorithms.js';
-import { constantTimeEqual, ipmiHmac } from './rakp-auth.js';
+import { constantTimeEqual } from './rakp-auth.js';
 
 export const NEXT_HEADER = 0x07;
 export const INTEGRITY_PAD_BYTE = 0xff;
@@ -22,21 +22,40 @@ export function integrityPadLength(unsignedLength: number): number {
   return (4 - ((unsignedLength + 2) % 4)) % 4;
 }
 
+/** Length of pad, pad length, next header and AuthCode after `unsignedLength` bytes. */
+export function integrityTrailerLength(unsignedLength: number, info: IntegrityAlgorithmInfo): number {
+  return integrityPadLength(unsignedLength) + 2 + info.authCodeLength;
+}
+
+/**
+ * Writes the trailer in place: `session[0, unsignedLength)` holds auth type
+ * .. payload end, and `session` is exactly unsignedLength +
+ * integrityTrailerLength(unsignedLength) long.
+ */
+export function writeIntegrityTrailer(session: Uint8Array, unsignedLength: number, info: IntegrityAlgorithmInfo, k1: Uint8Array): void {
+  const pad = integrityPadLength(unsignedLength);
+  const signedEnd = unsignedLength + pad + 2;
+  if (session.length !== signedEnd + info.authCodeLength) throw new RangeError('integrity trailer does not fit the buffer');
+  session.fill(INTEGRITY_PAD_BYTE, unsignedLength, unsignedLength + pad);
+  session[unsignedLength + pad] = pad;
+  session[unsignedLength + pad + 1] = NEXT_HEADER;
+  const mac = createHmac(info.hash, k1).update(session.subarray(0, signedEnd)).digest();
+  session.set(mac.subarray(0, info.authCodeLength), signedEnd);
+}
+
 /**
  * Given the session bytes from the auth type through the end of the payload,
  * returns those bytes followed by pad, pad length, next header and AuthCode.
  */
 export function appendIntegrityTrailer(unsigned: Uint8Array, info: IntegrityAlgorithmInfo, k1: Uint8Array): Uint8Array {
-  const pad = integrityPadLength(unsigned.length);
-  const trailer = new Uint8Array(pad + 2).fill(INTEGRITY_PAD_BYTE);
-  trailer[pad] = pad;
-  trailer[pad + 1] = NEXT_HEADER;
-  const signed = concatBytes([unsigned, trailer]);
-  return concatBytes([signed, integrityAuthCode(info, k1, signed)]);
+  const out = new Uint8Array(unsigned.length + integrityTrailerLength(unsigned.length, info));
+  out.set(unsigned);
+  writeIntegrityTrailer(out, unsigned.length, info, k1);
+  return out;
 }
 
 export function integrityAuthCode(info: IntegrityAlgorithmInfo, k1: Uint8Array, signed: Uint8Array): Uint8Array {
-  return ipmiHmac(info.hash, k1, signed).slice(0, info.authCodeLength);
+  return new Uint8Array(createHmac(info.hash, k1).update(signed).digest().subarray(0, info.authCodeLength));
 }
 
 /**
@@ -51,6 +70,6 @@ export function verifyIntegrityTrailer(session: Uint8Array, payloadEnd: number, 
   const signedEnd = session.length - info.authCodeLength;
   if (session[signedEnd - 2] !== pad) throw new WireError('ERR_IPMI_INTEGRITY', 'integrity pad length does not match the trailer', signedEnd - 2);
   if (session[signedEnd - 1] !== NEXT_HEADER) throw new WireError('ERR_IPMI_INTEGRITY', 'next header is not 0x07', signedEnd - 1);
-  const expected = integrityAuthCode(info, k1, session.subarray(0, signedEnd));
-  if (!constantTimeEqual(expected, session.subarray(signedEnd))) throw new WireError('ERR_IPMI_INTEGRITY', 'AuthCode mismatch', signedEnd);
+  const mac = createHmac(info.hash, k1).update(session.subarray(0, signedEnd)).digest();
+  if (!constantTimeEqual(mac.subarray(0, info.authCodeLength), session.subarray(signedEnd))) throw new WireError('ERR_IPMI_INTEGRITY', 'AuthCode mismatch', signedEnd);
 }
