@@ -1,0 +1,203 @@
+/**
+ * End-to-end command latency: POST /v1/hosts/hv-01/domains/web-1/actions
+ * (custodial principal, so vms-agent signs the request and the challenge)
+ * → RMCP+ Put Record → bmc-oem → VM protocol → hypervisor-agent (challenge
+ * issued, response verified, libvirt applied, result journaled) → back
+ * through queue 2 → result visible at the API (GET ?wait long-poll).
+ * Every part is its real built daemon on 127.0.0.1 (VmsAgentStack), run
+ * with its default configuration.
+ *
+ * Anchor, same run: the same destroy/start through LibvirtAdapter
+ * (@unraid/libvirt, test driver) in the benchmark process.
+ *
+ * Idle link: one command at a time, with a pause after each so the status
+ * report that follows a change and its acknowledgement are done. Busy link:
+ * the same, while background workers keep read-only `domain_info`
+ * commands in flight and the agent sends a status report every second.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Action } from '@backchannel/proto';
+import { LibvirtAdapter } from '@backchannel/hypervisor-agent';
+import { LIBVIRT_FIXTURE, VmsAgentStack } from '../vms-agent-e2e/stack.js';
+import { type Benchmark, type Metric, metric, percentile } from './metric.js';
+
+interface CommandJson {
+  id: string;
+  state: string;
+  createdAtMs: number;
+  events: { atMs: number; state: string }[];
+}
+
+const FINAL = new Set(['applied', 'denied', 'failed', 'expired']);
+
+export interface LatencySample {
+  totalMs: number;
+  /** queued → sent → challenged → final, from the command's event trail (ms, vms-agent clock). */
+  phases: { sent: number; challenged: number; final: number };
+}
+
+export interface E2eLatencyResult {
+  idle: LatencySample[];
+  busy: LatencySample[];
+  /** Background commands completed during the busy phase, per second. */
+  busyBackgroundRate: number;
+  libvirtMs: number[];
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function rewriteJson(path: string, edit: (config: Record<string, unknown>) => void): void {
+  const config = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+  edit(config);
+  writeFileSync(path, JSON.stringify(config));
+}
+
+/** Restarts the stack's agent and vms-agent with their default tuning (the stack's tests run them faster). */
+async function useDefaults(stack: VmsAgentStack, agentReportSeconds?: number): Promise<void> {
+  await Promise.all([stack.vms.stop(), stack.agent.stop()]);
+  rewriteJson(join(stack.dir, 'vms-agent.json'), (c) => {
+    delete c.pollMinMs;
+    delete c.pollMaxMs;
+  });
+  rewriteJson(join(stack.dir, 'agent', 'agent.json'), (c) => {
+    delete c.poll;
+    delete c.statePollSeconds;
+    if (agentReportSeconds) c.reportIntervalSeconds = agentReportSeconds;
+    else delete c.reportIntervalSeconds;
+  });
+  await stack.startAgent();
+  await stack.startVms();
+  await waitLinkUp(stack);
+}
+
+async function waitLinkUp(stack: VmsAgentStack): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    const { json } = await stack.api<{ hosts: { link: { state: string }; status: unknown }[] }>('GET', '/v1/hosts', 'alice');
+    if (json.hosts[0]?.link.state === 'up' && json.hosts[0].status) return;
+    await sleep(50);
+  }
+  throw new Error('the link to hv-01 did not come up with a status report');
+}
+
+async function runCommand(stack: VmsAgentStack, domain: string, action: string): Promise<{ ms: number; c: CommandJson }> {
+  const start = performance.now();
+  const posted = await stack.api<CommandJson>('POST', `/v1/hosts/hv-01/domains/${domain}/actions`, 'alice', { action });
+  if (posted.status !== 202) throw new Error(`POST ${action} ${domain} answered ${posted.status}`);
+  let c = posted.json;
+  while (!FINAL.has(c.state)) c = (await stack.api<CommandJson>('GET', `/v1/commands/${c.id}?wait=10000`, 'alice')).json;
+  const ms = performance.now() - start;
+  if (c.state !== 'applied') throw new Error(`${action} ${domain} ended ${c.state}`);
+  return { ms, c };
+}
+
+function sample(ms: number, c: CommandJson): LatencySample {
+  const at = (state: string) => (c.events.find((e) => e.state === state)?.atMs ?? Number.NaN) - c.createdAtMs;
+  return { totalMs: ms, phases: { sent: at('sent'), challenged: at('challenged'), final: at('applied') } };
+}
+
+/** destroy/start web-1 alternately, one at a time, `pauseMs` between commands. */
+async function measure(stack: VmsAgentStack, count: number, pauseMs: number): Promise<LatencySample[]> {
+  const out: LatencySample[] = [];
+  for (let i = 0; i < count; i++) {
+    const { ms, c } = await runCommand(stack, 'web-1', i % 2 === 0 ? 'destroy' : 'start');
+    out.push(sample(ms, c));
+    await sleep(pauseMs);
+  }
+  return out;
+}
+
+async function libvirtDirect(count: number): Promise<number[]> {
+  const adapter = new LibvirtAdapter({ uri: `test://${LIBVIRT_FIXTURE}`, shutdownTimeoutMs: 5000 });
+  try {
+    await adapter.connect();
+    const times: number[] = [];
+    for (let i = 0; i < count + 5; i++) {
+      const start = performance.now();
+      const r = await adapter.execute(i % 2 === 0 ? Action.ACTION_DESTROY : Action.ACTION_START, 'web-1');
+      if (r.errorCode) throw new Error(`libvirt direct: ${r.errorCode} ${r.errorMessage}`);
+      if (i >= 5) times.push(performance.now() - start); // the first calls warm the binding up
+    }
+    return times;
+  } finally {
+    await adapter.close();
+  }
+}
+
+export async function runE2eLatency(options: { commands: number; pauseMs: number; busyWorkers: number }): Promise<E2eLatencyResult> {
+  const libvirtMs = await libvirtDirect(options.commands);
+  const stack = new VmsAgentStack();
+  try {
+    await stack.start();
+    await useDefaults(stack);
+    await measure(stack, 4, options.pauseMs); // warm-up: JIT, SQLite pages, RMCP+ session
+    const idle = await measure(stack, options.commands, options.pauseMs);
+
+    // Busy: status reports every second and background read-only commands in flight.
+    await useDefaults(stack, 1);
+    let stop = false;
+    let background = 0;
+    const workers = Array.from({ length: options.busyWorkers }, async () => {
+      while (!stop) {
+        await runCommand(stack, 'db-1', 'domain_info');
+        background++;
+      }
+    });
+    const busyStart = performance.now();
+    let busy: LatencySample[];
+    try {
+      busy = await measure(stack, options.commands, 0);
+    } finally {
+      stop = true;
+      await Promise.all(workers);
+    }
+    const busyBackgroundRate = background / ((performance.now() - busyStart) / 1000);
+    return { idle, busy, busyBackgroundRate, libvirtMs };
+  } finally {
+    await stack.stop();
+  }
+}
+
+function toMetrics(r: E2eLatencyResult): Metric[] {
+  const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
+  const lib = sorted(r.libvirtMs);
+  const lib50 = percentile(lib, 50);
+  const lib99 = percentile(lib, 99);
+  const anchor50 = 'libvirt direct p50 (LibvirtAdapter, test driver, in-process)';
+  const anchor99 = 'libvirt direct p99';
+  const out: Metric[] = [];
+  for (const [link, samples] of [['idle', r.idle], ['busy', r.busy]] as const) {
+    const total = sorted(samples.map((s) => s.totalMs));
+    const p50 = percentile(total, 50);
+    const busyNote = link === 'busy' ? `; ${r.busyBackgroundRate.toFixed(1)} background domain_info commands/s, status report every 1 s` : '';
+    out.push(
+      metric(`e2e latency p50, ${link} link (API → libvirt → API, custodial with challenge)`, p50, 'ms', anchor50, lib50, `${samples.length} commands${link === 'idle' ? '; goal <= 15 ms' : ''}${busyNote}`),
+      metric(`e2e latency p99, ${link} link`, percentile(total, 99), 'ms', anchor99, lib99, link === 'idle' ? 'goal <= 60 ms' : undefined),
+    );
+    if (link === 'idle') {
+      // Where the time goes: medians of each step of the command's event trail (vms-agent's clock), as shares of the total.
+      const median = (f: (s: LatencySample) => number) => percentile(sorted(samples.map(f)), 50);
+      const sent = median((s) => s.phases.sent);
+      const challenged = median((s) => s.phases.challenged - s.phases.sent);
+      const final = median((s) => s.phases.final - s.phases.challenged);
+      const visible = median((s) => s.totalMs - s.phases.final);
+      const anchor = 'e2e latency p50, idle link';
+      out.push(
+        metric('  phase queued → sent (sign, store, Put Record q1 x records)', sent, 'ms', anchor, p50),
+        metric('  phase sent → challenged (agent reads, journals, challenge back on q2)', challenged, 'ms', anchor, p50),
+        metric('  phase challenged → applied (response out, verify, libvirt, result back)', final, 'ms', anchor, p50),
+        metric('  phase applied → seen by the API client (HTTP + POST before queued)', visible, 'ms', anchor, p50),
+      );
+    }
+  }
+  return out;
+}
+
+export const e2eLatencyBench: Benchmark = {
+  name: 'e2e-latency',
+  description: 'API → libvirt → API command latency (idle and busy link, p50/p99) vs calling libvirt directly',
+  async run({ quick }) {
+    const r = await runE2eLatency(quick ? { commands: 12, pauseMs: 250, busyWorkers: 2 } : { commands: 200, pauseMs: 300, busyWorkers: 4 });
+    return toMetrics(r);
+  },
+};
