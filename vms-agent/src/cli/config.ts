@@ -6,7 +6,7 @@
  * ~/.config/backchannel/vms-agent.json when it exists. Keys: url, token,
  * tokenFile, db (SQLite file or postgres:// URL), masterKeyFile, listen
  * ("host:port"), logLevel, stepSeconds, skewSteps, pollMinMs, pollMaxMs,
- * serviceKeySignsRequests, linkLeaseMs.
+ * serviceKeySignsRequests, linkLeaseMs, rmcpTimeoutMs, rmcpRetries.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -29,6 +29,9 @@ export interface VmsAgentConfig {
   serviceKeySignsRequests: boolean;
   /** PostgreSQL store: how long a replica's lease on a host's link lasts without renewal (takeover time after a crash). */
   linkLeaseMs: number;
+  /** RMCP+ client: per-attempt wait for a BMC answer, and retransmissions before the session counts as lost. */
+  rmcpTimeoutMs: number;
+  rmcpRetries: number;
 }
 
 export const DEFAULT_PORT = 8480;
@@ -44,7 +47,7 @@ export interface ConfigFlags {
 
 type FileConfig = Partial<
   Record<'url' | 'token' | 'tokenFile' | 'db' | 'masterKeyFile' | 'listen' | 'logLevel', string> &
-    Record<'stepSeconds' | 'skewSteps' | 'pollMinMs' | 'pollMaxMs' | 'linkLeaseMs', number> & { serviceKeySignsRequests: boolean }
+    Record<'stepSeconds' | 'skewSteps' | 'pollMinMs' | 'pollMaxMs' | 'linkLeaseMs' | 'rmcpTimeoutMs' | 'rmcpRetries', number> & { serviceKeySignsRequests: boolean }
 >;
 
 function readConfigFile(flags: ConfigFlags, env: NodeJS.ProcessEnv): FileConfig {
@@ -58,7 +61,7 @@ function readConfigFile(flags: ConfigFlags, env: NodeJS.ProcessEnv): FileConfig 
     throw usage(`cannot read config file ${path}: ${(err as Error).message}`);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw usage(`config file ${path} must hold a JSON object`);
-  const known = new Set(['url', 'token', 'tokenFile', 'db', 'masterKeyFile', 'listen', 'logLevel', 'stepSeconds', 'skewSteps', 'pollMinMs', 'pollMaxMs', 'serviceKeySignsRequests', 'linkLeaseMs']);
+  const known = new Set(['url', 'token', 'tokenFile', 'db', 'masterKeyFile', 'listen', 'logLevel', 'stepSeconds', 'skewSteps', 'pollMinMs', 'pollMaxMs', 'serviceKeySignsRequests', 'linkLeaseMs', 'rmcpTimeoutMs', 'rmcpRetries']);
   for (const [k, v] of Object.entries(parsed)) {
     if (!known.has(k)) throw usage(`config file ${path}: unknown key "${k}" (known: ${[...known].join(', ')})`);
     if (k === 'serviceKeySignsRequests') {
@@ -67,6 +70,12 @@ function readConfigFile(flags: ConfigFlags, env: NodeJS.ProcessEnv): FileConfig 
     }
     if (k === 'linkLeaseMs') {
       if (!(Number.isInteger(v) && (v as number) >= 1000)) throw usage(`config file ${path}: "${k}" must be an integer of at least 1000 (ms)`);
+      continue;
+    }
+    // The RMCP+ client's own bounds (src/rmcp/open-session.ts).
+    if (k === 'rmcpTimeoutMs' || k === 'rmcpRetries') {
+      const [min, max] = k === 'rmcpTimeoutMs' ? [1, 60_000] : [0, 20];
+      if (!(Number.isInteger(v) && (v as number) >= min && (v as number) <= max)) throw usage(`config file ${path}: "${k}" must be an integer in ${min}..${max}`);
       continue;
     }
     const numeric = ['stepSeconds', 'skewSteps', 'pollMinMs', 'pollMaxMs'].includes(k);
@@ -102,5 +111,7 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     pollMaxMs: file.pollMaxMs ?? 1000,
     serviceKeySignsRequests: file.serviceKeySignsRequests ?? false,
     linkLeaseMs: file.linkLeaseMs ?? 15_000,
+    rmcpTimeoutMs: file.rmcpTimeoutMs ?? 1000,
+    rmcpRetries: file.rmcpRetries ?? 3,
   });
 }

@@ -14,7 +14,7 @@ import { CommandService } from '../commands/command-service.js';
 import { serviceKeyPair } from '../keys/service-key.js';
 import type { BmcConnector } from '../link/bmc-session.js';
 import { LinkManager } from '../link/link-manager.js';
-import { rmcpConnector } from '../link/rmcp-connector.js';
+import { rmcpConnectorWith } from '../link/rmcp-connector.js';
 import { LeaseKeeper } from '../link/lease-keeper.js';
 import { isLinkLeases } from '../store/link-leases.js';
 import { PostgresStore } from '../store/postgres-store.js';
@@ -41,7 +41,7 @@ export async function serve(argv: string[], options: { connector?: BmcConnector 
     links = new LinkManager({
       store,
       commands,
-      connector: options.connector ?? rmcpConnector,
+      connector: options.connector ?? rmcpConnectorWith({ timeoutMs: config.rmcpTimeoutMs, retries: config.rmcpRetries }),
       clock,
       randomBytes: systemRandom,
       random: Math.random,
