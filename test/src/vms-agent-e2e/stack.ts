@@ -56,6 +56,8 @@ export interface StackOptions {
   db?: string;
   /** Extra vms-agent config file keys (e.g. linkLeaseMs). */
   vmsConfig?: Record<string, unknown>;
+  /** Extra hypervisor-agent config keys (e.g. reportIntervalSeconds). */
+  agentConfig?: Record<string, unknown>;
 }
 
 export class VmsAgentStack {
@@ -139,7 +141,7 @@ export class VmsAgentStack {
       join(a, 'agent.json'),
       JSON.stringify({
         hostId: 'hv-01', link: this.#options.agent?.link ?? `vm+tcp://127.0.0.1:${vmPort}`, libvirtUri: `test://${this.#options.libvirtFixture ?? LIBVIRT_FIXTURE}`, seedFile: 'seed', hostKeyFile: 'host.key',
-        policyFile: 'policy.json', stateDir: this.#options.agent?.stateDir ?? 'state', poll: { minMs: 20, maxMs: 200 }, reportIntervalSeconds: 2, statePollSeconds: 1, logLevel: 'info',
+        policyFile: 'policy.json', stateDir: this.#options.agent?.stateDir ?? 'state', poll: { minMs: 20, maxMs: 200 }, reportIntervalSeconds: 2, statePollSeconds: 1, logLevel: 'info', ...this.#options.agentConfig,
       }),
     );
     const keygen = await run(process.execPath, [HYPERVISOR_AGENT_MAIN, 'keygen', '--config', join(a, 'agent.json')]);
