@@ -146,6 +146,12 @@ export class AesCbc128 {
     return padded.subarray(0, unpaddedLength(padded));
   }
 
+  /** Zeroes this object's copy of the key (node's contexts keep theirs until collected). */
+  dispose(): void {
+    this.key.fill(0);
+    this.last.fill(0);
+  }
+
   private freshEncryptor(): Cipher {
     this.last.fill(0);
     return createCipheriv('aes-128-cbc', this.key, new Uint8Array(AES_BLOCK_BYTES)).setAutoPadding(false);

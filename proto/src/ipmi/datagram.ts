@@ -3,10 +3,10 @@
  * ping/pong, pre-session IPMI v1.5, or IPMI v2.0 / RMCP+. This is the
  * first thing a receiver calls; a WireError here means "count and drop".
  */
-import { concatBytes } from '../bytes.js';
+import { concatBytes, readU16LE, readU32LE } from '../bytes.js';
 import { WireError } from '../errors.js';
 import { type AsfMessage, decodeAsfMessage, encodeAsfMessage } from './asf-presence.js';
-import { AuthType } from './payload-type.js';
+import { AuthType, PayloadType } from './payload-type.js';
 import { decodeRmcpHeader, encodeRmcpHeader, IPMI_RMCP_HEADER, RMCP_HEADER_BYTES, RMCP_SEQ_NO_ACK, RmcpClass } from './rmcp-header.js';
 import { decodeIpmi15Session, encodeIpmi15Session, type Ipmi15Session } from './session-v15.js';
 import { decodeIpmi20Session, encodeIpmi20Session, type Ipmi20Session } from './session-v20.js';
@@ -39,4 +39,29 @@ export function decodeRmcpDatagram(buf: Uint8Array): RmcpDatagram {
     return { kind: 'ipmi20', session: decodeIpmi20Session(buf, RMCP_HEADER_BYTES) };
   }
   return { kind: 'ipmi15', session: decodeIpmi15Session(buf, RMCP_HEADER_BYTES) };
+}
+
+export interface Ipmi20Peek {
+  sessionId: number;
+  sessionSeq: number;
+  payloadType: number;
+}
+
+/**
+ * Reads the session id, sequence number and payload type of `buf` in place
+ * when decodeRmcpDatagram would decode it as an IPMI v2.0 packet with a
+ * standard (not OEM explicit) payload, without copying anything; undefined
+ * for every other datagram (decode those to learn what they are). This is
+ * the receive path's quick look before the session's own checks.
+ */
+export function peekIpmi20Session(buf: Uint8Array): Ipmi20Peek | undefined {
+  const headers = RMCP_HEADER_BYTES + 12;
+  if (buf.length < headers) return undefined;
+  if (buf[0] !== 0x06 || buf[1] !== 0x00 || buf[2] !== RMCP_SEQ_NO_ACK || buf[3] !== RmcpClass.IPMI || buf[4] !== AuthType.RMCP_PLUS) return undefined;
+  const typeByte = buf[5] ?? 0;
+  const payloadType = typeByte & 0x3f;
+  if (payloadType === PayloadType.OEM_EXPLICIT) return undefined;
+  const end = headers + readU16LE(buf, 14);
+  if (end > buf.length || ((typeByte & 0x40) === 0 && end !== buf.length)) return undefined;
+  return { sessionId: readU32LE(buf, 6), sessionSeq: readU32LE(buf, 10), payloadType };
 }

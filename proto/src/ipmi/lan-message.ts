@@ -52,40 +52,47 @@ export function ipmiChecksum(buf: Uint8Array, from: number, to: number): number 
   return (0x100 - sum) & 0xff;
 }
 
-function checkFields(netFn: number, lunA: number, rqSeq: number, lunB: number, bytes: number[]): void {
+function checkFields(netFn: number, lunA: number, rqSeq: number, lunB: number, b0: number, b1: number, b2: number, b3?: number): void {
   if (!Number.isInteger(netFn) || netFn < 0 || netFn > 0x3f) throw new WireError('ERR_BAD_FIELD', `netFn ${netFn} does not fit 6 bits`);
   if (!Number.isInteger(rqSeq) || rqSeq < 0 || rqSeq > 0x3f) throw new WireError('ERR_BAD_FIELD', `rqSeq ${rqSeq} does not fit 6 bits`);
-  for (const lun of [lunA, lunB]) if (!Number.isInteger(lun) || lun < 0 || lun > 3) throw new WireError('ERR_BAD_FIELD', `LUN ${lun} does not fit 2 bits`);
-  for (const b of bytes) if (!isByte(b)) throw new WireError('ERR_BAD_FIELD', `field value ${b} is not a byte`);
+  checkLun(lunA);
+  checkLun(lunB);
+  checkByte(b0);
+  checkByte(b1);
+  checkByte(b2);
+  if (b3 !== undefined) checkByte(b3);
 }
 
-function frame(a0: number, netFn: number, lun1: number, a3: number, rqSeq: number, lun4: number, body: Uint8Array): Uint8Array {
-  const out = new Uint8Array(5 + body.length + 1);
+function checkLun(lun: number): void {
+  if (!Number.isInteger(lun) || lun < 0 || lun > 3) throw new WireError('ERR_BAD_FIELD', `LUN ${lun} does not fit 2 bits`);
+}
+
+function checkByte(b: number): void {
+  if (!isByte(b)) throw new WireError('ERR_BAD_FIELD', `field value ${b} is not a byte`);
+}
+
+/** Header bytes 0..4, then `head` (cmd, or cmd and cc), then data, then chk2: one allocation. */
+function frame(a0: number, netFn: number, lun1: number, a3: number, rqSeq: number, lun4: number, head: number[], data: Uint8Array): Uint8Array {
+  const out = new Uint8Array(5 + head.length + data.length + 1);
   out[0] = a0;
   out[1] = (netFn << 2) | lun1;
   out[2] = ipmiChecksum(out, 0, 2);
   out[3] = a3;
   out[4] = (rqSeq << 2) | lun4;
-  out.set(body, 5);
+  for (let i = 0; i < head.length; i++) out[5 + i] = head[i] ?? 0;
+  out.set(data, 5 + head.length);
   out[out.length - 1] = ipmiChecksum(out, 3, out.length - 1);
   return out;
 }
 
 export function encodeIpmiLanRequest(m: IpmiLanRequest): Uint8Array {
-  checkFields(m.netFn, m.rsLun, m.rqSeq, m.rqLun, [m.rsAddr, m.rqAddr, m.cmd]);
-  const body = new Uint8Array(1 + m.data.length);
-  body[0] = m.cmd;
-  body.set(m.data, 1);
-  return frame(m.rsAddr, m.netFn, m.rsLun, m.rqAddr, m.rqSeq, m.rqLun, body);
+  checkFields(m.netFn, m.rsLun, m.rqSeq, m.rqLun, m.rsAddr, m.rqAddr, m.cmd);
+  return frame(m.rsAddr, m.netFn, m.rsLun, m.rqAddr, m.rqSeq, m.rqLun, [m.cmd], m.data);
 }
 
 export function encodeIpmiLanResponse(m: IpmiLanResponse): Uint8Array {
-  checkFields(m.netFn, m.rqLun, m.rqSeq, m.rsLun, [m.rqAddr, m.rsAddr, m.cmd, m.cc]);
-  const body = new Uint8Array(2 + m.data.length);
-  body[0] = m.cmd;
-  body[1] = m.cc;
-  body.set(m.data, 2);
-  return frame(m.rqAddr, m.netFn, m.rqLun, m.rsAddr, m.rqSeq, m.rsLun, body);
+  checkFields(m.netFn, m.rqLun, m.rqSeq, m.rsLun, m.rqAddr, m.rsAddr, m.cmd, m.cc);
+  return frame(m.rqAddr, m.netFn, m.rqLun, m.rsAddr, m.rqSeq, m.rsLun, [m.cmd, m.cc], m.data);
 }
 
 function verifyChecksums(buf: Uint8Array, min: number, what: string): void {

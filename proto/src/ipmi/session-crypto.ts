@@ -63,6 +63,11 @@ export class SessionCipher {
     this.aes = crypto.confidentialityAlgorithm === ConfidentialityAlgorithm.AES_CBC_128 ? new AesCbc128(aesKeyFromK2(crypto.k2)) : undefined;
   }
 
+  /** Forgets the key copies this object made (the caller owns k1 and k2). */
+  dispose(): void {
+    this.aes?.dispose();
+  }
+
   /** Builds the whole datagram (RMCP header included) for `m`. */
   seal(m: Ipmi2Message, randomBytes: RandomBytes): Uint8Array {
     if (m.payloadType === PayloadType.OEM_EXPLICIT) throw new WireError('ERR_IPMI_UNSUPPORTED', 'OEM explicit payloads are not sealed here');

@@ -17,6 +17,7 @@ import {
   type Ipmi2Message,
   ipmi20HeaderLength,
   PayloadType,
+  peekIpmi20Session,
   pooledRandomBytes,
   SessionCipher,
   type SessionCrypto,
@@ -159,5 +160,34 @@ describe('pooledRandomBytes', () => {
     expect(calls).toEqual([256, 256, 33]);
     expect(() => pooledRandomBytes(() => new Uint8Array(3), 64)(8)).toThrow(WireError);
     expect(() => pooledRandomBytes(source, 8)).toThrow(RangeError);
+  });
+});
+
+describe('peekIpmi20Session', () => {
+  it('answers exactly when the datagram decoder sees a standard IPMI v2.0 packet, with its fields', () => {
+    const c = suiteCrypto(17);
+    const sealed = fc.tuple(message, fc.uint8Array({ minLength: 16, maxLength: 16 })).map(([m, iv]) => referenceSeal(c, m, iv));
+    const mutated = fc.tuple(sealed, fc.nat(), fc.integer({ min: 1, max: 255 })).map(([d, at, x]) => {
+      const t = d.slice();
+      t[at % Math.min(t.length, 20)] = (t[at % Math.min(t.length, 20)] ?? 0) ^ x;
+      return t;
+    });
+    const plain = fc
+      .tuple(fc.integer({ min: 0, max: 0x3f }), fc.uint8Array({ maxLength: 40 }), fc.integer({ min: 0, max: 3 }))
+      .map(([type, payload, extra]) => new Uint8Array([0x06, 0x00, 0xff, 0x07, 0x06, type, 1, 2, 3, 4, 5, 6, 7, 8, payload.length, 0, ...payload, ...new Uint8Array(extra)]));
+    fc.assert(
+      fc.property(fc.oneof(sealed, mutated, plain, fc.uint8Array({ maxLength: 40 })), (d) => {
+        let want: string | undefined;
+        try {
+          const r = decodeRmcpDatagram(d);
+          if (r.kind === 'ipmi20' && !r.session.oem) want = `${r.session.sessionId} ${r.session.sessionSeq} ${r.session.payloadType}`;
+        } catch (err) {
+          if (!(err instanceof WireError)) throw err;
+        }
+        const p = peekIpmi20Session(d);
+        expect(p === undefined ? undefined : `${p.sessionId} ${p.sessionSeq} ${p.payloadType}`).toBe(want);
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
