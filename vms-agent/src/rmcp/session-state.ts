@@ -15,11 +15,11 @@ import {
   encodeIpmiLanRequest,
   IpmbAddress,
   isWireError,
-  openIpmi2Packet,
   PayloadType,
+  pooledRandomBytes,
   type RandomBytes,
   responseNetFn,
-  sealIpmi2Packet,
+  SessionCipher,
   type SessionCrypto,
 } from '@backchannel/proto';
 import { InboundWindow } from './inbound-window.js';
@@ -73,9 +73,15 @@ export class SessionState {
   private nextRqSeq = 1;
   private readonly pending = new Map<number, Pending>();
   private readonly inbound = new InboundWindow();
+  /** The session's keys, prepared once (AES key schedule, HMAC key). */
+  private readonly cipher: SessionCipher;
+  /** IVs drawn from `randomBytes` in blocks rather than 16 bytes per packet. */
+  private readonly ivRandom: RandomBytes;
 
   constructor(private readonly o: SessionStateOptions) {
     this.maxInFlight = Math.min(Math.max(1, o.maxInFlight ?? MAX_IN_FLIGHT), MAX_IN_FLIGHT);
+    this.cipher = new SessionCipher(o.crypto);
+    this.ivRandom = pooledRandomBytes(o.randomBytes);
   }
 
   get inFlight(): number {
@@ -102,7 +108,7 @@ export class SessionState {
     let payload: Uint8Array;
     let sessionSeq: number;
     try {
-      const m = openIpmi2Packet(this.o.crypto, datagram);
+      const m = this.cipher.open(datagram);
       if (m.sessionId !== this.o.consoleSessionId) return this.drop('wrong-session-id');
       if (m.payloadType !== PayloadType.IPMI) return this.drop('not-ipmi-payload');
       payload = m.payload;
@@ -163,7 +169,7 @@ export class SessionState {
   private seal(message: Uint8Array): Uint8Array {
     const sessionSeq = this.nextSessionSeq;
     this.nextSessionSeq = sessionSeq === 0xffffffff ? 1 : sessionSeq + 1;
-    return sealIpmi2Packet(this.o.crypto, { sessionId: this.o.bmcSessionId, sessionSeq, payloadType: PayloadType.IPMI, payload: message }, this.o.randomBytes);
+    return this.cipher.seal({ sessionId: this.o.bmcSessionId, sessionSeq, payloadType: PayloadType.IPMI, payload: message }, this.ivRandom);
   }
 
   /** Round robin over 1..63, skipping numbers in flight, so a number is reused as late as possible. */

@@ -40,11 +40,21 @@ export interface RmcpSessionOptions {
   closeTimeoutMs: number;
 }
 
+/** Shared by every request without data (never written to). */
+const NO_DATA = new Uint8Array(0);
+
 export class RmcpSession {
   private readonly queue: Waiter[] = [];
   private readonly inFlight = new Map<number, Waiter>();
+  /**
+   * One timer for every retransmission deadline, armed lazily: it is set
+   * for the earliest deadline when none is armed, and not moved when
+   * requests are answered. Every later request's deadline is later, so the
+   * timer can only fire early; it then re-arms for the next deadline. This
+   * keeps timer calls off the per-request path (one every timeoutMs under
+   * steady load instead of two per request).
+   */
   private retransmitTimer: unknown;
-  private retransmitAt: number | undefined;
   private keepAliveTimer: unknown;
   private lastActivity: number;
   private state_: 'open' | 'closing' | 'closed' = 'open';
@@ -84,7 +94,7 @@ export class RmcpSession {
    * Rejects with ERR_RMCP_TIMEOUT after every retransmission went
    * unanswered, and ERR_RMCP_SESSION_CLOSED once the session is closed.
    */
-  request(netFn: number, cmd: number, data: Uint8Array = new Uint8Array(0), lun = 0): Promise<IpmiResponse> {
+  request(netFn: number, cmd: number, data: Uint8Array = NO_DATA, lun = 0): Promise<IpmiResponse> {
     if (this.state_ !== 'open') return Promise.reject(this.closedError());
     return this.enqueue(netFn, cmd, data, lun);
   }
@@ -109,27 +119,34 @@ export class RmcpSession {
 
   private enqueue(netFn: number, cmd: number, data: Uint8Array, lun: number): Promise<IpmiResponse> {
     return new Promise<IpmiResponse>((resolve, reject) => {
-      this.queue.push({ netFn, cmd, data, lun, resolve, reject });
+      const w: Waiter = { netFn, cmd, data, lun, resolve, reject };
+      if (this.queue.length === 0 && this.sm.canSubmit()) {
+        this.submit(w);
+        this.scheduleRetransmit();
+        return;
+      }
+      this.queue.push(w);
       this.pump();
     });
   }
 
   private pump(): void {
-    while (this.queue.length > 0 && this.sm.canSubmit()) {
-      const w = this.queue.shift()!;
-      const now = this.clock.now();
-      let sent;
-      try {
-        sent = this.sm.submit(w.netFn, w.cmd, w.data, w.lun, now);
-      } catch (err) {
-        w.reject(err as Error);
-        continue;
-      }
-      this.inFlight.set(sent.rqSeq, w);
-      this.lastActivity = now;
-      this.transport.send(sent.datagram);
-    }
+    while (this.queue.length > 0 && this.sm.canSubmit()) this.submit(this.queue.shift()!);
     this.scheduleRetransmit();
+  }
+
+  private submit(w: Waiter): void {
+    const now = this.clock.now();
+    let sent;
+    try {
+      sent = this.sm.submit(w.netFn, w.cmd, w.data, w.lun, now);
+    } catch (err) {
+      w.reject(err as Error);
+      return;
+    }
+    this.inFlight.set(sent.rqSeq, w);
+    this.lastActivity = now;
+    this.transport.send(sent.datagram);
   }
 
   private onDatagram(datagram: Uint8Array): void {
@@ -140,22 +157,18 @@ export class RmcpSession {
     this.inFlight.delete(r.rqSeq);
     this.lastActivity = this.clock.now();
     w?.resolve({ cc: r.cc, data: r.data });
-    this.pump();
+    if (this.queue.length > 0) this.pump();
   }
 
   private scheduleRetransmit(): void {
+    if (this.retransmitTimer !== undefined || this.state_ === 'closed') return;
     const next = this.sm.nextDeadline();
-    if (next === this.retransmitAt) return;
-    if (this.retransmitTimer !== undefined) this.clock.clearTimeout(this.retransmitTimer);
-    this.retransmitTimer = undefined;
-    this.retransmitAt = next;
-    if (next === undefined || this.state_ === 'closed') return;
+    if (next === undefined) return;
     this.retransmitTimer = this.clock.setTimeout(() => this.onRetransmitTimer(), Math.max(0, next - this.clock.now()));
   }
 
   private onRetransmitTimer(): void {
     this.retransmitTimer = undefined;
-    this.retransmitAt = undefined;
     if (this.state_ === 'closed') return;
     const work = this.sm.due(this.clock.now());
     for (const d of work.retransmit) this.transport.send(d);
