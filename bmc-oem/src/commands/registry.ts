@@ -26,8 +26,14 @@ export interface DispatchOutcome extends CommandResult {
 
 export type HandlerFaultListener = (name: string, err: unknown) => void;
 
-function key(netfn: number, cmd: number, iana: number | undefined): string {
-  return iana === undefined ? `${netfn}:${cmd}` : `${netfn}:${cmd}:${iana}`;
+/**
+ * A number per (netfn, cmd[, IANA]): every request looks one up, and a
+ * number keys a Map without building a string. Plain keys are below 2^14;
+ * IANA keys start at 2^16 and fit well inside 2^53.
+ */
+function key(netfn: number, cmd: number, iana: number | undefined): number {
+  const plain = netfn * 0x100 + cmd;
+  return iana === undefined ? plain : 0x10000 + plain * 0x1000000 + iana;
 }
 
 function ianaBytes(iana: number): Uint8Array {
@@ -35,9 +41,9 @@ function ianaBytes(iana: number): Uint8Array {
 }
 
 export class CommandRegistry {
-  private readonly specs = new Map<string, CommandSpec>();
+  private readonly specs = new Map<number, CommandSpec>();
   /** (netfn, cmd) pairs that have at least one IANA-keyed handler: a wrong IANA is then 0xCC, not 0xC1. */
-  private readonly ianaKeyed = new Set<string>();
+  private readonly ianaKeyed = new Set<number>();
   private faultListener: HandlerFaultListener | undefined;
 
   /** Called with the command name and the error whenever a handler throws (the request gets cc 0xFF). */
@@ -60,7 +66,7 @@ export class CommandRegistry {
       throw new RangeError(`${spec.name}: IANA must fit 3 bytes, got ${spec.iana}`);
     }
     const k = key(spec.netfn, spec.cmd, spec.iana);
-    if (this.specs.has(k)) throw new Error(`command already registered: ${k} (${spec.name})`);
+    if (this.specs.has(k)) throw new Error(`command already registered: netfn 0x${spec.netfn.toString(16)} cmd 0x${spec.cmd.toString(16)}${spec.iana === undefined ? '' : ` IANA ${spec.iana}`} (${spec.name})`);
     this.specs.set(k, spec);
     if (isGroup) this.ianaKeyed.add(key(spec.netfn, spec.cmd, undefined));
   }
@@ -75,6 +81,15 @@ export class CommandRegistry {
   }
 
   async dispatch(ctx: CommandContext, req: DispatchRequest): Promise<DispatchOutcome> {
+    return this.dispatchNow(ctx, req);
+  }
+
+  /**
+   * dispatch without the promise when the handler answers synchronously
+   * (most do): the RMCP+ server then answers within the same turn of the
+   * event loop. Same rules, same results as dispatch.
+   */
+  dispatchNow(ctx: CommandContext, req: DispatchRequest): DispatchOutcome | Promise<DispatchOutcome> {
     let data = req.data;
     let prefix: Uint8Array | undefined;
     let spec: CommandSpec | undefined;
@@ -95,16 +110,36 @@ export class CommandRegistry {
       if (ctx.session === undefined && spec.preSession !== true) return reply(CompletionCode.InsufficientPrivilege, prefix, spec.name);
       if (ctx.session !== undefined && ctx.privilege < spec.privilege) return reply(CompletionCode.InsufficientPrivilege, prefix, spec.name);
     }
-    let result: CommandResult;
+    let result: CommandResult | PromiseLike<CommandResult>;
     try {
-      result = await spec.handler(ctx, data);
+      result = spec.handler(ctx, data);
     } catch (err) {
-      this.faultListener?.(spec.name, err);
-      return reply(CompletionCode.Unspecified, prefix, spec.name);
+      return this.fault(spec.name, prefix, err);
     }
-    const cc = Number.isInteger(result.cc) && result.cc >= 0 && result.cc <= 0xff ? result.cc : CompletionCode.Unspecified;
-    return reply(cc, prefix, spec.name, result.data);
+    if (isPromiseLike(result)) {
+      const name = spec.name;
+      return Promise.resolve(result).then(
+        (r) => finish(r, prefix, name),
+        (err: unknown) => this.fault(name, prefix, err),
+      );
+    }
+    return finish(result, prefix, spec.name);
   }
+
+  /** A throwing or rejecting handler: cc 0xFF, and the listener hears of it. */
+  private fault(name: string, prefix: Uint8Array | undefined, err: unknown): DispatchOutcome {
+    this.faultListener?.(name, err);
+    return reply(CompletionCode.Unspecified, prefix, name);
+  }
+}
+
+function isPromiseLike<T>(v: T | PromiseLike<T>): v is PromiseLike<T> {
+  return typeof (v as { then?: unknown } | null)?.then === 'function';
+}
+
+function finish(result: CommandResult, prefix: Uint8Array | undefined, name: string): DispatchOutcome {
+  const cc = Number.isInteger(result.cc) && result.cc >= 0 && result.cc <= 0xff ? result.cc : CompletionCode.Unspecified;
+  return reply(cc, prefix, name, result.data);
 }
 
 function reply(cc: number, prefix?: Uint8Array, name?: string, body?: Uint8Array): DispatchOutcome {

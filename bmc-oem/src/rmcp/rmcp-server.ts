@@ -13,15 +13,16 @@ import {
   encodeIpmiLanResponse,
   encodeRmcpDatagram,
   isWireError,
-  openIpmi2Packet,
   PayloadType,
+  peekIpmi20Session,
+  pooledRandomBytes,
   responseNetFn,
-  sealIpmi2Packet,
+  SessionCipher,
   type IpmiLanRequest,
   type RandomBytes,
   type WireError,
 } from '@backchannel/proto';
-import type { CommandRegistry } from '../commands/registry.js';
+import type { CommandRegistry, DispatchOutcome } from '../commands/registry.js';
 import type { CommandContext, SessionControl } from '../commands/command-types.js';
 import { Privilege, type PrivilegeLevel } from '../commands/privilege.js';
 import type { LockoutConfig, SessionLimits, UserConfig } from '../config/config-types.js';
@@ -41,6 +42,9 @@ export interface RmcpServerOptions {
   randomBytes: RandomBytes;
   events?: RmcpEvents;
 }
+
+/** A reply datagram, or none; synchronous when nothing on the way was asynchronous. */
+export type Reply = Uint8Array | undefined | Promise<Uint8Array | undefined>;
 
 /** ASF pong "supported entities": bit 7 IPMI supported, ASF version 1.0 (§3.2.4.2). */
 const ASF_ENTITIES_IPMI = 0x81;
@@ -74,9 +78,12 @@ export class RmcpServer {
   readonly lockout: RakpLockout;
   private readonly handshake: Handshake;
   private readonly events: RmcpEvents;
+  /** IVs for sealed replies, drawn from `randomBytes` in blocks. */
+  private readonly ivRandom: RandomBytes;
 
   constructor(private readonly opts: RmcpServerOptions) {
     this.events = opts.events ?? NO_EVENTS;
+    this.ivRandom = pooledRandomBytes(opts.randomBytes);
     this.sessions = new SessionTable(opts.sessions, opts.now, opts.randomBytes);
     this.lockout = new RakpLockout(opts.lockout, opts.now, new Set(opts.users.map((u) => u.name)));
     this.handshake = new Handshake({
@@ -95,14 +102,36 @@ export class RmcpServer {
    * undefined. Never rejects.
    */
   async handleDatagram(datagram: Uint8Array, peer: string): Promise<Uint8Array | undefined> {
+    return this.handleDatagramNow(datagram, peer);
+  }
+
+  /**
+   * handleDatagram, answering synchronously when no command handler on the
+   * way is asynchronous (the usual case), so the transport can send the
+   * reply in the same turn of the event loop. A returned promise never
+   * rejects.
+   */
+  handleDatagramNow(datagram: Uint8Array, peer: string): Reply {
+    let reply: Reply;
     try {
-      return await this.handle(datagram, peer);
+      reply = this.handle(datagram, peer);
     } catch (err) {
-      if (err instanceof DropError) this.events.datagramDropped(err.reason, peer, err.message);
-      else if (isWireError(err)) this.events.datagramDropped(reasonFor(err), peer, err.message);
-      else this.events.datagramDropped('internal', peer, err instanceof Error ? (err.stack ?? err.message) : String(err));
+      this.dropped(err, peer);
       return undefined;
     }
+    if (reply instanceof Promise) {
+      return reply.catch((err: unknown) => {
+        this.dropped(err, peer);
+        return undefined;
+      });
+    }
+    return reply;
+  }
+
+  private dropped(err: unknown, peer: string): void {
+    if (err instanceof DropError) this.events.datagramDropped(err.reason, peer, err.message);
+    else if (isWireError(err)) this.events.datagramDropped(reasonFor(err), peer, err.message);
+    else this.events.datagramDropped('internal', peer, err instanceof Error ? (err.stack ?? err.message) : String(err));
   }
 
   /** Removes expired sessions; an abandoned handshake after RAKP 2 counts as a failed login. Call periodically. */
@@ -132,7 +161,14 @@ export class RmcpServer {
     return 'closed';
   }
 
-  private async handle(datagram: Uint8Array, peer: string): Promise<Uint8Array | undefined> {
+  private handle(datagram: Uint8Array, peer: string): Reply {
+    // The common case first: a packet inside a session, looked at in place.
+    const peek = peekIpmi20Session(datagram);
+    if (peek !== undefined && peek.sessionId !== 0) return this.inSession(datagram, peek.sessionId, peek.sessionSeq, peek.payloadType);
+    return this.outsideSession(datagram, peer);
+  }
+
+  private async outsideSession(datagram: Uint8Array, peer: string): Promise<Uint8Array | undefined> {
     const d = decodeRmcpDatagram(datagram);
     if (d.kind === 'asf') {
       if (d.message.kind !== 'ping') throw new DropError('protocol', 'ASF message that is not a presence ping');
@@ -183,7 +219,7 @@ export class RmcpServer {
     return { payloadType: outcome.payloadType, payload: outcome.payload };
   }
 
-  private async inSession(datagram: Uint8Array, id: number, seq: number, payloadType: number): Promise<Uint8Array | undefined> {
+  private inSession(datagram: Uint8Array, id: number, seq: number, payloadType: number): Reply {
     const session = this.sessions.get(id);
     if (session === undefined) throw new DropError('unknown-session', `session 0x${id.toString(16)}`);
     if (session.state !== 'active' || session.keys === undefined) throw new DropError('inactive-session', `session 0x${id.toString(16)} in state ${session.state}`);
@@ -193,21 +229,26 @@ export class RmcpServer {
     const verdict = session.inbound.check(seq);
     if (verdict === 'duplicate') throw new DropError('replay', `session 0x${id.toString(16)} seq ${seq}`);
     if (verdict !== 'ok') throw new DropError('sequence-window', `session 0x${id.toString(16)} seq ${seq}: ${verdict}`);
-    const crypto = {
+    const cipher = (session.cipher ??= new SessionCipher({
       integrityAlgorithm: session.algorithms.integrity,
       confidentialityAlgorithm: session.algorithms.confidentiality,
       k1: session.keys.k1,
       k2: session.keys.k2,
-    };
-    const msg = openIpmi2Packet(crypto, datagram);
+    }));
+    const msg = cipher.open(datagram);
     session.inbound.commit(seq);
     this.sessions.touch(session);
     const request = decodeIpmiLanRequest(msg.payload);
-    const response = await this.answer(request, session);
+    const response = this.answer(request, session);
+    if (response instanceof Promise) return response.then((r) => this.sealReply(session, cipher, r));
+    return this.sealReply(session, cipher, response);
+  }
+
+  private sealReply(session: Session, cipher: SessionCipher, response: Uint8Array): Uint8Array | undefined {
     // The session may have been closed by another request while this one ran.
-    if (this.sessions.get(id) !== session) return undefined;
+    if (this.sessions.get(session.id) !== session) return undefined;
     session.outboundSeq = session.outboundSeq >= 0xffffffff ? 1 : session.outboundSeq + 1;
-    const out = sealIpmi2Packet(crypto, { sessionId: session.consoleId, sessionSeq: session.outboundSeq, payloadType: PayloadType.IPMI, payload: response }, this.opts.randomBytes);
+    const out = cipher.seal({ sessionId: session.consoleId, sessionSeq: session.outboundSeq, payloadType: PayloadType.IPMI, payload: response }, this.ivRandom);
     if (session.closing) {
       this.sessions.remove(session.id);
       this.events.sessionEnded(session, 'closed');
@@ -215,11 +256,17 @@ export class RmcpServer {
     return out;
   }
 
+  /** The handle a command gets on its session; one per session, made on first use. */
   private control(session: Session): SessionControl {
-    return {
+    if (session.control !== undefined) return session.control;
+    const control: SessionControl = {
       id: session.id,
-      userName: session.user?.name ?? '',
-      maxPrivilege: session.maxPrivilege,
+      get userName() {
+        return session.user?.name ?? '';
+      },
+      get maxPrivilege() {
+        return session.maxPrivilege;
+      },
       setPrivilege: (level: PrivilegeLevel) => {
         session.privilege = level;
       },
@@ -227,17 +274,24 @@ export class RmcpServer {
         session.closing = true;
       },
     };
+    session.control = control;
+    return control;
   }
 
   /** Dispatches a LAN request and encodes the LAN response message. */
-  private async answer(req: IpmiLanRequest, session: Session | undefined): Promise<Uint8Array> {
+  private answer(req: IpmiLanRequest, session: Session | undefined): Uint8Array | Promise<Uint8Array> {
     if (req.netFn % 2 !== 0) throw new DropError('protocol', `response NetFn 0x${req.netFn.toString(16)} sent to the BMC`);
     const ctx: CommandContext =
       session === undefined
         ? { channel: 'lan', privilege: Privilege.Callback, lun: req.rsLun }
         : { channel: 'lan', privilege: session.privilege, session: this.control(session), lun: req.rsLun };
-    const out = await this.opts.registry.dispatch(ctx, { netfn: req.netFn, cmd: req.cmd, data: req.data });
-    this.events.commandAnswered(out.name, req.netFn, req.cmd, out.cc, session === undefined);
+    const out = this.opts.registry.dispatchNow(ctx, { netfn: req.netFn, cmd: req.cmd, data: req.data });
+    if (out instanceof Promise) return out.then((o) => this.respond(req, o, session === undefined));
+    return this.respond(req, out, session === undefined);
+  }
+
+  private respond(req: IpmiLanRequest, out: DispatchOutcome, presession: boolean): Uint8Array {
+    this.events.commandAnswered(out.name, req.netFn, req.cmd, out.cc, presession);
     return encodeIpmiLanResponse({
       rqAddr: req.rqAddr,
       netFn: responseNetFn(req.netFn),

@@ -4,8 +4,9 @@
  * unauthenticated flood cannot crowd out established sessions), setup and
  * idle timeouts. The clock and the random source are parameters.
  */
-import type { RandomBytes } from '@backchannel/proto';
+import type { RandomBytes, SessionCipher } from '@backchannel/proto';
 import type { SessionLimits, UserConfig } from '../config/config-types.js';
+import type { SessionControl } from '../commands/command-types.js';
 import type { PrivilegeLevel } from '../commands/privilege.js';
 import { SequenceWindow } from './sequence-window.js';
 
@@ -52,6 +53,10 @@ export interface Session {
   consoleRandom?: Uint8Array;
   bmcRandom?: Uint8Array;
   keys?: SessionKeys;
+  /** The keys prepared for per-packet use; made on the first packet of the active session. */
+  cipher?: SessionCipher;
+  /** What command handlers get to act on this session; made on first use. */
+  control?: SessionControl;
   /** The ceiling for Set Session Privilege Level: min(requested role, user's privilege). */
   maxPrivilege: PrivilegeLevel;
   /** Working privilege of requests in this session. */
@@ -161,6 +166,8 @@ export class SessionTable {
     s.keys?.sik.fill(0);
     s.keys?.k1.fill(0);
     s.keys?.k2.fill(0);
+    s.cipher?.dispose();
+    s.cipher = undefined;
     return s;
   }
 

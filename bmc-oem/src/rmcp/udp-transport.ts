@@ -4,7 +4,8 @@
  * dropped before decoding; socket errors are reported, never thrown.
  */
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
-import { isIPv6 } from 'node:net';
+import { lookup as dnsLookup, type LookupOneOptions } from 'node:dns';
+import { isIP, isIPv6 } from 'node:net';
 import type { RmcpServer } from './rmcp-server.js';
 import type { RmcpEvents } from './rmcp-events.js';
 
@@ -22,15 +23,40 @@ export interface UdpTransportOptions {
   sweepIntervalMs?: number;
 }
 
+type LookupCallback = (err: NodeJS.ErrnoException | null, address: string, family: number) => void;
+
+/**
+ * Replies go to the address a datagram came from, always an IP literal.
+ * node's default lookup resolves even those through dns.lookup on the next
+ * tick; answering literals at once sends the reply in the same turn. Names
+ * (only ever the configured listen host) still go to dns.lookup. node's
+ * dgram passes the socket's family as a number (4 or 6), although
+ * @types/node declares an options object; both are handled.
+ */
+function literalFirstLookup(address: string, family: number | LookupOneOptions, callback: LookupCallback): void {
+  const want = typeof family === 'number' ? family : family.family;
+  const got = isIP(address);
+  if (got !== 0 && (want === got || want === `IPv${got}`)) {
+    callback(null, address, got);
+    return;
+  }
+  if (typeof family === 'number') dnsLookup(address, family, callback);
+  else dnsLookup(address, family, callback);
+}
+
 export class UdpTransport {
   private socket: Socket | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
   private inFlight = 0;
+  /** One callback for every send (none made per datagram). */
+  private readonly afterSend = (err: Error | null): void => {
+    if (err) this.opts.onError(err);
+  };
 
   constructor(private readonly opts: UdpTransportOptions) {}
 
   async start(): Promise<{ address: string; port: number }> {
-    const socket = createSocket({ type: isIPv6(this.opts.host) ? 'udp6' : 'udp4', reuseAddr: false });
+    const socket = createSocket({ type: isIPv6(this.opts.host) ? 'udp6' : 'udp4', reuseAddr: false, lookup: literalFirstLookup });
     this.socket = socket;
     socket.on('message', (msg, rinfo) => this.onMessage(msg, rinfo));
     await new Promise<void>((resolve, reject) => {
@@ -55,22 +81,27 @@ export class UdpTransport {
       this.opts.events.datagramDropped('malformed', peer, `datagram of ${msg.length} bytes`);
       return;
     }
+    // handleDatagramNow never throws and its promise never rejects; the
+    // catch is belt and braces so that a bug can never become an unhandled
+    // rejection that kills the daemon.
+    const reply = this.opts.server.handleDatagramNow(new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength), peer);
+    if (!(reply instanceof Promise)) {
+      if (reply !== undefined) this.send(reply, rinfo);
+      return;
+    }
     this.inFlight++;
-    // handleDatagram never rejects; the catch is belt and braces so that a
-    // bug can never become an unhandled rejection that kills the daemon.
-    this.opts.server
-      .handleDatagram(new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength), peer)
-      .then((reply) => {
-        if (reply !== undefined && this.socket !== undefined) {
-          this.socket.send(reply, rinfo.port, rinfo.address, (err) => {
-            if (err) this.opts.onError(err);
-          });
-        }
+    reply
+      .then((r) => {
+        if (r !== undefined) this.send(r, rinfo);
       })
       .catch((err: unknown) => this.opts.events.datagramDropped('internal', peer, String(err)))
       .finally(() => {
         this.inFlight--;
       });
+  }
+
+  private send(reply: Uint8Array, to: RemoteInfo): void {
+    this.socket?.send(reply, to.port, to.address, this.afterSend);
   }
 
   /** Stops receiving, waits (bounded) for requests being answered, closes the socket. */
