@@ -14,3 +14,6 @@ export { issueChallenge, judgeResponse } from './auth/challenge-flow.js';
 export { loadAgentConfig, parseAgentConfig, type AgentConfig } from './config/agent-config.js';
 export { readBundle, enroll, type EnrollmentBundle } from './cli/enroll.js';
 export { AgentStore } from './store/agent-store.js';
+export { AgentMetrics } from './observability/metrics.js';
+export { createLogger } from './observability/logger.js';
+export { libvirtLibraryVersion } from './libvirt/libvirt-version.js';
