@@ -3,8 +3,9 @@ import { bmcOemQueueBench } from './bmc-oem-queue-bench.js';
 import { bmcOemSessionsBench } from './bmc-oem-sessions-bench.js';
 import { e2eLatencyBench } from './e2e-latency-bench.js';
 import { envelopeBench } from './envelope-bench.js';
+import { fleetBench } from './fleet-bench.js';
 import { goodputBench } from './goodput-bench.js';
 import type { Benchmark } from './metric.js';
 import { rmcpClientBench } from './rmcp-client-bench.js';
 
-export const BENCHMARKS: Benchmark[] = [envelopeBench, rmcpClientBench, bmcOemQueueBench, bmcOemSessionsBench, e2eLatencyBench, goodputBench];
+export const BENCHMARKS: Benchmark[] = [envelopeBench, rmcpClientBench, bmcOemQueueBench, bmcOemSessionsBench, e2eLatencyBench, goodputBench, fleetBench];
