@@ -69,7 +69,7 @@ export interface OpenSessionOptions {
   cipherSuites?: readonly number[];
   /** Per-attempt wait for an answer; default 1000 ms. */
   timeoutMs?: number;
-  /** Retransmissions of a request, and restarts of a timed-out handshake; default 3. */
+  /** Retransmissions of a request or of a handshake message, and restarts of a timed-out handshake; default 3. */
   retries?: number;
   /** Idle time before a keep-alive; default 30 000 ms, 0 disables. */
   keepAliveMs?: number;
@@ -292,13 +292,18 @@ async function handshakeOnce(o: Resolved, transport: DatagramTransport, suite: n
     remoteConsoleRandom: o.randomBytes(16),
     messageTag: o.randomBytes(1)[0] ?? 0,
   };
-  const opened = await exchange(o, transport, buildOpenSessionRequest(h), (d) => parseOpenSessionResponse(h, d), 1);
+  // Each message is sent again, word for word, until answered (up to retries + 1 sends):
+  // the BMC answers a repeated RAKP 1 or RAKP 3 with the same reply. Starting a new
+  // handshake instead would leave this one half open after RAKP 2, which a BMC counts
+  // as a failed login: a few lost datagrams would lock the user out.
+  const sends = o.retries + 1;
+  const opened = await exchange(o, transport, buildOpenSessionRequest(h), (d) => parseOpenSessionResponse(h, d), sends);
   if (!opened) return 'timeout';
   if (opened.kind === 'refused') {
     if (SUITE_REFUSALS.has(opened.status)) return 'suite-refused';
     throw refusal(where, 'Open Session', opened.status);
   }
-  const rakp2 = await exchange(o, transport, buildRakp1(h, opened.bmcSessionId), (d) => parseRakp2(h, opened.bmcSessionId, d), 1);
+  const rakp2 = await exchange(o, transport, buildRakp1(h, opened.bmcSessionId), (d) => parseRakp2(h, opened.bmcSessionId, d), sends);
   if (!rakp2) return 'timeout';
   if (rakp2.kind === 'refused') throw refusal(where, 'RAKP message 1', rakp2.status);
   if (rakp2.kind === 'bad-proof') {
@@ -307,7 +312,7 @@ async function handshakeOnce(o: Resolved, transport: DatagramTransport, suite: n
     throw new RmcpError('ERR_RMCP_AUTH_FAILED', `${where}: RAKP2 authentication code does not verify (wrong password for user?)`);
   }
   const ctx = rakp2.ctx;
-  const rakp4 = await exchange(o, transport, buildRakp3(h, ctx), (d) => parseRakp4(h, ctx, d), 1);
+  const rakp4 = await exchange(o, transport, buildRakp3(h, ctx), (d) => parseRakp4(h, ctx, d), sends);
   if (!rakp4) return 'timeout';
   if (rakp4.kind === 'refused') throw refusal(where, 'RAKP message 3', rakp4.status);
   if (rakp4.kind === 'bad-proof') throw new RmcpError('ERR_RMCP_AUTH_FAILED', `${where}: RAKP4 integrity check value does not verify`);
