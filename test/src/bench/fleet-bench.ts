@@ -48,7 +48,13 @@ export interface FleetFigures {
   rssPeakMiB: number;
   /** Simulator processes' CPU over the window, in cores (context: they share the machine). */
   simCpuCores: number;
+  /** Worst simulator's event-loop delay p99 over the window (is the simulator keeping up?). */
+  simLoopP99Ms: number;
+  /** vms-agent GET /healthz round trip p99 over the window (its event loop's responsiveness). */
+  healthP99Ms: number;
   latenciesMs: number[];
+  /** Median ms from queued to sent, sent to challenged, challenged to applied (vms-agent's event trail). */
+  phasesMs: { sent: number; challenged: number; applied: number };
   commandsFailed: number;
   /** Reports the agents sent during the window, and how many never became vms-agent's latest. */
   reportsExpected: number;
@@ -92,10 +98,12 @@ class SimProcess {
     });
   }
 
-  async stats(): Promise<Record<string, number>> {
+  /** Each host's report sequence, and the simulator's event-loop delay p99 since the last call. */
+  async stats(): Promise<{ seqs: Record<string, number>; loopP99Ms: number }> {
     const reply = this.next(30_000);
     this.child.stdin!.write('stats\n');
-    return (await reply).stats as Record<string, number>;
+    const r = await reply;
+    return { seqs: r.stats as Record<string, number>, loopP99Ms: (r.loop as { p99Ms: number }).p99Ms };
   }
 
   async stop(): Promise<void> {
@@ -146,6 +154,13 @@ async function startVms(configFile: string): Promise<{ proc: ManagedProcess; url
     readyTimeoutMs: 60_000,
   });
   return { proc, url: /"address":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(proc.output)![1]! };
+}
+
+interface CommandView {
+  id: string;
+  state: string;
+  createdAtMs: number;
+  events?: { atMs: number; state: string }[];
 }
 
 interface HostView {
@@ -221,13 +236,14 @@ export async function runFleet(o: FleetOptions): Promise<FleetFigures> {
 
     const vmsPid = vms.proc.pid;
     const simPids = sims.map((s) => s.child.pid!);
-    const seqStart = Object.assign({}, ...(await Promise.all(sims.map((s) => s.stats())))) as Record<string, number>;
+    const seqStart = Object.assign({}, ...(await Promise.all(sims.map(async (s) => (await s.stats()).seqs)))) as Record<string, number>;
     const cpu0 = cpuTicks(vmsPid);
     const simCpu0 = simPids.reduce((a, p) => a + cpuTicks(p), 0);
     const w0 = performance.now();
 
     // Open-loop commands: one every 1/rate s, round-robin, destroy then start web-1 on each host.
     const latenciesMs: number[] = [];
+    const phases: { sent: number[]; challenged: number[]; applied: number[] } = { sent: [], challenged: [], applied: [] };
     let commandsFailed = 0;
     const next = new Map<string, 'destroy' | 'start'>();
     const inFlight = new Set<Promise<void>>();
@@ -238,13 +254,20 @@ export async function runFleet(o: FleetOptions): Promise<FleetFigures> {
       const p = (async () => {
         const start = performance.now();
         try {
-          const posted = await call<{ id: string; state: string }>('POST', `/v1/hosts/${hostId}/domains/web-1/actions`, { action });
+          const posted = await call<CommandView>('POST', `/v1/hosts/${hostId}/domains/web-1/actions`, { action });
           let c = posted.json;
           while (!['applied', 'denied', 'failed', 'expired'].includes(c.state) && performance.now() - start < 60_000) {
-            c = (await call<{ id: string; state: string }>('GET', `/v1/commands/${c.id}?wait=30000`)).json;
+            c = (await call<CommandView>('GET', `/v1/commands/${c.id}?wait=30000`)).json;
           }
-          if (c.state === 'applied') latenciesMs.push(performance.now() - start);
-          else commandsFailed++;
+          if (c.state !== 'applied') {
+            commandsFailed++;
+            return;
+          }
+          latenciesMs.push(performance.now() - start);
+          const at = (state: string) => ((c as CommandView).events?.find((e) => e.state === state)?.atMs ?? Number.NaN) - (c as CommandView).createdAtMs;
+          phases.sent.push(at('sent'));
+          phases.challenged.push(at('challenged') - at('sent'));
+          phases.applied.push(at('applied') - at('challenged'));
         } catch {
           commandsFailed++;
         }
@@ -254,6 +277,17 @@ export async function runFleet(o: FleetOptions): Promise<FleetFigures> {
     };
     let rss = 0;
     let nextRss = 0;
+    // vms-agent's responsiveness: GET /healthz round trips through the window.
+    const healthMs: number[] = [];
+    let probing = true;
+    const prober = (async () => {
+      while (probing) {
+        const t = performance.now();
+        const ok = await fetch(`${vms!.url}/healthz`).then((r) => r.arrayBuffer().then(() => r.ok), () => false);
+        if (ok) healthMs.push(performance.now() - t);
+        await sleep(250);
+      }
+    })();
     while (performance.now() - w0 < o.windowMs) {
       const due = Math.floor(((performance.now() - w0) / 1000) * o.commandsPerSecond);
       while (issued < due && inFlight.size < 200) issue(hosts[issued++ % hosts.length]!.id);
@@ -263,6 +297,8 @@ export async function runFleet(o: FleetOptions): Promise<FleetFigures> {
       }
       await sleep(20);
     }
+    probing = false;
+    await prober;
     const wallS = (performance.now() - w0) / 1000;
     const cpuCores = (cpuTicks(vmsPid) - cpu0) / CLOCK_TICKS_PER_SECOND / wallS;
     const simCpuCores = (simPids.reduce((a, p) => a + cpuTicks(p), 0) - simCpu0) / CLOCK_TICKS_PER_SECOND / wallS;
@@ -270,7 +306,9 @@ export async function runFleet(o: FleetOptions): Promise<FleetFigures> {
 
     // Missed reports: what vms-agent holds vs what each agent has sent (one report may still be in flight).
     const { json } = await call<{ hosts: HostView[] }>('GET', '/v1/hosts');
-    const seqEnd = Object.assign({}, ...(await Promise.all(sims.map((s) => s.stats())))) as Record<string, number>;
+    const endStats = await Promise.all(sims.map((s) => s.stats()));
+    const seqEnd = Object.assign({}, ...endStats.map((e) => e.seqs)) as Record<string, number>;
+    const simLoopP99Ms = Math.max(...endStats.map((e) => e.loopP99Ms));
     let reportsExpected = 0;
     let reportsMissed = 0;
     for (const h of json.hosts) {
@@ -281,7 +319,10 @@ export async function runFleet(o: FleetOptions): Promise<FleetFigures> {
     let drainTimer: NodeJS.Timeout | undefined;
     await Promise.race([Promise.all(inFlight), new Promise((r) => (drainTimer = setTimeout(r, 30_000)))]);
     clearTimeout(drainTimer);
-    return { hosts: o.hosts, cpuCores, rssPeakMiB: rss, simCpuCores, latenciesMs, commandsFailed, reportsExpected, reportsMissed, setupMs };
+    const median = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 50);
+    const phasesMs = { sent: median(phases.sent), challenged: median(phases.challenged), applied: median(phases.applied) };
+    const healthP99Ms = percentile([...healthMs].sort((a, b) => a - b), 99);
+    return { hosts: o.hosts, cpuCores, rssPeakMiB: rss, simCpuCores, simLoopP99Ms, healthP99Ms, latenciesMs, phasesMs, commandsFailed, reportsExpected, reportsMissed, setupMs };
   } finally {
     await vms?.proc.stop(10_000);
     await Promise.all(sims.map((s) => s.stop()));
@@ -296,14 +337,17 @@ function toMetrics(idle: { cpuCores: number; rssPeakMiB: number }, runs: FleetFi
     const lat = [...r.latenciesMs].sort((a, b) => a - b);
     const goal = r.hosts >= 1000 ? 'goal: under one core and 1 GiB; ' : '';
     out.push(
-      metric(`fleet ${r.hosts} hosts: vms-agent CPU`, r.cpuCores, 'cores', anchorName, prev ? prev.cpuCores : idle.cpuCores, `${goal}simulators used ${r.simCpuCores.toFixed(2)} cores; setup ${Math.round(r.setupMs / 1000)} s`),
+      metric(`fleet ${r.hosts} hosts: vms-agent CPU`, r.cpuCores, 'cores', anchorName, prev ? prev.cpuCores : idle.cpuCores, `${goal}/healthz p99 ${r.healthP99Ms.toFixed(1)} ms; simulators ${r.simCpuCores.toFixed(2)} cores, event-loop delay p99 ${r.simLoopP99Ms.toFixed(0)} ms; setup ${Math.round(r.setupMs / 1000)} s`),
       metric(`fleet ${r.hosts} hosts: vms-agent peak RSS`, r.rssPeakMiB, 'MiB', anchorName, prev ? prev.rssPeakMiB : idle.rssPeakMiB),
       metric(`fleet ${r.hosts} hosts: missed status reports`, r.reportsMissed, 'reports', 'status reports sent in the window', r.reportsExpected, 'ratio = share missed'),
     );
     if (prev && prev.latenciesMs.length > 0 && lat.length > 0) {
       const p = [...prev.latenciesMs].sort((a, b) => a - b);
       out.push(
-        metric(`fleet ${r.hosts} hosts: command latency p50`, percentile(lat, 50), 'ms', anchorName, percentile(p, 50), `${lat.length} applied, ${r.commandsFailed} not`),
+        metric(
+          `fleet ${r.hosts} hosts: command latency p50`, percentile(lat, 50), 'ms', anchorName, percentile(p, 50),
+          `${lat.length} applied, ${r.commandsFailed} not; medians queued→sent ${r.phasesMs.sent} ms, →challenged ${r.phasesMs.challenged} ms, →applied ${r.phasesMs.applied} ms`,
+        ),
         metric(`fleet ${r.hosts} hosts: command latency p99`, percentile(lat, 99), 'ms', anchorName, percentile(p, 99)),
       );
     }
