@@ -252,7 +252,7 @@ export class Agent {
     }
     this.#redelivery = !this.store.rememberEnvelope(digest, event.messageId, now);
     const body = event.body;
-    const released = this.#outbound.acknowledge(body.ack);
+    const released = this.#outbound.acknowledge(body.ack, now);
     if (released.length > 0) this.#o.metrics.unacked.set(this.#outbound.unackedCount);
     if (body.commandRequest) await this.#processor.handleRequest(body.commandRequest);
     else if (body.challengeResponse) await this.#processor.handleChallengeResponse(body.challengeResponse, { redelivery: this.#redelivery });

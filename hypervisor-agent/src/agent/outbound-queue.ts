@@ -4,7 +4,9 @@
  * protobuf bytes in the outbox until the manager acknowledges them, and re-sealed
  * (fresh IV and time step, current piggybacked ack) each time they are written;
  * untracked ones (status reports, bare acks) are sent once from memory, since the
- * next one supersedes them.
+ * next one supersedes them. An untracked one that never reached the manager
+ * leaves a hole its cumulative ack cannot pass; once the ack shows it, an empty
+ * body goes out under that id (proto `unfillableHoles`).
  */
 import {
   type Ack,
@@ -17,6 +19,7 @@ import {
   RetransmitTracker,
   type RetransmitPolicy,
   sealRecords,
+  unfillableHoles,
 } from '@backchannel/proto';
 import type { AgentStore } from '../store/agent-store.js';
 
@@ -35,6 +38,9 @@ export class OutboundQueue {
   readonly #tracker: RetransmitTracker;
   readonly #currentAck: () => Ack;
   readonly #pending: Pending[] = [];
+  readonly #retransmit: RetransmitPolicy;
+  /** When each untracked body (or hole filler) went out, until the manager acknowledges its id. */
+  readonly #untrackedSentAt = new Map<number, number>();
   #onEnqueue: () => void = () => undefined;
 
   constructor(args: { store: AgentStore; keys: EnvelopeKeys; randomBytes: RandomBytes; retransmit: RetransmitPolicy; currentAck: () => Ack }) {
@@ -42,6 +48,7 @@ export class OutboundQueue {
     this.#keys = args.keys;
     this.#randomBytes = args.randomBytes;
     this.#tracker = new RetransmitTracker(args.retransmit);
+    this.#retransmit = args.retransmit;
     this.#currentAck = args.currentAck;
     // After a restart every unacknowledged body goes out again.
     for (const id of this.#store.outboxIds()) this.#pending.push({ messageId: id });
@@ -82,14 +89,34 @@ export class OutboundQueue {
   }
 
   /** Applies the manager's acknowledgement; returns the ids it released. */
-  acknowledge(ack: Ack | null | undefined): number[] {
+  acknowledge(ack: Ack | null | undefined, nowMs: number = Date.now()): number[] {
     if (!ack) return [];
     const cumulative = ack.cumulativeId ?? 0;
     const selective = new Set(ack.selectiveIds ?? []);
     this.#tracker.ack(ack);
-    const done = this.#store.outboxIds().filter((id) => id <= cumulative || selective.has(id));
+    const outbox = this.#store.outboxIds();
+    const done = outbox.filter((id) => id <= cumulative || selective.has(id));
     if (done.length > 0) this.#store.removeOutbox(done);
+    for (const id of this.#untrackedSentAt.keys()) if (id <= cumulative || selective.has(id)) this.#untrackedSentAt.delete(id);
+    this.#fillHoles(ack, new Set(outbox.filter((id) => !done.includes(id))), nowMs);
     return done;
+  }
+
+  /** Queues an empty body under each id the manager lacks and will never get otherwise. */
+  #fillHoles(ack: Ack, unacked: ReadonlySet<number>, nowMs: number): void {
+    const pending = new Set(this.#pending.map((p) => p.messageId));
+    const holes = unfillableHoles({
+      ack,
+      nextId: this.#store.peekNextMessageId(),
+      willSend: (id) => unacked.has(id) || pending.has(id),
+      sentAtMs: (id) => this.#untrackedSentAt.get(id),
+      nowMs,
+      graceMs: this.#retransmit.initialTimeoutMs,
+    });
+    if (holes.length === 0) return;
+    for (const id of holes) this.#pending.push({ messageId: id, body: {} });
+    this.#pending.sort((a, b) => a.messageId - b.messageId);
+    this.#onEnqueue();
   }
 
   /** Queues overdue unacknowledged bodies again. */
@@ -140,5 +167,6 @@ export class OutboundQueue {
     if (index < 0) return;
     const [entry] = this.#pending.splice(index, 1);
     if (!entry?.body) this.#tracker.track(messageId, nowMs);
+    else if (this.#untrackedSentAt.size < 4096) this.#untrackedSentAt.set(messageId, nowMs);
   }
 }

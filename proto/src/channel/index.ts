@@ -1,2 +1,3 @@
 export * from './outbound.js';
 export * from './inbound.js';
+export * from './ack-holes.js';

@@ -24,6 +24,7 @@ import {
   type RetransmitPolicy,
   Role,
   sealRecords,
+  unfillableHoles,
 } from '@backchannel/proto';
 import type { Logger } from 'pino';
 import type { ServiceMetrics } from '../api/metrics.js';
@@ -126,6 +127,10 @@ export class HostLink {
   #lastAckOnlyAt = 0;
   #lastQueueInfoAt = 0;
   #helloQueued = false;
+  /** When each bare ack (or hole filler) went out, until the host acknowledges its id. */
+  readonly #untrackedSentAt = new Map<number, number>();
+  /** Ids the host lacks and will never get otherwise (a lost bare ack): empty bodies go out under them. */
+  #holes: number[] = [];
 
   constructor(options: HostLinkOptions) {
     this.hostId = options.hostId;
@@ -316,6 +321,7 @@ export class HostLink {
       }
     } else {
       this.#lastAckOnlyAt = sentAt;
+      if (this.#untrackedSentAt.size < 4096) this.#untrackedSentAt.set(p.messageId, sentAt);
     }
     return true;
   }
@@ -328,6 +334,8 @@ export class HostLink {
     const ack = this.#inbound!.ack();
     const seal = (id: number, body: backchannel.v1.IBody) =>
       sealRecords({ keys: this.#keys!, sendDirection: Direction.DIRECTION_TO_HOST, maxRecord: this.#maxRecord, randomBytes: this.#o.randomBytes }, id, { ...body, ack }, now);
+    const hole = this.#holes.shift();
+    if (hole !== undefined) return { messageId: hole, records: seal(hole, {}), index: 0 };
     if (entry) return { messageId: entry.messageId, records: seal(entry.messageId, decodeBody(entry.body)), index: 0, entry };
     if (this.#ackDueAt !== undefined && now >= this.#ackDueAt) {
       // A bare ack gets an id but is never kept or retransmitted, and is never answered, so two sides cannot ping-pong.
@@ -388,8 +396,34 @@ export class HostLink {
     // Something to send (a challenge response signed custodially): send it now, not after a poll interval.
     if (mutations.some((m) => m.kind === 'outbox.enqueue')) this.#wakePending = true;
     for (const state of d.finals) this.#o.metrics?.commandsFinal.inc({ state });
+    if (body.ack) await this.#fillHoles(body.ack, new Set(outboxIds.filter((id) => !acked.has(id))), now);
     if (d.resendAll) this.#tracker.expireAll();
     if (d.needsAck) this.#ackDueAt ??= now + this.#t.ackDelayMs;
+  }
+
+  /**
+   * A bare ack takes an id but is sent once; when one never reached the host (a link
+   * failure mid-put, a restart before it went out) the host's cumulative ack stops below
+   * it for good and only 32 selective ids ride above, so every later message would stay
+   * unacknowledged and be retransmitted. An empty body under the missing id fills it.
+   */
+  async #fillHoles(ack: Ack, unacked: ReadonlySet<number>, now: number): Promise<void> {
+    const cumulative = ack.cumulativeId ?? 0;
+    for (const id of this.#untrackedSentAt.keys()) if (id <= cumulative) this.#untrackedSentAt.delete(id);
+    const host = await this.#o.store.getHost(this.hostId);
+    if (!host) return;
+    const queued = new Set([...this.#holes, ...(this.#pending ? [this.#pending.messageId] : [])]);
+    const holes = unfillableHoles({
+      ack,
+      nextId: host.nextMessageId,
+      willSend: (id) => unacked.has(id) || queued.has(id),
+      sentAtMs: (id) => this.#untrackedSentAt.get(id),
+      nowMs: now,
+      graceMs: this.#t.retransmit.initialTimeoutMs,
+    });
+    if (holes.length === 0) return;
+    this.#holes = [...this.#holes, ...holes].sort((a, b) => a - b);
+    this.#wakePending = true;
   }
 
   #nextDelay(busy: boolean): number {
