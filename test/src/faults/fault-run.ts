@@ -94,10 +94,14 @@ export async function runFaults(profile: FaultProfile, say: (line: string) => vo
     // Drive: workers take the next scripted command until enough were accepted.
     const tDrive = Date.now();
     const progress = setInterval(() => {
-      say(`  ${((Date.now() - tDrive) / 1000).toFixed(0)} s: ${driver.accepted.size} accepted, ${driver.finished} final; udp dropped ${udp!.stats.dropped}, tcp cuts ${tcp!.stats.cuts}, kills ${kills.done.length}`);
+      void driver
+        .get<{ hosts: { link: { state: string; unacked: number } }[] }>('/v1/hosts', Date.now() + 2000)
+        .then((r) => `link ${r.json.hosts[0]?.link.state}, ${r.json.hosts[0]?.link.unacked} unacked`)
+        .catch(() => 'vms-agent down')
+        .then((link) => say(`  ${((Date.now() - tDrive) / 1000).toFixed(0)} s: ${driver.accepted.size} accepted, ${driver.finished} final; ${link}; udp dropped ${udp!.stats.dropped}, tcp cuts ${tcp!.stats.cuts}, kills ${kills.done.length}`));
     }, 15_000);
     const worker = async () => {
-      while (driver.accepted.size + driver.uncertainPosts < profile.commands) {
+      while (driver.accepted.size < profile.commands) {
         const cmd = script.next();
         const deadline = Date.now() + profile.commandDeadlineMs;
         const id = await driver.issue(cmd, deadline);
