@@ -17,6 +17,7 @@ import {
   alertKindName,
   actionName,
   type Body,
+  decodeFragment,
   Direction,
   DomainState,
   type EnvelopeKeys,
@@ -84,6 +85,8 @@ export class Agent {
   #ackOwedSince: number | undefined;
   #lastSweep = 0;
   #redelivery = false;
+  /** The records the reassembler holds (persisted with the read cursor). */
+  #partialRecords: Uint8Array[] = [];
 
   constructor(options: AgentOptions) {
     this.#o = options;
@@ -91,6 +94,16 @@ export class Agent {
     this.store = new AgentStore(join(options.stateDir, 'agent.db'));
     this.#journal = new AlertJournal(join(options.stateDir, 'alerts.jsonl'));
     this.#inbound = new InboundChannel({ keys: options.keys, receiveDirection: Direction.DIRECTION_TO_HOST, window: this.store.getWindow() });
+    // A message half read before a restart: its first records are already released on the BMC.
+    for (const record of this.store.getPartialRecords()) {
+      try {
+        this.#reassembler.push(record);
+        this.#partialRecords.push(record);
+      } catch {
+        this.#reassembler.reset();
+        this.#partialRecords = [];
+      }
+    }
     this.#outbound = new OutboundQueue({
       store: this.store,
       keys: options.keys,
@@ -140,6 +153,7 @@ export class Agent {
           this.store.transaction(() => {
             this.store.setNumber('bmc_epoch', epoch);
             this.store.setNumber('read_commit', readCommit);
+            this.store.setPartialRecords([]);
           }),
       },
       onRecord: (record, seq) => this.#handleRecord(record, seq),
@@ -224,10 +238,15 @@ export class Agent {
       this.#o.metrics.messagesIn.inc({ verdict: err.code });
       this.#o.log.debug({ code: err.code, seq }, 'record dropped');
     }
+    // Keep what the reassembler holds: once this record is committed, the ones before it are gone from the BMC.
+    if (!this.#reassembler.inProgress) this.#partialRecords = [];
+    else if (decodeFragment(record).index === 0) this.#partialRecords = [record];
+    else this.#partialRecords.push(record);
     if (envelope) await this.#handleEnvelope(envelope, now);
     if (this.#o.delayBeforeCommitMs) await new Promise((resolve) => setTimeout(resolve, this.#o.delayBeforeCommitMs));
     this.store.transaction(() => {
       this.store.setWindow(this.#inbound.windowState());
+      this.store.setPartialRecords(this.#partialRecords);
       this.store.setNumber('read_commit', seq);
     });
   }
@@ -266,6 +285,7 @@ export class Agent {
 
   #onEpochChange(epoch: number): void {
     this.#reassembler.reset();
+    this.#partialRecords = [];
     this.#outbound.expireAll(this.#now());
     this.#sendTracked({ resync: { reason: ResyncReason.RESYNC_REASON_EPOCH_CHANGED, bmcEpoch: epoch, lastDeliveredId: this.#inbound.ack().cumulativeId ?? 0 } });
   }

@@ -98,6 +98,25 @@ export class AgentStore {
     this.#db.prepare("INSERT INTO kv (key, value) VALUES ('inbound_window', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(value);
   }
 
+  /**
+   * Records of a message still being reassembled. Reading the next record commits
+   * (releases on the BMC) the ones before it, so they are kept here with the commit
+   * cursor: after a crash the message can still be completed from the queue.
+   */
+  getPartialRecords(): Uint8Array[] {
+    const row = this.#db.prepare("SELECT value FROM kv WHERE key = 'partial_records'").get() as { value: string } | undefined;
+    return row ? (JSON.parse(row.value) as string[]).map((b) => new Uint8Array(Buffer.from(b, 'base64'))) : [];
+  }
+
+  setPartialRecords(records: readonly Uint8Array[]): void {
+    if (records.length === 0) {
+      this.#db.prepare("DELETE FROM kv WHERE key = 'partial_records'").run();
+      return;
+    }
+    const value = JSON.stringify(records.map((r) => Buffer.from(r).toString('base64')));
+    this.#db.prepare("INSERT INTO kv (key, value) VALUES ('partial_records', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(value);
+  }
+
   /** Allocates the next outbound message id (starts at 1, never reused). */
   nextMessageId(): number {
     const id = this.getNumber('next_message_id', 1);
