@@ -94,20 +94,21 @@ export class OutboundQueue {
     const cumulative = ack.cumulativeId ?? 0;
     const selective = new Set(ack.selectiveIds ?? []);
     this.#tracker.ack(ack);
+    const nextId = this.#store.peekNextMessageId();
     const outbox = this.#store.outboxIds();
     const done = outbox.filter((id) => id <= cumulative || selective.has(id));
     if (done.length > 0) this.#store.removeOutbox(done);
     for (const id of this.#untrackedSentAt.keys()) if (id <= cumulative || selective.has(id)) this.#untrackedSentAt.delete(id);
-    this.#fillHoles(ack, new Set(outbox.filter((id) => !done.includes(id))), nowMs);
+    this.#fillHoles(ack, nextId, new Set(outbox.filter((id) => !done.includes(id))), nowMs);
     return done;
   }
 
   /** Queues an empty body under each id the manager lacks and will never get otherwise. */
-  #fillHoles(ack: Ack, unacked: ReadonlySet<number>, nowMs: number): void {
+  #fillHoles(ack: Ack, nextId: number, unacked: ReadonlySet<number>, nowMs: number): void {
     const pending = new Set(this.#pending.map((p) => p.messageId));
     const holes = unfillableHoles({
       ack,
-      nextId: this.#store.peekNextMessageId(),
+      nextId,
       willSend: (id) => unacked.has(id) || pending.has(id),
       sentAtMs: (id) => this.#untrackedSentAt.get(id),
       nowMs,

@@ -396,7 +396,7 @@ export class HostLink {
     // Something to send (a challenge response signed custodially): send it now, not after a poll interval.
     if (mutations.some((m) => m.kind === 'outbox.enqueue')) this.#wakePending = true;
     for (const state of d.finals) this.#o.metrics?.commandsFinal.inc({ state });
-    if (body.ack) await this.#fillHoles(body.ack, new Set(outboxIds.filter((id) => !acked.has(id))), now);
+    if (body.ack) await this.#fillHoles(body.ack, now);
     if (d.resendAll) this.#tracker.expireAll();
     if (d.needsAck) this.#ackDueAt ??= now + this.#t.ackDelayMs;
   }
@@ -407,11 +407,15 @@ export class HostLink {
    * it for good and only 32 selective ids ride above, so every later message would stay
    * unacknowledged and be retransmitted. An empty body under the missing id fills it.
    */
-  async #fillHoles(ack: Ack, unacked: ReadonlySet<number>, now: number): Promise<void> {
+  async #fillHoles(ack: Ack, now: number): Promise<void> {
     const cumulative = ack.cumulativeId ?? 0;
     for (const id of this.#untrackedSentAt.keys()) if (id <= cumulative) this.#untrackedSentAt.delete(id);
+    // The next id first, then the outbox: an id allocated in between (a command queued by
+    // the API, a challenge response just stored) is at or above `nextId` and never taken
+    // for a hole; one allocated before is in the outbox unless it was acknowledged.
     const host = await this.#o.store.getHost(this.hostId);
     if (!host) return;
+    const unacked = new Set((await this.#o.store.listOutbox(this.hostId)).map((e) => e.messageId));
     const queued = new Set([...this.#holes, ...(this.#pending ? [this.#pending.messageId] : [])]);
     const holes = unfillableHoles({
       ack,
