@@ -314,8 +314,11 @@ export class HostLink {
     if (p.entry) {
       if (this.#tracker.attempts(p.messageId) > 0 || p.entry.sendCount > 0) this.#o.metrics?.retransmissions.inc({ host: this.hostId });
       this.#tracker.track(p.messageId, sentAt);
-      await this.#o.store.apply([{ kind: 'outbox.sent', hostId: this.hostId, messageId: p.messageId, atMs: sentAt }]);
-      if (p.entry.kind === 'command_request' && p.entry.commandId) await this.#o.commands.markSent(p.entry.commandId, p.messageId);
+      // One transaction (one fsync) for the outbox bookkeeping and the command's `sent`.
+      const sent: Mutation[] = [{ kind: 'outbox.sent', hostId: this.hostId, messageId: p.messageId, atMs: sentAt }];
+      if (p.entry.kind === 'command_request' && p.entry.commandId) sent.push(...(await this.#o.commands.sentMutations(p.entry.commandId, p.messageId)));
+      await this.#o.store.apply(sent);
+      this.#o.commands.notifyApplied(sent);
       if ((p.entry.kind === 'command_request' || p.entry.kind === 'challenge_response') && p.entry.commandId) {
         this.#awaitingReply.set(p.entry.commandId, sentAt + this.#t.replyWindowMs);
       }
