@@ -60,6 +60,8 @@ export interface SqliteStoreOptions {
 export class SqliteStore implements Store {
   readonly #db: Database.Database;
   readonly #secrets: SecretBox;
+  /** Prepared statements by SQL text: compiling one costs more than running it, and the store runs the same few hundred times a second. */
+  readonly #statements = new Map<string, Database.Statement>();
 
   constructor(options: SqliteStoreOptions) {
     this.#secrets = options.secrets;
@@ -71,9 +73,18 @@ export class SqliteStore implements Store {
     this.#migrate();
   }
 
+  #prepare(sql: string): Database.Statement {
+    let statement = this.#statements.get(sql);
+    if (!statement) {
+      statement = this.#db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+
   /** Versions of the migrations applied, oldest first. */
   migrationsApplied(): number[] {
-    return (this.#db.prepare('SELECT version FROM migrations ORDER BY version').all() as { version: number }[]).map((r) => r.version);
+    return (this.#prepare('SELECT version FROM migrations ORDER BY version').all() as { version: number }[]).map((r) => r.version);
   }
 
   #migrate(): void {
@@ -83,7 +94,7 @@ export class SqliteStore implements Store {
       if (done.has(m.version)) continue;
       this.#db.transaction(() => {
         this.#db.exec(m.sql);
-        this.#db.prepare('INSERT INTO migrations (version, name, applied_at_ms) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());
+        this.#prepare('INSERT INTO migrations (version, name, applied_at_ms) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());
       })();
     }
   }
@@ -118,12 +129,12 @@ export class SqliteStore implements Store {
   }
 
   async getHost(id: string): Promise<HostRecord | undefined> {
-    const row = this.#db.prepare('SELECT * FROM hosts WHERE id = ?').get(id) as HostRow | undefined;
+    const row = this.#prepare('SELECT * FROM hosts WHERE id = ?').get(id) as HostRow | undefined;
     return row && hostFromRow(row);
   }
 
   async getHostSecrets(id: string): Promise<HostSecrets | undefined> {
-    const row = this.#db.prepare('SELECT bmc_password_enc, seed_enc FROM hosts WHERE id = ?').get(id) as
+    const row = this.#prepare('SELECT bmc_password_enc, seed_enc FROM hosts WHERE id = ?').get(id) as
       | Pick<HostRow, 'bmc_password_enc' | 'seed_enc'>
       | undefined;
     if (!row) return undefined;
@@ -134,23 +145,23 @@ export class SqliteStore implements Store {
   }
 
   async listHosts(): Promise<HostRecord[]> {
-    return (this.#db.prepare('SELECT * FROM hosts ORDER BY id').all() as HostRow[]).map(hostFromRow);
+    return (this.#prepare('SELECT * FROM hosts ORDER BY id').all() as HostRow[]).map(hostFromRow);
   }
 
   async removeHost(id: string, nowMs = Date.now()): Promise<boolean> {
     return this.#db.transaction(() => {
       // Its outbox goes with it, so nothing will ever answer its open commands: close them.
-      const open = this.#db.prepare("SELECT id FROM commands WHERE host_id = ? AND state NOT IN ('applied', 'denied', 'failed', 'expired')").all(id) as { id: string }[];
+      const open = this.#prepare("SELECT id FROM commands WHERE host_id = ? AND state NOT IN ('applied', 'denied', 'failed', 'expired')").all(id) as { id: string }[];
       for (const c of open) {
-        this.#db.prepare("UPDATE commands SET state = 'failed', updated_at_ms = ? WHERE id = ?").run(nowMs, c.id);
+        this.#prepare("UPDATE commands SET state = 'failed', updated_at_ms = ? WHERE id = ?").run(nowMs, c.id);
         this.#event(c.id, nowMs, 'final', 'failed', `host ${id} was removed from the inventory before the command finished`);
       }
-      return this.#db.prepare('DELETE FROM hosts WHERE id = ?').run(id).changes > 0;
+      return this.#prepare('DELETE FROM hosts WHERE id = ?').run(id).changes > 0;
     }).immediate();
   }
 
   async setHostPublicKey(id: string, publicKey: string): Promise<void> {
-    if (this.#db.prepare('UPDATE hosts SET host_public_key = ? WHERE id = ?').run(publicKey, id).changes === 0) {
+    if (this.#prepare('UPDATE hosts SET host_public_key = ? WHERE id = ?').run(publicKey, id).changes === 0) {
       throw new StoreNotFoundError('HOST_NOT_FOUND', `no host ${id}`);
     }
   }
@@ -167,43 +178,43 @@ export class SqliteStore implements Store {
   }
 
   async getPrincipal(name: string): Promise<PrincipalRecord | undefined> {
-    const row = this.#db.prepare('SELECT * FROM principals WHERE name = ?').get(name) as PrincipalRow | undefined;
+    const row = this.#prepare('SELECT * FROM principals WHERE name = ?').get(name) as PrincipalRow | undefined;
     return row && principalFromRow(row);
   }
 
   async getPrincipalSecretKey(name: string): Promise<Uint8Array | undefined> {
-    const row = this.#db.prepare('SELECT secret_key_enc FROM principals WHERE name = ?').get(name) as Pick<PrincipalRow, 'secret_key_enc'> | undefined;
+    const row = this.#prepare('SELECT secret_key_enc FROM principals WHERE name = ?').get(name) as Pick<PrincipalRow, 'secret_key_enc'> | undefined;
     return row?.secret_key_enc ? this.#secrets.open(row.secret_key_enc, label.principalKey(name)) : undefined;
   }
 
   async listPrincipals(): Promise<PrincipalRecord[]> {
-    return (this.#db.prepare('SELECT * FROM principals ORDER BY name').all() as PrincipalRow[]).map(principalFromRow);
+    return (this.#prepare('SELECT * FROM principals ORDER BY name').all() as PrincipalRow[]).map(principalFromRow);
   }
 
   async addToken(t: { hash: string; principal: string; label: string }, nowMs: number): Promise<void> {
     if (!(await this.getPrincipal(t.principal))) throw new StoreNotFoundError('PRINCIPAL_NOT_FOUND', `no principal ${t.principal}`);
-    this.#db.prepare('INSERT INTO tokens (hash, principal, label, created_at_ms) VALUES (?, ?, ?, ?)').run(t.hash, t.principal, t.label, nowMs);
+    this.#prepare('INSERT INTO tokens (hash, principal, label, created_at_ms) VALUES (?, ?, ?, ?)').run(t.hash, t.principal, t.label, nowMs);
   }
 
   async principalForToken(hash: string): Promise<string | undefined> {
-    return (this.#db.prepare('SELECT principal FROM tokens WHERE hash = ?').get(hash) as { principal: string } | undefined)?.principal;
+    return (this.#prepare('SELECT principal FROM tokens WHERE hash = ?').get(hash) as { principal: string } | undefined)?.principal;
   }
 
   async getOrCreateServiceKey(create: () => Uint8Array): Promise<Uint8Array> {
     return this.#db.transaction(() => {
-      const row = this.#db.prepare("SELECT value FROM settings WHERE key = 'service_key'").get() as { value: Buffer } | undefined;
+      const row = this.#prepare("SELECT value FROM settings WHERE key = 'service_key'").get() as { value: Buffer } | undefined;
       if (row) return this.#secrets.open(row.value, label.serviceKey);
       const key = create();
-      this.#db.prepare("INSERT INTO settings (key, value) VALUES ('service_key', ?)").run(this.#secrets.seal(key, label.serviceKey));
+      this.#prepare("INSERT INTO settings (key, value) VALUES ('service_key', ?)").run(this.#secrets.seal(key, label.serviceKey));
       return key;
     }).immediate();
   }
 
   async getCommand(id: string): Promise<CommandDetail | undefined> {
-    const row = this.#db.prepare('SELECT * FROM commands WHERE id = ?').get(id) as CommandRow | undefined;
+    const row = this.#prepare('SELECT * FROM commands WHERE id = ?').get(id) as CommandRow | undefined;
     if (!row) return undefined;
-    const events = (this.#db.prepare('SELECT at_ms, kind, state, detail FROM command_events WHERE command_id = ? ORDER BY seq').all(id) as EventRow[]).map(eventFromRow);
-    const approvals = (this.#db.prepare('SELECT * FROM approvals WHERE command_id = ? ORDER BY at_ms, principal').all(id) as ApprovalRow[]).map(approvalFromRow);
+    const events = (this.#prepare('SELECT at_ms, kind, state, detail FROM command_events WHERE command_id = ? ORDER BY seq').all(id) as EventRow[]).map(eventFromRow);
+    const approvals = (this.#prepare('SELECT * FROM approvals WHERE command_id = ? ORDER BY at_ms, principal').all(id) as ApprovalRow[]).map(approvalFromRow);
     return { ...commandFromRow(row), events, approvals };
   }
 
@@ -219,22 +230,22 @@ export class SqliteStore implements Store {
       args.push(...filter.states);
     }
     const sql = `SELECT * FROM commands ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at_ms, id LIMIT ?`;
-    return (this.#db.prepare(sql).all(...args, filter.limit ?? 1000) as CommandRow[]).map(commandFromRow);
+    return (this.#prepare(sql).all(...args, filter.limit ?? 1000) as CommandRow[]).map(commandFromRow);
   }
 
   async listOutbox(hostId: string): Promise<OutboxEntry[]> {
-    return (this.#db.prepare('SELECT * FROM outbox WHERE host_id = ? ORDER BY message_id').all(hostId) as OutboxRow[]).map(outboxFromRow);
+    return (this.#prepare('SELECT * FROM outbox WHERE host_id = ? ORDER BY message_id').all(hostId) as OutboxRow[]).map(outboxFromRow);
   }
 
   async getInboundWindow(hostId: string): Promise<InboundWindowRecord | undefined> {
-    const row = this.#db.prepare('SELECT highest, cumulative, bitmap, size FROM inbound_windows WHERE host_id = ?').get(hostId) as
+    const row = this.#prepare('SELECT highest, cumulative, bitmap, size FROM inbound_windows WHERE host_id = ?').get(hostId) as
       | { highest: number; cumulative: number; bitmap: Buffer; size: number }
       | undefined;
     return row && { highest: row.highest, cumulative: row.cumulative, bitmap: new Uint8Array(row.bitmap), size: row.size };
   }
 
   async getStatus(hostId: string): Promise<StatusRecord | undefined> {
-    const row = this.#db.prepare('SELECT * FROM status_reports WHERE host_id = ?').get(hostId) as
+    const row = this.#prepare('SELECT * FROM status_reports WHERE host_id = ?').get(hostId) as
       | { host_id: string; report: Buffer; report_seq: number; time_ms: number; received_at_ms: number }
       | undefined;
     return row && { hostId: row.host_id, report: new Uint8Array(row.report), reportSeq: row.report_seq, timeMs: row.time_ms, receivedAtMs: row.received_at_ms };
@@ -253,14 +264,14 @@ export class SqliteStore implements Store {
     if (f.sinceMs !== undefined) add('received_at_ms >= ?', f.sinceMs);
     if (f.acknowledged !== undefined) add('acknowledged = ?', f.acknowledged ? 1 : 0);
     const sql = `SELECT * FROM alerts ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
-    return (this.#db.prepare(sql).all(...args, f.limit ?? 100) as AlertRow[]).map(alertFromRow);
+    return (this.#prepare(sql).all(...args, f.limit ?? 100) as AlertRow[]).map(alertFromRow);
   }
 
   async ackAlert(id: number, by: string, nowMs: number): Promise<AlertRecord | undefined> {
     this.#db
       .prepare('UPDATE alerts SET acknowledged = 1, acknowledged_by = ?, acknowledged_at_ms = ? WHERE id = ? AND acknowledged = 0')
       .run(by, nowMs, id);
-    const row = this.#db.prepare('SELECT * FROM alerts WHERE id = ?').get(id) as AlertRow | undefined;
+    const row = this.#prepare('SELECT * FROM alerts WHERE id = ?').get(id) as AlertRow | undefined;
     return row && alertFromRow(row);
   }
 
@@ -273,11 +284,10 @@ export class SqliteStore implements Store {
   }
 
   #applyOne(m: Mutation, result: ApplyResult): void {
-    const db = this.#db;
     switch (m.kind) {
       case 'command.insert': {
         const c = m.command;
-        db.prepare(
+        this.#prepare(
           `INSERT INTO commands (id, host_id, domain, action, params, principal, state, request, created_at_ms, updated_at_ms)
            VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?)`,
         ).run(c.id, c.hostId, c.domain, c.action, JSON.stringify(c.params), c.principal, c.request, c.createdAtMs, c.createdAtMs);
@@ -285,13 +295,13 @@ export class SqliteStore implements Store {
         return;
       }
       case 'command.transition': {
-        const row = db.prepare('SELECT state FROM commands WHERE id = ?').get(m.id) as { state: CommandState } | undefined;
+        const row = this.#prepare('SELECT state FROM commands WHERE id = ?').get(m.id) as { state: CommandState } | undefined;
         if (!row) throw new StoreNotFoundError('COMMAND_NOT_FOUND', `no command ${m.id}`);
         const expected = Array.isArray(m.from) ? m.from : [m.from];
         if (!expected.includes(row.state)) {
           throw new StoreConflictError(`command ${m.id} is ${row.state}, expected ${expected.join(' or ')}`);
         }
-        db.prepare(
+        this.#prepare(
           `UPDATE commands SET state = ?, updated_at_ms = ?, challenge = COALESCE(?, challenge), result = COALESCE(?, result),
              response_sent = CASE WHEN ? IS NULL THEN response_sent ELSE ? END WHERE id = ?`,
         ).run(m.to, m.atMs, m.challenge ?? null, m.result ?? null, m.responseSent === undefined ? null : 1, m.responseSent ? 1 : 0, m.id);
@@ -299,7 +309,7 @@ export class SqliteStore implements Store {
         return;
       }
       case 'command.event': {
-        const row = db.prepare('SELECT state FROM commands WHERE id = ?').get(m.id) as { state: string } | undefined;
+        const row = this.#prepare('SELECT state FROM commands WHERE id = ?').get(m.id) as { state: string } | undefined;
         if (!row) throw new StoreNotFoundError('COMMAND_NOT_FOUND', `no command ${m.id}`);
         this.#event(m.id, m.atMs, m.event, row.state, m.detail);
         return;
@@ -307,7 +317,7 @@ export class SqliteStore implements Store {
       case 'approval.insert': {
         const a = m.approval;
         try {
-          db.prepare('INSERT INTO approvals (command_id, principal, key_id, signature, custodial, at_ms) VALUES (?, ?, ?, ?, ?, ?)').run(
+          this.#prepare('INSERT INTO approvals (command_id, principal, key_id, signature, custodial, at_ms) VALUES (?, ?, ?, ?, ?, ?)').run(
             m.commandId,
             a.principal,
             a.keyId,
@@ -326,7 +336,7 @@ export class SqliteStore implements Store {
         return;
       case 'outbox.enqueue': {
         const id = this.#allocate(m.hostId);
-        db.prepare('INSERT INTO outbox (host_id, message_id, body, kind, command_id, created_at_ms) VALUES (?, ?, ?, ?, ?, ?)').run(
+        this.#prepare('INSERT INTO outbox (host_id, message_id, body, kind, command_id, created_at_ms) VALUES (?, ?, ?, ?, ?, ?)').run(
           m.hostId,
           id,
           m.body,
@@ -338,15 +348,15 @@ export class SqliteStore implements Store {
         return;
       }
       case 'outbox.sent':
-        db.prepare('UPDATE outbox SET last_sent_at_ms = ?, send_count = send_count + 1 WHERE host_id = ? AND message_id = ?').run(m.atMs, m.hostId, m.messageId);
+        this.#prepare('UPDATE outbox SET last_sent_at_ms = ?, send_count = send_count + 1 WHERE host_id = ? AND message_id = ?').run(m.atMs, m.hostId, m.messageId);
         return;
       case 'outbox.ack': {
-        const del = db.prepare('DELETE FROM outbox WHERE host_id = ? AND message_id = ?');
+        const del = this.#prepare('DELETE FROM outbox WHERE host_id = ? AND message_id = ?');
         for (const id of m.messageIds) del.run(m.hostId, id);
         return;
       }
       case 'inbound.window':
-        db.prepare(
+        this.#prepare(
           `INSERT INTO inbound_windows (host_id, highest, cumulative, bitmap, size, updated_at_ms) VALUES (?, ?, ?, ?, ?, ?)
            ON CONFLICT(host_id) DO UPDATE SET highest = excluded.highest, cumulative = excluded.cumulative, bitmap = excluded.bitmap,
              size = excluded.size, updated_at_ms = excluded.updated_at_ms`,
@@ -354,8 +364,8 @@ export class SqliteStore implements Store {
         return;
       case 'alert.insert': {
         const a = m.alert;
-        const info = db
-          .prepare(
+        const info =this
+          .#prepare(
             `INSERT OR IGNORE INTO alerts (alert_id, host_id, kind, principal, action, domain, reason, time_ms, request_id, signature_status, received_at_ms, raw)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
           )
@@ -366,7 +376,7 @@ export class SqliteStore implements Store {
       case 'status.upsert': {
         const s = m.status;
         // An older report arriving late (retransmission) never replaces a newer one.
-        db.prepare(
+        this.#prepare(
           `INSERT INTO status_reports (host_id, report, report_seq, time_ms, received_at_ms) VALUES (?, ?, ?, ?, ?)
            ON CONFLICT(host_id) DO UPDATE SET report = excluded.report, report_seq = excluded.report_seq, time_ms = excluded.time_ms,
              received_at_ms = excluded.received_at_ms WHERE excluded.time_ms >= status_reports.time_ms`,
@@ -374,21 +384,21 @@ export class SqliteStore implements Store {
         return;
       }
       case 'host.epochs':
-        if (m.q1Epoch !== undefined) db.prepare('UPDATE hosts SET q1_epoch = ? WHERE id = ?').run(m.q1Epoch, m.hostId);
-        if (m.q2Epoch !== undefined) db.prepare('UPDATE hosts SET q2_epoch = ? WHERE id = ?').run(m.q2Epoch, m.hostId);
+        if (m.q1Epoch !== undefined) this.#prepare('UPDATE hosts SET q1_epoch = ? WHERE id = ?').run(m.q1Epoch, m.hostId);
+        if (m.q2Epoch !== undefined) this.#prepare('UPDATE hosts SET q2_epoch = ? WHERE id = ?').run(m.q2Epoch, m.hostId);
         return;
     }
   }
 
   #allocate(hostId: string): number {
-    const host = this.#db.prepare('SELECT next_message_id FROM hosts WHERE id = ?').get(hostId) as { next_message_id: number } | undefined;
+    const host = this.#prepare('SELECT next_message_id FROM hosts WHERE id = ?').get(hostId) as { next_message_id: number } | undefined;
     if (!host) throw new StoreNotFoundError('HOST_NOT_FOUND', `no host ${hostId}`);
-    this.#db.prepare('UPDATE hosts SET next_message_id = ? WHERE id = ?').run(host.next_message_id + 1, hostId);
+    this.#prepare('UPDATE hosts SET next_message_id = ? WHERE id = ?').run(host.next_message_id + 1, hostId);
     return host.next_message_id;
   }
 
   #event(commandId: string, atMs: number, kind: string, state: string, detail: string): void {
-    this.#db.prepare('INSERT INTO command_events (command_id, at_ms, kind, state, detail) VALUES (?, ?, ?, ?, ?)').run(commandId, atMs, kind, state, detail);
+    this.#prepare('INSERT INTO command_events (command_id, at_ms, kind, state, detail) VALUES (?, ?, ?, ?, ?)').run(commandId, atMs, kind, state, detail);
   }
 
   async close(): Promise<void> {
