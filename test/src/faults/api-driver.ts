@@ -29,6 +29,8 @@ export class ApiDriver {
   readonly accepted = new Set<string>();
   readonly violations: string[] = [];
   uncertainPosts = 0;
+  /** Set when the run is abandoned (a process would not restart): every loop ends. */
+  aborted = false;
   issued = 0;
   finished = 0;
   readonly #stack: VmsAgentStack;
@@ -59,7 +61,7 @@ export class ApiDriver {
   async issue(cmd: ScriptedCommand, deadline: number): Promise<string | undefined> {
     this.issued++;
     const path = `/v1/hosts/${this.#hostId}/domains/${cmd.domain}/actions`;
-    while (Date.now() < deadline) {
+    while (Date.now() < deadline && !this.aborted) {
       const a = await this.#call<ApiCommand>('POST', path, cmd.principal, { action: cmd.action });
       if (!a.ok) {
         if (a.refused) {
@@ -87,8 +89,8 @@ export class ApiDriver {
   /** Long-polls the command until it is final; undefined (and a violation) if it is not by `deadline`. */
   async waitFinal(id: string, cmd: Pick<ScriptedCommand, 'action' | 'domain' | 'principal'>, deadline: number): Promise<ApiCommand | undefined> {
     let last = 'unknown';
-    while (Date.now() < deadline) {
-      const wait = Math.max(0, Math.min(20_000, deadline - Date.now()));
+    while (Date.now() < deadline && !this.aborted) {
+      const wait = Math.max(0, Math.min(5_000, deadline - Date.now()));
       const a = await this.#call<ApiCommand>('GET', `/v1/commands/${id}?wait=${wait}`, 'alice', undefined, wait + 10_000);
       if (!a.ok) {
         await sleep(100);

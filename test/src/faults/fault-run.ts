@@ -101,14 +101,18 @@ export async function runFaults(profile: FaultProfile, say: (line: string) => vo
         .then((link) => say(`  ${((Date.now() - tDrive) / 1000).toFixed(0)} s: ${driver.accepted.size} accepted, ${driver.finished} final; ${link}; udp dropped ${udp!.stats.dropped}, tcp cuts ${tcp!.stats.cuts}, kills ${kills.done.length}`));
     }, 15_000);
     const worker = async () => {
-      while (driver.accepted.size < profile.commands) {
+      while (driver.accepted.size < profile.commands && !driver.aborted) {
         const cmd = script.next();
         const deadline = Date.now() + profile.commandDeadlineMs;
         const id = await driver.issue(cmd, deadline);
         if (id) await driver.waitFinal(id, cmd, deadline);
       }
     };
-    const killing = kills.run(() => driver.issued, t0);
+    let killFailure: Error | undefined;
+    const killing = kills.run(() => driver.issued, t0).catch((err: unknown) => {
+      killFailure = err as Error;
+      driver.aborted = true;
+    });
     try {
       await Promise.all(Array.from({ length: profile.concurrency }, worker));
     } finally {
@@ -116,6 +120,7 @@ export async function runFaults(profile: FaultProfile, say: (line: string) => vo
       await killing;
       clearInterval(progress);
     }
+    if (killFailure) throw new Error(`restart after kill -9 failed: ${killFailure.message}`, { cause: killFailure });
     const driveMs = Date.now() - tDrive;
 
     // Drain: commands whose POST answer was lost are in the store too; they must end as well.
