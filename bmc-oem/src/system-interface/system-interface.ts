@@ -50,7 +50,7 @@ export class SystemInterface {
 
   /** Counters summed over listeners, for metrics. */
   stats(): VmListenerStats {
-    const total: VmListenerStats = { ...emptyVmStats(), connections: 0, refusedConnections: 0, disconnects: 0 };
+    const total: VmListenerStats = { ...emptyVmStats(), connections: 0, replacedConnections: 0, disconnects: 0 };
     for (const l of this.listeners) for (const [k, v] of Object.entries(l.stats)) total[k as keyof VmListenerStats] += v;
     return total;
   }

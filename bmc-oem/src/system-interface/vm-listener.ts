@@ -14,7 +14,8 @@ import { emptyVmStats, type SystemDispatch, VmSession, type VmSessionLogger, typ
 
 export interface VmListenerStats extends VmStats {
   connections: number;
-  refusedConnections: number;
+  /** Connections closed because the host connected again. */
+  replacedConnections: number;
   disconnects: number;
 }
 
@@ -33,7 +34,7 @@ export interface VmListenerOptions {
 }
 
 export class VmListener {
-  readonly stats: VmListenerStats = { ...emptyVmStats(), connections: 0, refusedConnections: 0, disconnects: 0 };
+  readonly stats: VmListenerStats = { ...emptyVmStats(), connections: 0, replacedConnections: 0, disconnects: 0 };
   readonly #o: VmListenerOptions;
   #server: Server | undefined;
   #socket: Socket | undefined;
@@ -120,11 +121,21 @@ export class VmListener {
   }
 
   #accept(socket: Socket): void {
-    if (this.#socket !== undefined || this.#closed) {
-      this.stats.refusedConnections++;
-      this.#o.logger?.warn({ listen: this.#o.spec.text, remote: socket.remoteAddress }, 'VM listener busy: refused a second host connection');
+    if (this.#closed) {
       socket.destroy();
       return;
+    }
+    // One host at a time, and the newest connection wins: a host that connects
+    // again has given up on its old connection, which may be half-open (the
+    // host crashed or lost power) and, left alone, would lock it out until TCP
+    // keepalive noticed, many minutes later.
+    const previous = this.#socket;
+    if (previous !== undefined) {
+      this.stats.replacedConnections++;
+      this.#o.logger?.warn({ listen: this.#o.spec.text, remote: socket.remoteAddress }, 'VM host connected again: closing the previous connection');
+      this.#socket = undefined;
+      this.#endSession();
+      previous.destroy();
     }
     this.#socket = socket;
     if (this.#o.spec.kind === 'tcp') {
