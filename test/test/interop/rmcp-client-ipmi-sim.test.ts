@@ -121,7 +121,7 @@ describe.skipIf(!ipmiSimAvailable())('RMCP+ client ↔ ipmi_sim (suite 3) [needs
     }
   });
 
-  it('restarts the handshake when a RAKP step times out', async () => {
+  it('sends a RAKP message again when its answer is lost', async () => {
     const relay = await startUdpRelay(sim.host, sim.port);
     try {
       // Drop the first RAKP2 (payload type 0x13 at byte 5) the BMC sends.
@@ -136,6 +136,35 @@ describe.skipIf(!ipmiSimAvailable())('RMCP+ client ↔ ipmi_sim (suite 3) [needs
       const session = await open({ port: relay.port, timeoutMs: 300, retries: 2 });
       try {
         expect(dropped).toBe(true);
+        expect((await session.request(NetFn.APP, AppCommand.GET_DEVICE_ID)).cc).toBe(0);
+      } finally {
+        await session.close();
+      }
+    } finally {
+      await relay.close();
+    }
+  });
+
+  it('restarts the whole handshake when a RAKP step times out on every send', async () => {
+    const relay = await startUdpRelay(sim.host, sim.port);
+    try {
+      // Drop every RAKP2 of the first handshake: retries 2 means 3 sends of RAKP1, all unanswered.
+      let dropped = 0;
+      const consoleIds = new Set<string>();
+      relay.dropToClient = (d) => {
+        if (d[4] === 0x06 && ((d[5] ?? 0) & 0x3f) === 0x13) {
+          consoleIds.add(Buffer.from(d.subarray(20, 24)).toString('hex')); // RAKP2: remote console session id
+          if (dropped < 3) {
+            dropped++;
+            return true;
+          }
+        }
+        return false;
+      };
+      const session = await open({ port: relay.port, timeoutMs: 300, retries: 2 });
+      try {
+        expect(dropped).toBe(3);
+        expect(consoleIds.size).toBe(2); // the second handshake used a fresh console session id
         expect((await session.request(NetFn.APP, AppCommand.GET_DEVICE_ID)).cc).toBe(0);
       } finally {
         await session.close();
