@@ -34,6 +34,19 @@ import { vmFrameCorpus } from '../../src/fuzz/vm-frame-corpus.js';
 
 const IANA = 32473;
 const isWire = (err: unknown) => err instanceof WireError;
+
+/** Runs every decoder on the same bytes: each may return or throw WireError, nothing else. */
+function eachDecoder(decoders: Array<(bytes: Uint8Array) => unknown>): (bytes: Uint8Array) => void {
+  return (bytes) => {
+    for (const decode of decoders) {
+      try {
+        decode(bytes);
+      } catch (err) {
+        if (!isWire(err)) throw err;
+      }
+    }
+  };
+}
 const rmcp = staticRmcpCorpus().map((e) => e.bytes);
 const lanRequests = sessionRequests(IANA);
 const vm = vmFrameCorpus(IANA);
@@ -48,13 +61,7 @@ const targets: Array<[FuzzTarget, number]> = [
     {
       name: 'open-session',
       corpus: rmcp.slice(-2).map((d) => d.subarray(RMCP_PAYLOAD_OFFSET)),
-      run: (b) => {
-        try {
-          decodeOpenSessionRequest(b);
-        } finally {
-          decodeOpenSessionResponse(b);
-        }
-      },
+      run: eachDecoder([decodeOpenSessionRequest, decodeOpenSessionResponse]),
       isExpectedError: isWire,
     },
     20_000,
@@ -63,15 +70,7 @@ const targets: Array<[FuzzTarget, number]> = [
     {
       name: 'rakp',
       corpus: [Uint8Array.from({ length: 44 }, (_, i) => (i === 27 ? 5 : i))],
-      run: (b) => {
-        for (const decode of [decodeRakp1, decodeRakp2, decodeRakp3, decodeRakp4]) {
-          try {
-            decode(b);
-          } catch (err) {
-            if (!isWire(err)) throw err;
-          }
-        }
-      },
+      run: eachDecoder([decodeRakp1, decodeRakp2, decodeRakp3, decodeRakp4]),
       isExpectedError: isWire,
     },
     20_000,
@@ -80,15 +79,7 @@ const targets: Array<[FuzzTarget, number]> = [
     {
       name: 'oem-request',
       corpus: oemBodies,
-      run: (b) => {
-        for (const cmd of [OemCommand.GetQueueInfo, OemCommand.PutRecord, OemCommand.GetRecord, OemCommand.ResetQueue, 0x7f]) {
-          try {
-            decodeOemRequest(cmd, b);
-          } catch (err) {
-            if (!isWire(err)) throw err;
-          }
-        }
-      },
+      run: eachDecoder([OemCommand.GetQueueInfo, OemCommand.PutRecord, OemCommand.GetRecord, OemCommand.ResetQueue, 0x7f].map((cmd) => (b: Uint8Array) => decodeOemRequest(cmd, b))),
       isExpectedError: isWire,
     },
     20_000,
@@ -101,15 +92,7 @@ const targets: Array<[FuzzTarget, number]> = [
         encodePutRecordResponse({ iana: IANA, lastPutSeq: 3 }),
         encodeGetRecordResponse({ iana: IANA, committedSeq: 1, depth: 1, seq: 2, record: Uint8Array.of(1, 2, 3) }),
       ],
-      run: (b) => {
-        for (const decode of [decodeQueueInfoResponse, decodePutRecordResponse, decodeGetRecordResponse]) {
-          try {
-            decode(b);
-          } catch (err) {
-            if (!isWire(err)) throw err;
-          }
-        }
-      },
+      run: eachDecoder([decodeQueueInfoResponse, decodePutRecordResponse, decodeGetRecordResponse]),
       isExpectedError: isWire,
     },
     20_000,
@@ -118,15 +101,7 @@ const targets: Array<[FuzzTarget, number]> = [
     {
       name: 'vm-payload',
       corpus: vm.payloads,
-      run: (b) => {
-        for (const decode of [decodeVmRequestPayload, decodeVmResponsePayload, decodeVmControlPayload]) {
-          try {
-            decode(b);
-          } catch (err) {
-            if (!isWire(err)) throw err;
-          }
-        }
-      },
+      run: eachDecoder([decodeVmRequestPayload, decodeVmResponsePayload, decodeVmControlPayload]),
       isExpectedError: isWire,
     },
     30_000,
