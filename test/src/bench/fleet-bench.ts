@@ -76,6 +76,8 @@ function rssMiB(pid: number): number {
 class SimProcess {
   readonly child: ChildProcess;
   readonly #waiters: ((msg: Record<string, unknown>) => void)[] = [];
+  /** Lines that came before anyone asked (a simulator may be ready before the previous one). */
+  readonly #unread: Record<string, unknown>[] = [];
   #stderr = '';
 
   constructor(optionsFile: string) {
@@ -83,11 +85,16 @@ class SimProcess {
     this.child.stderr!.on('data', (d: Buffer) => (this.#stderr = (this.#stderr + d.toString()).slice(-4000)));
     createInterface({ input: this.child.stdout! }).on('line', (line) => {
       if (!line.startsWith('{"ready"') && !line.startsWith('{"stats"')) return; // pino lines of the simulated daemons
-      this.#waiters.shift()?.(JSON.parse(line) as Record<string, unknown>);
+      const msg = JSON.parse(line) as Record<string, unknown>;
+      const waiter = this.#waiters.shift();
+      if (waiter) waiter(msg);
+      else this.#unread.push(msg);
     });
   }
 
   next(timeoutMs: number): Promise<Record<string, unknown>> {
+    const early = this.#unread.shift();
+    if (early) return Promise.resolve(early);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`fleet simulator did not answer within ${timeoutMs} ms: ${this.#stderr}`)), timeoutMs);
       this.child.once('exit', (code) => reject(new Error(`fleet simulator exited ${code}: ${this.#stderr}`)));

@@ -105,7 +105,7 @@ async function pump(from: QueueEnd, to: QueueEnd, queue: number, durationMs: num
 function statusReport(domains: number, seq: number): backchannel.v1.IBody {
   return {
     statusReport: {
-      hostId: HOST_ID, timeMs: Date.now(), agentVersion: '0.1.0', libvirtVersion: '10.0.0', hypervisor: 'test', reportSeq: seq,
+      hostId: HOST_ID, timeMs: Date.now(), agentVersion: '0.1.0', libvirtVersion: '10.0.0', hypervisor: 'test', reportSeq: 1_000_000 + seq, // fixed-width fields: every message the same size
       domains: Array.from({ length: domains }, (_, i) => ({
         name: `guest-${String(i).padStart(4, '0')}`, uuid: `6695eb01-f6a4-8304-79aa-${String(i).padStart(12, '0')}`,
         state: DomainState.DOMAIN_STATE_RUNNING, vcpus: 4, memoryKib: 4_194_304, maxMemoryKib: 8_388_608, id: i + 1,
@@ -118,7 +118,7 @@ function statusReport(domains: number, seq: number): backchannel.v1.IBody {
 function bigRequest(bytes: number, id: number): backchannel.v1.IBody {
   const parameters: Record<string, string> = {};
   for (let i = 0; bytes > 0; i++, bytes -= 512) parameters[`p${i}`] = Buffer.from(rng(384)).toString('base64').slice(0, Math.min(512, bytes));
-  return { commandRequest: { requestId: `bench-${id}`, hostId: HOST_ID, principal: 'alice', action: 1, domain: 'web-1', parameters, issuedAtMs: Date.now(), principalSignature: { keyId: '0123456789abcdef', signature: rng(64) } } };
+  return { commandRequest: { requestId: `bench-${String(id).padStart(8, '0')}`, hostId: HOST_ID, principal: 'alice', action: 1, domain: 'web-1', parameters, issuedAtMs: Date.now(), principalSignature: { keyId: '0123456789abcdef', signature: rng(64) } } };
 }
 
 export interface GoodputResult {
@@ -178,7 +178,7 @@ export async function runGoodput(options: { rounds: number; sliceMs: number; req
       const sample = encodeBody(c.body(1));
       const full = rng(maxRecord);
       const inbound = new InboundChannel({ keys, receiveDirection: c.send });
-      let nextId = 1;
+      let nextId = 16_384; // a 3-byte varint from the start: every envelope the same size
       const rawRates: number[] = [];
       const sealedRates: number[] = [];
       let messages = 0;
