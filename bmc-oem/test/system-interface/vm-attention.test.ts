@@ -1,27 +1,15 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { type Harness, queueRequestBytes, startHarness } from './harness.js';
-import { VmTestClient } from './vm-test-client.js';
+import { describe, expect, it } from 'vitest';
+import { queueRequestBytes } from './harness.js';
+import { useVmSession } from './helpers/vm-session.js';
+import type { VmTestClient } from './vm-test-client.js';
 
-let h: Harness | undefined;
-const clients: VmTestClient[] = [];
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.destroy();
-  await h?.close();
-  h = undefined;
-});
-
-async function client(port: number): Promise<VmTestClient> {
-  const c = await VmTestClient.connect(port);
-  clients.push(c);
-  await c.until(() => c.controls.length > 0);
-  return c;
-}
+const { start, client } = useVmSession();
 const put = (seq: number) => ({ kind: 'put-record' as const, queue: 1, seq, record: Uint8Array.of(seq) });
 const controls = (c: VmTestClient) => c.log.filter((l) => l.startsWith('ctl:'));
 
 describe('VM protocol: the ATN one-shot doorbell (PROTOCOL.md §4)', () => {
   it('sends version on connect, set ATN on an append to queue 1, and clear ATN before the Get Message Flags response', async () => {
-    h = await startHarness();
+    const h = await start();
     const c = await client(h.port);
     expect(c.controls[0]).toEqual({ kind: 'version', version: 1 });
     c.sendControl({ kind: 'version', version: 1 });
@@ -56,7 +44,7 @@ describe('VM protocol: the ATN one-shot doorbell (PROTOCOL.md §4)', () => {
   });
 
   it('rings on connect when queue 1 already holds records, and a Get Record on queue 2 does not clear it', async () => {
-    h = await startHarness();
+    const h = await start();
     await h.lan(put(1));
     const c = await client(h.port);
     await c.until(() => c.log.includes('ctl:attn'));
@@ -66,7 +54,7 @@ describe('VM protocol: the ATN one-shot doorbell (PROTOCOL.md §4)', () => {
   });
 
   it('uses ATN with IRQ once the host enabled message interrupts and mirrors the enable as ENABLE_IRQ', async () => {
-    h = await startHarness();
+    const h = await start();
     const c = await client(h.port);
     c.sendControl({ kind: 'capabilities', capabilities: 0x3f });
     // Set BMC Global Enables: receive message queue interrupt + event buffer + SEL (what the kernel sends: 0x0d).

@@ -2,28 +2,15 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeVmRequestFrame, fromHex } from '@backchannel/proto';
-import { afterEach, describe, expect, it } from 'vitest';
-import { type Harness, startHarness } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { useVmSession } from './helpers/vm-session.js';
 import { VmTestClient } from './vm-test-client.js';
 
-let h: Harness | undefined;
-const clients: VmTestClient[] = [];
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.destroy();
-  await h?.close();
-  h = undefined;
-});
-
-async function client(port: number): Promise<VmTestClient> {
-  const c = await VmTestClient.connect(port);
-  clients.push(c);
-  await c.until(() => c.controls.length > 0);
-  return c;
-}
+const { start, client, track } = useVmSession();
 
 describe('VM protocol: what a Linux KCS driver sends to bring up /dev/ipmi0 (KVM-NOTES.md)', () => {
   it('answers the 29-request bring-up sequence and the ipmitool PICMG/VITA probes', async () => {
-    h = await startHarness();
+    const h = await start();
     const c = await client(h.port);
     c.sendControl({ kind: 'version', version: 1 });
     c.sendControl({ kind: 'capabilities', capabilities: 0x3f });
@@ -65,7 +52,7 @@ describe('VM protocol: what a Linux KCS driver sends to bring up /dev/ipmi0 (KVM
   });
 
   it('counts and drops garbage, bad checksums, truncated and overlong frames, and keeps answering', async () => {
-    h = await startHarness();
+    const h = await start();
     const c = await client(h.port);
     const good = encodeVmRequestFrame({ seq: 9, netfn: 0x06, lun: 0, cmd: 0x01, data: new Uint8Array() });
     const badSum = good.slice();
@@ -82,7 +69,7 @@ describe('VM protocol: what a Linux KCS driver sends to bring up /dev/ipmi0 (KVM
   });
 
   it('serves one host connection at a time: a new connection replaces the old one', async () => {
-    h = await startHarness();
+    const h = await start();
     const first = await client(h.port);
     expect((await first.request(0x06, 0x01)).cc).toBe(0);
     // The host comes back (its old connection may be half-open): the new one wins.
@@ -100,9 +87,8 @@ describe('VM protocol: what a Linux KCS driver sends to bring up /dev/ipmi0 (KVM
 
   it('listens on a unix socket too', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'bmc-vm-')), 'vm.sock');
-    h = await startHarness({ specs: [{ kind: 'unix', path, text: `unix:${path}` }] });
-    const c = await VmTestClient.connectUnix(path);
-    clients.push(c);
+    const h = await start({ specs: [{ kind: 'unix', path, text: `unix:${path}` }] });
+    const c = track(await VmTestClient.connectUnix(path));
     await c.until(() => c.controls.length > 0);
     expect((await c.request(0x06, 0x01)).cc).toBe(0);
     expect(h.si.listeners[0]?.address).toBe(`unix:${path}`);

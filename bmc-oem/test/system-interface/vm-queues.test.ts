@@ -1,22 +1,10 @@
 import { decodeGetRecordResponse, decodeQueueInfoResponse, toHex } from '@backchannel/proto';
-import { afterEach, describe, expect, it } from 'vitest';
-import { type Harness, queueRequestBytes, startHarness } from './harness.js';
-import { VmTestClient } from './vm-test-client.js';
+import { describe, expect, it } from 'vitest';
+import { queueRequestBytes } from './harness.js';
+import { useVmSession } from './helpers/vm-session.js';
+import type { VmTestClient } from './vm-test-client.js';
 
-let h: Harness | undefined;
-const clients: VmTestClient[] = [];
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.destroy();
-  await h?.close();
-  h = undefined;
-});
-
-async function client(port: number): Promise<VmTestClient> {
-  const c = await VmTestClient.connect(port);
-  clients.push(c);
-  await c.until(() => c.controls.length > 0);
-  return c;
-}
+const { start, client } = useVmSession();
 
 async function getRecord(c: VmTestClient, queue: number, commitSeq: number) {
   const { cmd, data } = queueRequestBytes({ kind: 'get-record', queue, commitSeq });
@@ -27,7 +15,7 @@ async function getRecord(c: VmTestClient, queue: number, commitSeq: number) {
 
 describe('VM protocol: queues through the system interface', () => {
   it('Get Record with commit returns the records put on the LAN side, in order, releasing them only on commit', async () => {
-    h = await startHarness();
+    const h = await start();
     for (let seq = 1; seq <= 3; seq++) expect((await h.lan({ kind: 'put-record', queue: 1, seq, record: Uint8Array.of(0x10 + seq, seq) })).cc).toBe(0);
     const c = await client(h.port);
     const seen: string[] = [];
@@ -47,7 +35,7 @@ describe('VM protocol: queues through the system interface', () => {
   });
 
   it('a response lost mid-read (connection cut) loses nothing: the reader repeats its commit and gets the next record', async () => {
-    h = await startHarness();
+    const h = await start();
     for (const [seq, b] of [[1, 0xaa], [2, 0xbb], [3, 0xcc]] as const) await h.lan({ kind: 'put-record', queue: 1, seq, record: Uint8Array.of(b) });
     const c1 = await client(h.port);
     expect((await getRecord(c1, 1, 0)).rsp).toMatchObject({ seq: 1, record: Uint8Array.of(0xaa) });
@@ -66,7 +54,7 @@ describe('VM protocol: queues through the system interface', () => {
   });
 
   it('the system side may Put on queue 2 and Get Queue Info, but not Put on queue 1 or Reset', async () => {
-    h = await startHarness();
+    const h = await start();
     const c = await client(h.port);
     const put2 = queueRequestBytes({ kind: 'put-record', queue: 2, seq: 1, record: Uint8Array.of(1, 2, 3) });
     expect((await c.request(0x2e, put2.cmd, put2.data)).cc).toBe(0);
@@ -84,7 +72,7 @@ describe('VM protocol: queues through the system interface', () => {
   });
 
   it('a wrong IANA on the system side is 0xCC with the IANA echoed', async () => {
-    h = await startHarness();
+    const h = await start();
     const c = await client(h.port);
     const r = await c.request(0x2e, 0x00, Uint8Array.of(0x01, 0x02, 0x03, 0x01));
     expect(r.cc).toBe(0xcc);
