@@ -9,84 +9,32 @@
  * on the BMC, so a crash re-reads the record and drops it as a duplicate.
  */
 import {
-  type Ack,
   type backchannel,
   decodeBody,
   Direction,
   encodeBody,
-  type EnvelopeKeyOptions,
   EnvelopeKeys,
   InboundChannel,
   QueueId,
-  type RandomBytes,
   ResyncReason,
   RetransmitTracker,
-  type RetransmitPolicy,
   Role,
   sealRecords,
-  unfillableHoles,
 } from '@backchannel/proto';
-import type { Logger } from 'pino';
-import type { ServiceMetrics } from '../api/metrics.js';
 import type { LinkHealth } from '../api/views.js';
-import type { CommandService } from '../commands/command-service.js';
-import type { HostRecord, Mutation, OutboxEntry, Store } from '../store/store.js';
-import { Backoff, type BackoffPolicy, PollSchedule } from './backoff.js';
-import type { BmcConnector, BmcSession } from './bmc-session.js';
+import type { HostRecord, Mutation, OutboxEntry } from '../store/store.js';
+import { Backoff, PollSchedule } from './backoff.js';
+import type { BmcSession } from './bmc-session.js';
 import { dispatchBody } from './inbound-dispatch.js';
+import { DEFAULT_LINK_TUNING, type LinkDependencies, type LinkTuning } from './link-options.js';
 import { OemQueueClient } from './oem-queue-client.js';
+import { ackedIds, HoleFiller } from './outbound-acks.js';
 import { withTimeout } from './timeout.js';
 
-export interface LinkTuning {
-  pollMinMs: number;
-  pollMaxMs: number;
-  reconnect: BackoffPolicy;
-  queueFull: BackoffPolicy;
-  retransmit: RetransmitPolicy;
-  /** How long an owed acknowledgement waits for outgoing traffic to ride on. */
-  ackDelayMs: number;
-  /**
-   * Queue 2 has no doorbell on the LAN side, so after sending a command
-   * request or a challenge response the link polls this often until the
-   * host's challenge or result arrives (or `replyWindowMs` passes), instead
-   * of waiting out the idle schedule: a round trip costs a few ms, not a poll interval.
-   */
-  replyPollMs: number;
-  replyWindowMs: number;
-  requestTimeoutMs: number;
-  connectTimeoutMs: number;
-  /** Re-read Get Queue Info this often to notice a BMC that lost its queues. */
-  queueInfoEveryMs: number;
-  keys: EnvelopeKeyOptions;
-}
+export { DEFAULT_LINK_TUNING, type LinkDependencies, type LinkTuning } from './link-options.js';
 
-export const DEFAULT_LINK_TUNING: LinkTuning = {
-  pollMinMs: 50,
-  pollMaxMs: 1000,
-  reconnect: { initialMs: 500, maxMs: 30_000 },
-  queueFull: { initialMs: 200, maxMs: 5_000 },
-  retransmit: { initialTimeoutMs: 5_000, maxTimeoutMs: 60_000 },
-  ackDelayMs: 200,
-  replyPollMs: 2,
-  replyWindowMs: 500,
-  requestTimeoutMs: 5_000,
-  connectTimeoutMs: 10_000,
-  queueInfoEveryMs: 15_000,
-  keys: {},
-};
-
-export interface HostLinkOptions {
+export interface HostLinkOptions extends LinkDependencies {
   hostId: string;
-  store: Store;
-  commands: CommandService;
-  connector: BmcConnector;
-  clock: () => number;
-  randomBytes: RandomBytes;
-  random: () => number;
-  tuning?: Partial<LinkTuning>;
-  metrics?: ServiceMetrics;
-  logger?: Logger;
-  agentVersion?: string;
 }
 
 interface PendingSend {
@@ -127,10 +75,7 @@ export class HostLink {
   #lastAckOnlyAt = 0;
   #lastQueueInfoAt = 0;
   #helloQueued = false;
-  /** When each bare ack (or hole filler) went out, until the host acknowledges its id. */
-  readonly #untrackedSentAt = new Map<number, number>();
-  /** Ids the host lacks and will never get otherwise (a lost bare ack): empty bodies go out under them. */
-  #holes: number[] = [];
+  readonly #holes: HoleFiller;
 
   constructor(options: HostLinkOptions) {
     this.hostId = options.hostId;
@@ -140,6 +85,7 @@ export class HostLink {
     this.#fullBackoff = new Backoff(this.#t.queueFull, options.random);
     this.#poll = new PollSchedule(this.#t.pollMinMs, this.#t.pollMaxMs);
     this.#tracker = new RetransmitTracker(this.#t.retransmit);
+    this.#holes = new HoleFiller({ store: options.store, hostId: options.hostId, graceMs: this.#t.retransmit.initialTimeoutMs });
     this.#health = { state: 'stopped', since: options.clock(), lastError: null, unacked: 0, lastReceiveAtMs: null };
   }
 
@@ -324,7 +270,7 @@ export class HostLink {
       }
     } else {
       this.#lastAckOnlyAt = sentAt;
-      if (this.#untrackedSentAt.size < 4096) this.#untrackedSentAt.set(p.messageId, sentAt);
+      this.#holes.sentUntracked(p.messageId, sentAt);
     }
     return true;
   }
@@ -337,7 +283,7 @@ export class HostLink {
     const ack = this.#inbound!.ack();
     const seal = (id: number, body: backchannel.v1.IBody) =>
       sealRecords({ keys: this.#keys!, sendDirection: Direction.DIRECTION_TO_HOST, maxRecord: this.#maxRecord, randomBytes: this.#o.randomBytes }, id, { ...body, ack }, now);
-    const hole = this.#holes.shift();
+    const hole = this.#holes.nextHole();
     if (hole !== undefined) return { messageId: hole, records: seal(hole, {}), index: 0 };
     if (entry) return { messageId: entry.messageId, records: seal(entry.messageId, decodeBody(entry.body)), index: 0, entry };
     if (this.#ackDueAt !== undefined && now >= this.#ackDueAt) {
@@ -383,12 +329,8 @@ export class HostLink {
 
   async #deliver(body: backchannel.v1.Body, now: number): Promise<void> {
     const d = await dispatchBody(this.#host, body, { commands: this.#o.commands, ...(this.#o.metrics ? { metrics: this.#o.metrics } : {}), nowMs: now });
-    const acked = new Set<number>();
     const outboxIds = (await this.#o.store.listOutbox(this.hostId)).map((e) => e.messageId);
-    for (const ack of d.acks) {
-      for (const id of this.#tracker.ack(ack)) acked.add(id);
-      for (const id of outboxIds) if (isAcked(ack, id)) acked.add(id);
-    }
+    const acked = ackedIds(d.acks, this.#tracker, outboxIds);
     const mutations: Mutation[] = [...d.mutations];
     if (acked.size > 0) mutations.push({ kind: 'outbox.ack', hostId: this.hostId, messageIds: [...acked] });
     mutations.push({ kind: 'inbound.window', hostId: this.hostId, window: this.#inbound!.windowState(), atMs: now });
@@ -399,38 +341,10 @@ export class HostLink {
     // Something to send (a challenge response signed custodially): send it now, not after a poll interval.
     if (mutations.some((m) => m.kind === 'outbox.enqueue')) this.#wakePending = true;
     for (const state of d.finals) this.#o.metrics?.commandsFinal.inc({ state });
-    if (body.ack) await this.#fillHoles(body.ack, now);
+    // An ack that shows the host lacks an id for good (a lost bare ack): an empty body goes out under it next.
+    if (body.ack && (await this.#holes.update(body.ack, now, () => this.#pending?.messageId))) this.#wakePending = true;
     if (d.resendAll) this.#tracker.expireAll();
     if (d.needsAck) this.#ackDueAt ??= now + this.#t.ackDelayMs;
-  }
-
-  /**
-   * A bare ack takes an id but is sent once; when one never reached the host (a link
-   * failure mid-put, a restart before it went out) the host's cumulative ack stops below
-   * it for good and only 32 selective ids ride above, so every later message would stay
-   * unacknowledged and be retransmitted. An empty body under the missing id fills it.
-   */
-  async #fillHoles(ack: Ack, now: number): Promise<void> {
-    const cumulative = ack.cumulativeId ?? 0;
-    for (const id of this.#untrackedSentAt.keys()) if (id <= cumulative) this.#untrackedSentAt.delete(id);
-    // The next id first, then the outbox: an id allocated in between (a command queued by
-    // the API, a challenge response just stored) is at or above `nextId` and never taken
-    // for a hole; one allocated before is in the outbox unless it was acknowledged.
-    const host = await this.#o.store.getHost(this.hostId);
-    if (!host) return;
-    const unacked = new Set((await this.#o.store.listOutbox(this.hostId)).map((e) => e.messageId));
-    const queued = new Set([...this.#holes, ...(this.#pending ? [this.#pending.messageId] : [])]);
-    const holes = unfillableHoles({
-      ack,
-      nextId: host.nextMessageId,
-      willSend: (id) => unacked.has(id) || queued.has(id),
-      sentAtMs: (id) => this.#untrackedSentAt.get(id),
-      nowMs: now,
-      graceMs: this.#t.retransmit.initialTimeoutMs,
-    });
-    if (holes.length === 0) return;
-    this.#holes = [...this.#holes, ...holes].sort((a, b) => a - b);
-    this.#wakePending = true;
   }
 
   #nextDelay(busy: boolean): number {
@@ -475,8 +389,4 @@ export class HostLink {
     this.#queues = undefined;
     if (s) await s.close().catch(() => undefined);
   }
-}
-
-function isAcked(ack: Ack, id: number): boolean {
-  return id <= (ack.cumulativeId ?? 0) || (ack.selectiveIds ?? []).includes(id);
 }

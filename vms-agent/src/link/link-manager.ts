@@ -9,27 +9,12 @@
  * stops a link as soon as its lease can no longer be vouched for, and
  * releases its leases when it stops.
  */
-import type { RandomBytes } from '@backchannel/proto';
-import type { Logger } from 'pino';
-import type { ServiceMetrics } from '../api/metrics.js';
 import type { LinkHealth } from '../api/views.js';
-import type { CommandService } from '../commands/command-service.js';
-import type { Store } from '../store/store.js';
-import type { BmcConnector } from './bmc-session.js';
-import { HostLink, type LinkTuning } from './host-link.js';
+import { HostLink } from './host-link.js';
 import type { LeaseKeeper } from './lease-keeper.js';
+import type { LinkDependencies } from './link-options.js';
 
-export interface LinkManagerOptions {
-  store: Store;
-  commands: CommandService;
-  connector: BmcConnector;
-  clock: () => number;
-  randomBytes: RandomBytes;
-  random: () => number;
-  tuning?: Partial<LinkTuning>;
-  metrics?: ServiceMetrics;
-  logger?: Logger;
-  agentVersion?: string;
+export interface LinkManagerOptions extends LinkDependencies {
   /** How often the host list and challenge expiry are checked. */
   housekeepingMs?: number;
   /** Several replicas share the store: drive only the hosts whose link lease this replica holds. */
