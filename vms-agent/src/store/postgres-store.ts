@@ -20,11 +20,13 @@
  * the database's locale.
  */
 import pg from 'pg';
+import { SealedSecrets } from './sealed-secrets.js';
 import type { SecretBox } from './secret-box.js';
 import type { LinkLeaseRecord, LinkLeases } from './link-leases.js';
 import { applyMutation, insertEvent, WAKE_CHANNEL } from './postgres-apply.js';
 import { POSTGRES_MIGRATIONS } from './postgres-migrations.js';
-import { type AlertRow, type ApprovalRow, type CommandRow, type EventRow, type HostRow, type OutboxRow, type PrincipalRow, alertFromRow, approvalFromRow, commandFromRow, eventFromRow, hostFromRow, outboxFromRow, principalFromRow } from './sqlite-rows.js';
+import { listenForWakes, type WakeListenerOptions } from './postgres-wakes.js';
+import { type AlertRow, type ApprovalRow, type CommandRow, type EventRow, type HostRow, type InboundWindowRow, type OutboxRow, type PrincipalRow, type StatusRow, alertFromRow, approvalFromRow, commandFromRow, eventFromRow, hostFromRow, outboxFromRow, principalFromRow, statusFromRow, windowFromRow } from './sqlite-rows.js';
 import {
   type AlertFilter,
   type AlertRecord,
@@ -44,13 +46,6 @@ import {
   StoreConflictError,
   StoreNotFoundError,
 } from './store.js';
-
-const label = {
-  bmcPassword: (host: string) => `bmc-password\0${host}`,
-  seed: (host: string) => `host-seed\0${host}`,
-  principalKey: (name: string) => `principal-secret-key\0${name}`,
-  serviceKey: 'service-secret-key',
-};
 
 /** Any constant; serialises migrations of replicas that start together. */
 const MIGRATION_LOCK = 0x62636b63; // "bckc"
@@ -84,12 +79,12 @@ type Queryable = Pick<pg.PoolClient, 'query'>;
 
 export class PostgresStore implements Store, LinkLeases {
   readonly #pool: pg.Pool;
-  readonly #secrets: SecretBox;
+  readonly #secrets: SealedSecrets;
   readonly #clientConfig: pg.ClientConfig;
   #closed = false;
 
   private constructor(options: PostgresStoreOptions) {
-    this.#secrets = options.secrets;
+    this.#secrets = new SealedSecrets(options.secrets);
     this.#clientConfig = { connectionString: options.url, types, application_name: options.applicationName ?? 'vms-agent', connectionTimeoutMillis: 10_000 };
     this.#pool = new pg.Pool({ ...this.#clientConfig, max: options.maxConnections ?? 10 });
     this.#pool.on('error', (err) => options.onError?.(err));
@@ -150,6 +145,7 @@ export class PostgresStore implements Store, LinkLeases {
   }
 
   async addHost(h: HostInput, nowMs: number): Promise<void> {
+    const sealed = this.#secrets.sealHost(h);
     try {
       await this.#pool.query(
         `INSERT INTO hosts (id, bmc_address, bmc_port, bmc_user, bmc_password_enc, bmc_privilege, cipher_suites, iana, seed_enc,
@@ -159,11 +155,11 @@ export class PostgresStore implements Store, LinkLeases {
           h.bmcAddress,
           h.bmcPort,
           h.bmcUser,
-          this.#secrets.seal(Buffer.from(h.bmcPassword, 'utf8'), label.bmcPassword(h.id)),
+          sealed.bmcPasswordEnc,
           h.bmcPrivilege,
           JSON.stringify(h.cipherSuites),
           h.iana,
-          this.#secrets.seal(h.seed, label.seed(h.id)),
+          sealed.seedEnc,
           h.hostPublicKey ?? null,
           h.policyInfo ?? null,
           nowMs,
@@ -182,11 +178,7 @@ export class PostgresStore implements Store, LinkLeases {
 
   async getHostSecrets(id: string): Promise<HostSecrets | undefined> {
     const [row] = await this.#rows<Pick<HostRow, 'bmc_password_enc' | 'seed_enc'>>('SELECT bmc_password_enc, seed_enc FROM hosts WHERE id = $1', [id]);
-    if (!row) return undefined;
-    return {
-      bmcPassword: Buffer.from(this.#secrets.open(row.bmc_password_enc, label.bmcPassword(id))).toString('utf8'),
-      seed: this.#secrets.open(row.seed_enc, label.seed(id)),
-    };
+    return row && this.#secrets.openHost(id, row);
   }
 
   async listHosts(): Promise<HostRecord[]> {
@@ -220,7 +212,7 @@ export class PostgresStore implements Store, LinkLeases {
       await this.#pool.query('INSERT INTO principals (name, public_key, secret_key_enc, created_at_ms) VALUES ($1, $2, $3, $4)', [
         p.name,
         p.publicKey,
-        p.secretKey ? this.#secrets.seal(p.secretKey, label.principalKey(p.name)) : null,
+        p.secretKey ? this.#secrets.sealPrincipalKey(p.name, p.secretKey) : null,
         nowMs,
       ]);
     } catch (err) {
@@ -236,7 +228,7 @@ export class PostgresStore implements Store, LinkLeases {
 
   async getPrincipalSecretKey(name: string): Promise<Uint8Array | undefined> {
     const [row] = await this.#rows<Pick<PrincipalRow, 'secret_key_enc'>>('SELECT secret_key_enc FROM principals WHERE name = $1', [name]);
-    return row?.secret_key_enc ? this.#secrets.open(row.secret_key_enc, label.principalKey(name)) : undefined;
+    return row?.secret_key_enc ? this.#secrets.openPrincipalKey(name, row.secret_key_enc) : undefined;
   }
 
   async listPrincipals(): Promise<PrincipalRecord[]> {
@@ -262,10 +254,10 @@ export class PostgresStore implements Store, LinkLeases {
     let row = await read();
     if (!row) {
       // Two replicas creating at once: the first insert wins and both return the winner's key.
-      await this.#pool.query("INSERT INTO settings (key, value) VALUES ('service_key', $1) ON CONFLICT (key) DO NOTHING", [this.#secrets.seal(create(), label.serviceKey)]);
+      await this.#pool.query("INSERT INTO settings (key, value) VALUES ('service_key', $1) ON CONFLICT (key) DO NOTHING", [this.#secrets.sealServiceKey(create())]);
       row = await read();
     }
-    return this.#secrets.open(row!.value, label.serviceKey);
+    return this.#secrets.openServiceKey(row!.value);
   }
 
   async getCommand(id: string): Promise<CommandDetail | undefined> {
@@ -297,19 +289,13 @@ export class PostgresStore implements Store, LinkLeases {
   }
 
   async getInboundWindow(hostId: string): Promise<InboundWindowRecord | undefined> {
-    const [row] = await this.#rows<{ highest: number; cumulative: number; bitmap: Buffer; size: number }>(
-      'SELECT highest, cumulative, bitmap, size FROM inbound_windows WHERE host_id = $1',
-      [hostId],
-    );
-    return row && { highest: row.highest, cumulative: row.cumulative, bitmap: new Uint8Array(row.bitmap), size: row.size };
+    const [row] = await this.#rows<InboundWindowRow>('SELECT highest, cumulative, bitmap, size FROM inbound_windows WHERE host_id = $1', [hostId]);
+    return row && windowFromRow(row);
   }
 
   async getStatus(hostId: string): Promise<StatusRecord | undefined> {
-    const [row] = await this.#rows<{ host_id: string; report: Buffer; report_seq: number; time_ms: number; received_at_ms: number }>(
-      'SELECT * FROM status_reports WHERE host_id = $1',
-      [hostId],
-    );
-    return row && { hostId: row.host_id, report: new Uint8Array(row.report), reportSeq: row.report_seq, timeMs: row.time_ms, receivedAtMs: row.received_at_ms };
+    const [row] = await this.#rows<StatusRow>('SELECT * FROM status_reports WHERE host_id = $1', [hostId]);
+    return row && statusFromRow(row);
   }
 
   async listAlerts(f: AlertFilter): Promise<AlertRecord[]> {
@@ -385,34 +371,8 @@ export class PostgresStore implements Store, LinkLeases {
    * is opened again after `retryMs`; meanwhile links still find new
    * messages on their next poll.
    */
-  async listenForWakes(onWake: (hostId: string) => void, options: { onError?: (err: Error) => void; retryMs?: number } = {}): Promise<{ close(): Promise<void> }> {
-    let client: pg.Client | undefined;
-    let stopped = false;
-    let timer: NodeJS.Timeout | undefined;
-    const connect = async (): Promise<void> => {
-      const c = new pg.Client(this.#clientConfig);
-      c.on('notification', (n) => {
-        if (n.channel === WAKE_CHANNEL && n.payload) onWake(n.payload);
-      });
-      c.on('error', (err) => {
-        options.onError?.(err);
-        if (client === c) client = undefined;
-        void c.end().catch(() => undefined);
-        if (!stopped) timer = setTimeout(() => void connect().catch((e: Error) => options.onError?.(e)), options.retryMs ?? 2_000);
-      });
-      await c.connect();
-      await c.query(`LISTEN ${WAKE_CHANNEL}`);
-      if (stopped) await c.end();
-      else client = c;
-    };
-    await connect();
-    return {
-      close: async () => {
-        stopped = true;
-        clearTimeout(timer);
-        await client?.end().catch(() => undefined);
-      },
-    };
+  async listenForWakes(onWake: (hostId: string) => void, options: WakeListenerOptions = {}): Promise<{ close(): Promise<void> }> {
+    return listenForWakes(this.#clientConfig, onWake, options);
   }
 
   async close(): Promise<void> {

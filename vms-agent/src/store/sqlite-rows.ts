@@ -1,6 +1,17 @@
-/** Row shapes of the SQLite store and their mapping to the Store records. */
+/** Row shapes of the SQLite store and their mapping to the Store records (the PostgreSQL store reads the same shapes). */
 import type { CommandState } from '../commands/lifecycle.js';
-import type { AlertRecord, ApprovalRecord, CommandEvent, CommandRecord, HostRecord, OutboxEntry, PrincipalRecord, SignatureStatus } from './store.js';
+import type {
+  AlertRecord,
+  ApprovalRecord,
+  CommandEvent,
+  CommandRecord,
+  HostRecord,
+  InboundWindowRecord,
+  OutboxEntry,
+  PrincipalRecord,
+  SignatureStatus,
+  StatusRecord,
+} from './store.js';
 
 export interface HostRow {
   id: string;
@@ -170,4 +181,27 @@ export function alertFromRow(r: AlertRow): AlertRecord {
   if (r.acknowledged_by != null) a.acknowledgedBy = r.acknowledged_by;
   if (r.acknowledged_at_ms != null) a.acknowledgedAtMs = r.acknowledged_at_ms;
   return a;
+}
+
+export interface InboundWindowRow {
+  highest: number;
+  cumulative: number;
+  bitmap: Buffer;
+  size: number;
+}
+
+export function windowFromRow(r: InboundWindowRow): InboundWindowRecord {
+  return { highest: r.highest, cumulative: r.cumulative, bitmap: new Uint8Array(r.bitmap), size: r.size };
+}
+
+export interface StatusRow {
+  host_id: string;
+  report: Buffer;
+  report_seq: number;
+  time_ms: number;
+  received_at_ms: number;
+}
+
+export function statusFromRow(r: StatusRow): StatusRecord {
+  return { hostId: r.host_id, report: new Uint8Array(r.report), reportSeq: r.report_seq, timeMs: r.time_ms, receivedAtMs: r.received_at_ms };
 }

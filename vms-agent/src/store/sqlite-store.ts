@@ -7,6 +7,7 @@
  */
 import Database from 'better-sqlite3';
 import { isFinal, type CommandState } from '../commands/lifecycle.js';
+import { SealedSecrets } from './sealed-secrets.js';
 import type { SecretBox } from './secret-box.js';
 import {
   type AlertRow,
@@ -14,8 +15,10 @@ import {
   type CommandRow,
   type EventRow,
   type HostRow,
+  type InboundWindowRow,
   type OutboxRow,
   type PrincipalRow,
+  type StatusRow,
   alertFromRow,
   approvalFromRow,
   commandFromRow,
@@ -23,6 +26,8 @@ import {
   hostFromRow,
   outboxFromRow,
   principalFromRow,
+  statusFromRow,
+  windowFromRow,
 } from './sqlite-rows.js';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
 import {
@@ -45,13 +50,6 @@ import {
   StoreNotFoundError,
 } from './store.js';
 
-const label = {
-  bmcPassword: (host: string) => `bmc-password\0${host}`,
-  seed: (host: string) => `host-seed\0${host}`,
-  principalKey: (name: string) => `principal-secret-key\0${name}`,
-  serviceKey: 'service-secret-key',
-};
-
 export interface SqliteStoreOptions {
   path: string;
   secrets: SecretBox;
@@ -59,12 +57,12 @@ export interface SqliteStoreOptions {
 
 export class SqliteStore implements Store {
   readonly #db: Database.Database;
-  readonly #secrets: SecretBox;
+  readonly #secrets: SealedSecrets;
   /** Prepared statements by SQL text: compiling one costs more than running it, and the store runs the same few hundred times a second. */
   readonly #statements = new Map<string, Database.Statement>();
 
   constructor(options: SqliteStoreOptions) {
-    this.#secrets = options.secrets;
+    this.#secrets = new SealedSecrets(options.secrets);
     this.#db = new Database(options.path);
     this.#db.pragma('journal_mode = WAL');
     this.#db.pragma('synchronous = FULL');
@@ -100,6 +98,7 @@ export class SqliteStore implements Store {
   }
 
   async addHost(h: HostInput, nowMs: number): Promise<void> {
+    const sealed = this.#secrets.sealHost(h);
     try {
       this.#db
         .prepare(
@@ -111,11 +110,11 @@ export class SqliteStore implements Store {
           h.bmcAddress,
           h.bmcPort,
           h.bmcUser,
-          this.#secrets.seal(Buffer.from(h.bmcPassword, 'utf8'), label.bmcPassword(h.id)),
+          sealed.bmcPasswordEnc,
           h.bmcPrivilege,
           JSON.stringify(h.cipherSuites),
           h.iana,
-          this.#secrets.seal(h.seed, label.seed(h.id)),
+          sealed.seedEnc,
           h.hostPublicKey ?? null,
           h.policyInfo ?? null,
           nowMs,
@@ -137,11 +136,7 @@ export class SqliteStore implements Store {
     const row = this.#prepare('SELECT bmc_password_enc, seed_enc FROM hosts WHERE id = ?').get(id) as
       | Pick<HostRow, 'bmc_password_enc' | 'seed_enc'>
       | undefined;
-    if (!row) return undefined;
-    return {
-      bmcPassword: Buffer.from(this.#secrets.open(row.bmc_password_enc, label.bmcPassword(id))).toString('utf8'),
-      seed: this.#secrets.open(row.seed_enc, label.seed(id)),
-    };
+    return row && this.#secrets.openHost(id, row);
   }
 
   async listHosts(): Promise<HostRecord[]> {
@@ -170,7 +165,7 @@ export class SqliteStore implements Store {
     try {
       this.#db
         .prepare('INSERT INTO principals (name, public_key, secret_key_enc, created_at_ms) VALUES (?, ?, ?, ?)')
-        .run(p.name, p.publicKey, p.secretKey ? this.#secrets.seal(p.secretKey, label.principalKey(p.name)) : null, nowMs);
+        .run(p.name, p.publicKey, p.secretKey ? this.#secrets.sealPrincipalKey(p.name, p.secretKey) : null, nowMs);
     } catch (err) {
       if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw new StoreConflictError(`principal ${p.name} already exists`);
       throw err;
@@ -184,7 +179,7 @@ export class SqliteStore implements Store {
 
   async getPrincipalSecretKey(name: string): Promise<Uint8Array | undefined> {
     const row = this.#prepare('SELECT secret_key_enc FROM principals WHERE name = ?').get(name) as Pick<PrincipalRow, 'secret_key_enc'> | undefined;
-    return row?.secret_key_enc ? this.#secrets.open(row.secret_key_enc, label.principalKey(name)) : undefined;
+    return row?.secret_key_enc ? this.#secrets.openPrincipalKey(name, row.secret_key_enc) : undefined;
   }
 
   async listPrincipals(): Promise<PrincipalRecord[]> {
@@ -203,9 +198,9 @@ export class SqliteStore implements Store {
   async getOrCreateServiceKey(create: () => Uint8Array): Promise<Uint8Array> {
     return this.#db.transaction(() => {
       const row = this.#prepare("SELECT value FROM settings WHERE key = 'service_key'").get() as { value: Buffer } | undefined;
-      if (row) return this.#secrets.open(row.value, label.serviceKey);
+      if (row) return this.#secrets.openServiceKey(row.value);
       const key = create();
-      this.#prepare("INSERT INTO settings (key, value) VALUES ('service_key', ?)").run(this.#secrets.seal(key, label.serviceKey));
+      this.#prepare("INSERT INTO settings (key, value) VALUES ('service_key', ?)").run(this.#secrets.sealServiceKey(key));
       return key;
     }).immediate();
   }
@@ -238,17 +233,13 @@ export class SqliteStore implements Store {
   }
 
   async getInboundWindow(hostId: string): Promise<InboundWindowRecord | undefined> {
-    const row = this.#prepare('SELECT highest, cumulative, bitmap, size FROM inbound_windows WHERE host_id = ?').get(hostId) as
-      | { highest: number; cumulative: number; bitmap: Buffer; size: number }
-      | undefined;
-    return row && { highest: row.highest, cumulative: row.cumulative, bitmap: new Uint8Array(row.bitmap), size: row.size };
+    const row = this.#prepare('SELECT highest, cumulative, bitmap, size FROM inbound_windows WHERE host_id = ?').get(hostId) as InboundWindowRow | undefined;
+    return row && windowFromRow(row);
   }
 
   async getStatus(hostId: string): Promise<StatusRecord | undefined> {
-    const row = this.#prepare('SELECT * FROM status_reports WHERE host_id = ?').get(hostId) as
-      | { host_id: string; report: Buffer; report_seq: number; time_ms: number; received_at_ms: number }
-      | undefined;
-    return row && { hostId: row.host_id, report: new Uint8Array(row.report), reportSeq: row.report_seq, timeMs: row.time_ms, receivedAtMs: row.received_at_ms };
+    const row = this.#prepare('SELECT * FROM status_reports WHERE host_id = ?').get(hostId) as StatusRow | undefined;
+    return row && statusFromRow(row);
   }
 
   async listAlerts(f: AlertFilter): Promise<AlertRecord[]> {
