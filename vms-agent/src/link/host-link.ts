@@ -366,15 +366,15 @@ export class HostLink {
       return Promise.resolve();
     }
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
+      // Whichever ends the sleep (the timer or a wake) clears the callback, so a
+      // wake() during the next busy stretch sets #wakePending instead of being lost.
+      const done = () => {
         clearTimeout(timer);
-        resolve();
-      }
-      this.#wakeUp = () => {
         this.#wakeUp = undefined;
-        done();
+        resolve();
       };
+      const timer = setTimeout(done, ms);
+      this.#wakeUp = done;
     });
   }
 
