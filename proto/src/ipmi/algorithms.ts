@@ -46,7 +46,7 @@ export interface IntegrityAlgorithmInfo {
 export function authAlgorithmInfo(alg: number): AuthAlgorithmInfo {
   if (alg === AuthAlgorithm.RAKP_HMAC_SHA1) return { hash: 'sha1', keyLength: 20, icvLength: 12 };
   if (alg === AuthAlgorithm.RAKP_HMAC_SHA256) return { hash: 'sha256', keyLength: 32, icvLength: 16 };
-  throw new WireError('ERR_IPMI_UNSUPPORTED', `authentication algorithm 0x${alg.toString(16)} is not implemented`);
+  throw new WireError('ERR_IPMI_UNSUPPORTED', `authentication algorithm 0x${alg.toString(16)} is not supported`);
 }
 
 /** `undefined` for NONE; throws for algorithms without an implementation. */
@@ -54,11 +54,11 @@ export function integrityAlgorithmInfo(alg: number): IntegrityAlgorithmInfo | un
   if (alg === IntegrityAlgorithm.NONE) return undefined;
   if (alg === IntegrityAlgorithm.HMAC_SHA1_96) return { hash: 'sha1', authCodeLength: 12 };
   if (alg === IntegrityAlgorithm.HMAC_SHA256_128) return { hash: 'sha256', authCodeLength: 16 };
-  throw new WireError('ERR_IPMI_UNSUPPORTED', `integrity algorithm 0x${alg.toString(16)} is not implemented`);
+  throw new WireError('ERR_IPMI_UNSUPPORTED', `integrity algorithm 0x${alg.toString(16)} is not supported`);
 }
 
 export function checkConfidentialityAlgorithm(alg: number): void {
   if (alg !== ConfidentialityAlgorithm.NONE && alg !== ConfidentialityAlgorithm.AES_CBC_128) {
-    throw new WireError('ERR_IPMI_UNSUPPORTED', `confidentiality algorithm 0x${alg.toString(16)} is not implemented`);
+    throw new WireError('ERR_IPMI_UNSUPPORTED', `confidentiality algorithm 0x${alg.toString(16)} is not supported`);
   }
 }
