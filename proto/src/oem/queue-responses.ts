@@ -89,16 +89,26 @@ export function decodeQueueInfoResponse(data: Uint8Array): QueueInfoResponse {
   };
 }
 
-export function encodePutRecordResponse(r: PutRecordResponse): Uint8Array {
+// Put Record and Reset Queue answer the same shape: IANA[3] then one u32.
+function encodeIanaU32(iana: number, value: number, field: string): Uint8Array {
   const out = new Uint8Array(IANA_BYTES + 4);
-  encodeIana(r.iana, out, 0);
-  writeU32LE(out, IANA_BYTES, u32(r.lastPutSeq, 'last_put_seq'));
+  encodeIana(iana, out, 0);
+  writeU32LE(out, IANA_BYTES, u32(value, field));
   return out;
 }
 
+function decodeIanaU32(data: Uint8Array, what: string): { iana: number; value: number } {
+  exactLength(data, IANA_BYTES + 4, what);
+  return { iana: readIana(data, 0), value: readU32LE(data, IANA_BYTES) };
+}
+
+export function encodePutRecordResponse(r: PutRecordResponse): Uint8Array {
+  return encodeIanaU32(r.iana, r.lastPutSeq, 'last_put_seq');
+}
+
 export function decodePutRecordResponse(data: Uint8Array): PutRecordResponse {
-  exactLength(data, IANA_BYTES + 4, 'Put Record response');
-  return { iana: readIana(data, 0), lastPutSeq: readU32LE(data, IANA_BYTES) };
+  const { iana, value } = decodeIanaU32(data, 'Put Record response');
+  return { iana, lastPutSeq: value };
 }
 
 export function encodeGetRecordResponse(r: GetRecordResponse): Uint8Array {
@@ -125,15 +135,12 @@ export function decodeGetRecordResponse(data: Uint8Array): GetRecordResponse {
 }
 
 export function encodeResetQueueResponse(r: ResetQueueResponse): Uint8Array {
-  const out = new Uint8Array(IANA_BYTES + 4);
-  encodeIana(r.iana, out, 0);
-  writeU32LE(out, IANA_BYTES, u32(r.bmcEpoch, 'bmc_epoch'));
-  return out;
+  return encodeIanaU32(r.iana, r.bmcEpoch, 'bmc_epoch');
 }
 
 export function decodeResetQueueResponse(data: Uint8Array): ResetQueueResponse {
-  exactLength(data, IANA_BYTES + 4, 'Reset Queue response');
-  return { iana: readIana(data, 0), bmcEpoch: readU32LE(data, IANA_BYTES) };
+  const { iana, value } = decodeIanaU32(data, 'Reset Queue response');
+  return { iana, bmcEpoch: value };
 }
 
 /** The body of an error response: the IANA alone. */
