@@ -9,6 +9,7 @@
  */
 import { parseArgs } from 'node:util';
 import { stopAllManaged } from '../harness/managed-process.js';
+import { pollUntil } from '../harness/poll-until.js';
 import { VmsAgentStack } from '../vms-agent-e2e/stack.js';
 
 interface DomainView {
@@ -147,24 +148,18 @@ async function domainsNow(stack: VmsAgentStack): Promise<DomainView[]> {
   return status === 200 ? json.domains : [];
 }
 
-async function waitForDomains(stack: VmsAgentStack): Promise<DomainView[]> {
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
+function waitForDomains(stack: VmsAgentStack): Promise<DomainView[]> {
+  return pollUntil('a status report from hv-01', 30_000, async () => {
     const domains = await domainsNow(stack);
-    if (domains.length > 0) return domains;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error('no status report from hv-01 within 30 s');
+    return domains.length > 0 ? domains : undefined;
+  });
 }
 
-async function waitForAlert(stack: VmsAgentStack, principal: string): Promise<AlertView[]> {
-  const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline) {
+function waitForAlert(stack: VmsAgentStack, principal: string): Promise<AlertView[]> {
+  return pollUntil(`an alert about ${principal} at /v1/alerts`, 20_000, async () => {
     const { json } = await stack.api<{ alerts: AlertView[] }>('GET', `/v1/alerts?host=hv-01&principal=${principal}`, 'alice');
-    if (json.alerts.length > 0) return json.alerts;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`no alert about ${principal} reached /v1/alerts within 20 s`);
+    return json.alerts.length > 0 ? json.alerts : undefined;
+  });
 }
 
 const { values } = parseArgs({ options: { keep: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } } });

@@ -7,6 +7,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stopAllManaged } from '../../src/harness/managed-process.js';
+import { pollUntil } from '../../src/harness/poll-until.js';
 import { qemuAvailable, runGuest } from '../../src/kvm/guest.js';
 import { HYPERVISOR_AGENT_MAIN, VmsAgentStack } from '../../src/vms-agent-e2e/stack.js';
 
@@ -33,16 +34,6 @@ wait $pid
 echo "agent exit $?" >> /mnt/agent.log
 `;
 
-async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-}
-
 describe.skipIf(!qemuAvailable())('in-band: hypervisor-agent on the guest kernel\'s /dev/ipmi0 (skipped only when qemu-system-x86_64 is not installed)', () => {
   it('a command put into bmc-oem by vms-agent over RMCP+ is applied in the guest and its result reaches the API', { timeout: 280_000 }, async () => {
     const started = Date.now();
@@ -51,7 +42,7 @@ describe.skipIf(!qemuAvailable())('in-band: hypervisor-agent on the guest kernel
     const agentLog = () => (existsSync(join(stack.agentDir, 'agent.log')) ? readFileSync(join(stack.agentDir, 'agent.log'), 'utf8') : '');
     try {
       // The first status report from the guest proves the whole return path.
-      const domains = await waitFor('the first status report from the guest', 150_000, async () => {
+      const domains = await pollUntil('the first status report from the guest', 150_000, async () => {
         const { status, json } = await stack.api<{ domains: Array<{ name: string; state: string }> }>('GET', '/v1/hosts/hv-01/domains', 'alice');
         return status === 200 ? json.domains : undefined;
       }).catch((err: Error) => {
