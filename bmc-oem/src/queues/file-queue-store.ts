@@ -2,9 +2,13 @@
  * Durable queue state in `<stateDir>/queues.journal`: an append-only file of
  * CRC-checked entries (journal-format.ts).
  *
- * fsync point: `append` writes the entry and calls fdatasync before it
- * returns; the engine calls it before it changes memory and before the
- * response leaves, so every acknowledged Put, commit and reset is on disk.
+ * fsync point: `append` writes the entry and, for a Put or a reset, calls
+ * fdatasync before it returns; the engine calls it before it changes memory
+ * and before the response leaves, so every acknowledged Put and reset is on
+ * disk. A commit is written but not synced: the reader keeps its own cursor
+ * durably and repeats it in every Get Record, so a commit lost with the
+ * machine's power is re-applied by the reader's next Get, and nothing can be
+ * read twice or lost. (The next Put's fdatasync carries it to disk anyway.)
  *
  * On open, a torn or corrupt tail is dropped: the file is truncated to the
  * last intact entry (and the loss is logged). When the file has grown to
@@ -151,7 +155,7 @@ export class FileQueueStore implements QueueStore {
     try {
       let written = 0;
       while (written < bytes.length) written += writeSync(this.#fd, bytes, written, bytes.length - written, this.#size + written);
-      fdatasyncSync(this.#fd);
+      if (entry.kind !== 'commit') fdatasyncSync(this.#fd);
     } catch (err) {
       // Cut off whatever part was written so later entries do not follow garbage; if even that fails, stop accepting writes.
       try {

@@ -157,6 +157,7 @@ export class Agent {
           }),
       },
       onRecord: (record, seq) => this.#handleRecord(record, seq),
+      flush: () => this.store.flush(),
       onEpochChange: (_old, epoch) => this.#onEpochChange(epoch),
       onTick: (now) => this.#tick(now),
       log: options.log,
@@ -243,7 +244,11 @@ export class Agent {
     else if (decodeFragment(record).index === 0) this.#partialRecords = [record];
     else this.#partialRecords.push(record);
     if (envelope) await this.#handleEnvelope(envelope, now);
-    if (this.#o.delayBeforeCommitMs) await new Promise((resolve) => setTimeout(resolve, this.#o.delayBeforeCommitMs));
+    if (this.#o.delayBeforeCommitMs) {
+      this.store.flush(); // the crash tests kill the agent here: effects on disk, cursor not yet moved
+      await new Promise((resolve) => setTimeout(resolve, this.#o.delayBeforeCommitMs));
+    }
+    // Joins the unit of work with the record's effects; the link flushes it before the next Get Record commits `seq` on the BMC.
     this.store.transaction(() => {
       this.store.setWindow(this.#inbound.windowState());
       this.store.setPartialRecords(this.#partialRecords);

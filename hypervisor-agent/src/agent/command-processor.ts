@@ -207,6 +207,8 @@ export class CommandProcessor {
       if (nonceHex) d.store.useNonce(nonceHex);
       d.store.putRequest({ ...row, state: 'applying', updatedMs: d.now() });
     });
+    // On disk before libvirt is touched: after a crash from here on, the request is reported, never applied again.
+    d.store.flush();
     d.onApply?.(request);
     const outcome = await d.executor.execute(request.action ?? 0, request.domain ?? '');
     if (d.delayAfterApplyMs) await new Promise((resolve) => setTimeout(resolve, d.delayAfterApplyMs));

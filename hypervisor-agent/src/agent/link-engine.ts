@@ -5,6 +5,9 @@
  *
  * - Reads commit only what `onRecord` finished with (the handler persists the
  *   cursor with its own effects), so a crash re-reads instead of losing.
+ * - `flush` makes the handlers' writes durable; it runs right before each Put
+ *   and each Get Record (whose commit cursor releases records on the BMC), so
+ *   the BMC and the manager never see an effect the agent could still lose.
  * - Put 0x80 (gap) or a changed bmc_epoch: resynchronise from Get Queue Info.
  * - Put 0xC4 (queue 2 full): wait and put the same record again; nothing dropped.
  * - Idle reads back off from poll.minMs to poll.maxMs; ATN or new outbound work
@@ -26,6 +29,8 @@ export interface LinkEngineDeps {
   /** Persisted read cursor and epoch. */
   cursor: { readCommit(): number; epoch(): number; saveEpoch(epoch: number, readCommit: number): void };
   onRecord: (record: Uint8Array, seq: number) => Promise<void>;
+  /** Makes everything the handlers wrote durable (the store's group commit). */
+  flush: () => void;
   /** The BMC lost its queues (epoch changed): reset reassembly, retransmit, tell the manager. */
   onEpochChange: (oldEpoch: number, newEpoch: number) => void;
   /** Called on every loop turn (retransmit timers, status polling, challenge sweeps). */
@@ -172,6 +177,7 @@ export class LinkEngine {
     for (let messages = 0; messages < 8; messages++) {
       const next = this.#d.outbound.peek(this.#now(), this.#maxRecord);
       if (!next) return;
+      this.#d.flush(); // what this message says (an ack, a challenge, a result) is on disk before the BMC has it
       for (const record of next.records) {
         try {
           const { lastPutSeq } = await (this.#client as QueueClient).putRecord(QueueId.ToManager, this.#putSeq + 1, record);
@@ -201,6 +207,7 @@ export class LinkEngine {
   async #readOne(): Promise<boolean> {
     const client = this.#client as QueueClient;
     const commit = this.#d.cursor.readCommit();
+    this.#d.flush(); // the effects of the records up to `commit` are on disk before the BMC releases them
     let response;
     try {
       response = await client.getRecord(QueueId.ToHost, commit);
