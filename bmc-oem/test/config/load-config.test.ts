@@ -1,8 +1,8 @@
-import { mkdtempSync, writeFileSync, chmodSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, HELP_TEXT, loadConfig, parseCli } from '../../src/config/index.js';
 
 let dir: string;
@@ -34,6 +34,10 @@ function configError(argv: string[]): ConfigError {
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'bmc-oem-config-'));
   pwFile = write('oper.pw', 'secret\n');
+});
+
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
 });
 
 describe('config from flags', () => {

@@ -1,15 +1,15 @@
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { chassisControl, getChassisStatus } from '../../src/commands/chassis-commands.js';
 import { CommandBackend, parsePowerState } from '../../src/host-power/command-backend.js';
 import { createHostPowerBackend } from '../../src/host-power/create-host-power.js';
 import { createNoneBackend } from '../../src/host-power/none-backend.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 /** A GPIO-board stand-in: the control script records the action and flips a state file the status script prints. */
 function rig() {
-  const dir = mkdtempSync(join(tmpdir(), 'bmc-power-'));
+  const dir = tempDir('bmc-power-');
   const state = join(dir, 'state');
   const log = join(dir, 'actions');
   writeFileSync(state, 'off\n');

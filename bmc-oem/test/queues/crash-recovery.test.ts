@@ -1,10 +1,10 @@
 import { type ChildProcessWithoutNullStreams, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { decodeGetRecordResponse, decodePutRecordResponse, decodeQueueInfoResponse, encodeOemRequest, oemRequestCommand, type OemQueueRequest, toHex } from '@backchannel/proto';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../helpers/temp-dir.js';
 import type { Req } from './helpers.js';
 
 const PKG = new URL('../../', import.meta.url).pathname;
@@ -63,7 +63,7 @@ describe('queue engine with --state-dir survives kill -9', () => {
   beforeAll(ensureBuilt, 60_000);
 
   it('records, seqs and epochs are still there after SIGKILL right after the acknowledgements', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'bmc-crash-'));
+    const dir = tempDir('bmc-crash-');
     const { child: first } = await start(dir);
     const epoch = decodeQueueInfoResponse((await first.call('lan', 3, { kind: 'get-queue-info', queue: 1 })).data).bmcEpoch;
     for (let seq = 1; seq <= 5; seq++) {
@@ -88,7 +88,7 @@ describe('queue engine with --state-dir survives kill -9', () => {
   });
 
   it('a process killed in a burst of puts keeps every acknowledged one', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'bmc-crash-'));
+    const dir = tempDir('bmc-crash-');
     const { child } = await start(dir);
     let acked = 0;
     for (let seq = 1; seq <= 50; seq++) {

@@ -1,17 +1,17 @@
-import { appendFileSync, mkdtempSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeGetRecordResponse, decodeQueueInfoResponse, toHex } from '@backchannel/proto';
 import { describe, expect, it } from 'vitest';
 import { FileQueueStore, JOURNAL_FILE } from '../../src/queues/file-queue-store.js';
 import { QueueEngine } from '../../src/queues/queue-engine.js';
+import { tempDir } from '../helpers/temp-dir.js';
 import { bytes, countingRandom, getRec, IANA, info, lan, put, reset, sys, ADMIN } from './helpers.js';
 
 function open(dir: string, opts: { minCompactBytes?: number } = {}) {
   const store = new FileQueueStore({ stateDir: dir, ...opts });
   return { store, engine: new QueueEngine({ iana: IANA, randomBytes: countingRandom(500), store }) };
 }
-const fresh = () => mkdtempSync(join(tmpdir(), 'bmc-journal-'));
+const fresh = () => tempDir('bmc-journal-');
 
 describe('FileQueueStore', () => {
   it('keeps records, seqs, commits and epochs across a reopen', () => {

@@ -1,10 +1,8 @@
 import { decodeGetRecordResponse, decodePutRecordResponse, decodeQueueInfoResponse, decodeResetQueueResponse, toHex } from '@backchannel/proto';
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { FileQueueStore } from '../../src/queues/file-queue-store.js';
 import { QueueEngine } from '../../src/queues/queue-engine.js';
+import { tempDir } from '../helpers/temp-dir.js';
 import { ADMIN, bytes, countingRandom, getRec, IANA, info, lan, put, reset, sys, USER } from './helpers.js';
 
 function engine(opts: { capacityBytes?: number; maxRecord?: number } = {}) {
@@ -159,7 +157,7 @@ describe('QueueEngine: sides and privileges (PROTOCOL.md §2)', () => {
 
   it('a store failure answers 0xFF, is logged, and leaves the queue unchanged', () => {
     const errors: string[] = [];
-    const store = new FileQueueStore({ stateDir: mkdtempSync(join(tmpdir(), 'bmc-q-')) });
+    const store = new FileQueueStore({ stateDir: tempDir('bmc-q-') });
     const e = new QueueEngine({ iana: IANA, randomBytes: countingRandom(), store, logger: { error: (_o, msg) => errors.push(msg) } });
     expect(lan(e, put(1, 1, bytes(1))).cc).toBe(0);
     // Closing the journal under the engine makes the next fsync'd append fail for real (EBADF).

@@ -1,8 +1,7 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeVmRequestFrame, fromHex } from '@backchannel/proto';
 import { describe, expect, it } from 'vitest';
+import { tempDir } from '../helpers/temp-dir.js';
 import { useVmSession } from './helpers/vm-session.js';
 import { VmTestClient } from './vm-test-client.js';
 
@@ -86,7 +85,7 @@ describe('VM protocol: what a Linux KCS driver sends to bring up /dev/ipmi0 (KVM
   });
 
   it('listens on a unix socket too', async () => {
-    const path = join(mkdtempSync(join(tmpdir(), 'bmc-vm-')), 'vm.sock');
+    const path = join(tempDir('bmc-vm-'), 'vm.sock');
     const h = await start({ specs: [{ kind: 'unix', path, text: `unix:${path}` }] });
     const c = track(await VmTestClient.connectUnix(path));
     await c.until(() => c.controls.length > 0);
