@@ -1,5 +1,4 @@
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { Action, AlertKind, generateSigningKeyPair, verifyAlert } from '@backchannel/proto';
@@ -8,11 +7,12 @@ import { buildAlert } from '../src/alerts/alert-factory.js';
 import { AlertJournal } from '../src/alerts/alert-journal.js';
 import { createLogger } from '../src/observability/logger.js';
 import { rnd } from './helpers/keys.js';
+import { tempDir } from './helpers/temp-dir.js';
 
 describe('alerts', () => {
   it('are signed with the host key and appended to a 0600 JSON-lines journal', () => {
     const hostKey = generateSigningKeyPair(rnd);
-    const path = join(mkdtempSync(join(tmpdir(), 'alerts-')), 'alerts.jsonl');
+    const path = join(tempDir('alerts-'), 'alerts.jsonl');
     const journal = new AlertJournal(path);
     const ctx = { hostId: 'hv-1', hostKey, nowMs: 1_700_000_000_000, randomBytes: rnd };
     const a = buildAlert({ kind: AlertKind.ALERT_KIND_UNKNOWN_PRINCIPAL, reason: 'principal "eve" is not in the policy', principal: 'eve', action: Action.ACTION_START, domain: 'web-1', requestId: 'r1' }, ctx);

@@ -1,18 +1,18 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { decodeSecretKey, encodePublicKey } from '@backchannel/proto';
 import { describe, expect, it } from 'vitest';
 import { HELP } from '../src/cli/help.js';
 import { loadAgentConfig, parseAgentConfig } from '../src/config/agent-config.js';
 import { makePolicyJson, makePrincipals, rnd } from './helpers/keys.js';
+import { tempDir } from './helpers/temp-dir.js';
 
 const MAIN = resolve(import.meta.dirname, '../dist/main.js');
 const run = (args: string[]) => spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', timeout: 20_000 });
 
 function workspace() {
-  const dir = mkdtempSync(join(tmpdir(), 'hva-cli-'));
+  const dir = tempDir('hva-cli-');
   const config = {
     hostId: 'hv-7',
     link: 'vm+tcp://127.0.0.1:9002',

@@ -1,5 +1,3 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
   Action,
@@ -21,6 +19,7 @@ import { LibvirtAdapter } from '../src/libvirt/libvirt-adapter.js';
 import { compilePolicy } from '../src/policy/policy.js';
 import { AgentStore } from '../src/store/agent-store.js';
 import { makePolicyJson, makePrincipals, rnd } from './helpers/keys.js';
+import { tempDir } from './helpers/temp-dir.js';
 
 const FIXTURE_URI = `test://${resolve(import.meta.dirname, 'fixtures/node.xml')}`;
 const keys = makePrincipals();
@@ -202,7 +201,7 @@ describe('CommandProcessor (request-challenge-verify with an injected clock)', (
 
 describe('exactly-once journal across a restart (SQLite file)', () => {
   it('a new processor on the same store returns the stored result without applying', async () => {
-    const path = join(mkdtempSync(join(tmpdir(), 'agent-store-')), 'state.db');
+    const path = join(tempDir('agent-store-'), 'state.db');
     const lv = new LibvirtAdapter({ uri: FIXTURE_URI, shutdownTimeoutMs: 1000 });
     const first = new Harness(new AgentStore(path), lv);
     const req = request('alice', Action.ACTION_DESTROY, 'web-1');
@@ -219,7 +218,7 @@ describe('exactly-once journal across a restart (SQLite file)', () => {
   });
 
   it('reports a request interrupted mid-apply as FAILED and never retries it', async () => {
-    const path = join(mkdtempSync(join(tmpdir(), 'agent-store-')), 'state.db');
+    const path = join(tempDir('agent-store-'), 'state.db');
     const store = new AgentStore(path);
     const req = request('alice', Action.ACTION_START, 'web-2');
     const lv = new LibvirtAdapter({ uri: FIXTURE_URI, shutdownTimeoutMs: 1000 });

@@ -1,6 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import koffi from 'koffi';
 import { describe, expect, it } from 'vitest';
@@ -16,6 +15,7 @@ import {
   IpmiAddr,
 } from '../src/transport/ipmi-dev-structs.js';
 import { IpmiDeviceTransport } from '../src/transport/ipmi-dev-transport.js';
+import { tempDir } from './helpers/temp-dir.js';
 
 const hasCompiler = existsSync('/usr/bin/gcc') && existsSync('/usr/include/linux/ipmi.h');
 
@@ -42,7 +42,7 @@ describe('OpenIPMI ABI (LP64)', () => {
 
   describe.skipIf(!hasCompiler)('against the C compiler and the installed header (needs gcc + linux-libc-dev)', () => {
     it('agrees with sizeof/offsetof/ioctl values compiled from <linux/ipmi.h>', () => {
-      const dir = mkdtempSync(join(tmpdir(), 'ipmi-abi-'));
+      const dir = tempDir('ipmi-abi-');
       writeFileSync(
         join(dir, 'abi.c'),
         `#include <stdio.h>

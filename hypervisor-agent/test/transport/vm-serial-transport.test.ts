@@ -1,7 +1,6 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   decodeVmControlPayload,
@@ -14,6 +13,7 @@ import {
 } from '@backchannel/proto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openVmSerialTransport, VmSerialTransport } from '../../src/transport/vm-serial-transport.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const hasIpmiSim = spawnSync('sh', ['-c', 'command -v ipmi_sim'], { stdio: 'ignore' }).status === 0;
 
@@ -32,7 +32,8 @@ afterEach(async () => {
 
 describe.skipIf(!hasIpmiSim)('VmSerialTransport against OpenIPMI ipmi_sim (codec VM) (skipped: ipmi_sim not installed)', () => {
   async function startSim(): Promise<number> {
-    const dir = mkdtempSync(join(tmpdir(), 'sim-vm-'));
+    // Removed after the afterEach above has killed ipmi_sim, which writes its state here.
+    const dir = tempDir('sim-vm-');
     const port = await freePort();
     writeFileSync(join(dir, 'lan.conf'), `name "vmtest"\nset_working_mc 0x20\n  serial kcs 127.0.0.1 ${port} codec VM\n`);
     writeFileSync(join(dir, 'sim.emu'), 'mc_setbmc 0x20\nmc_add 0x20 0 no-device-sdrs 0x23 9 8 0x9f 0x1291 0xf02 persist_sdr\nmc_enable 0x20\n');
