@@ -43,9 +43,12 @@ beforeAll(async () => {
   writeFileSync(join(dir, 'bmc.pw'), 'bmc-secret\n', { mode: 0o600 });
 });
 afterAll(async () => {
-  await app?.close();
-  await store?.close();
-  rmSync(dir, { recursive: true, force: true });
+  try {
+    await app?.close();
+    await store?.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 describe('vms-agent CLI', () => {

@@ -36,8 +36,11 @@ export async function apiFixture(linkHealth?: (hostId: string) => LinkHealth | u
     secretText: (k: SigningKeyPair) => encodeSecretKey(k),
     as,
     async close() {
-      await app.close();
-      await t.cleanup();
+      try {
+        await app.close();
+      } finally {
+        await t.cleanup();
+      }
     },
   };
 }

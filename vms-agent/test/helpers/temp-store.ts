@@ -27,8 +27,12 @@ export function tempStore(masterKey: Uint8Array = rng(32)) {
       return store;
     },
     async cleanup(): Promise<void> {
-      await store.close();
-      rmSync(dir, { recursive: true, force: true });
+      // The dir goes even if close throws, so a failing store does not leave it in /tmp.
+      try {
+        await store.close();
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     },
   };
 }
