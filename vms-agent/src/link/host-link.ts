@@ -260,10 +260,12 @@ export class HostLink {
     if (p.entry) {
       if (this.#tracker.attempts(p.messageId) > 0 || p.entry.sendCount > 0) this.#o.metrics?.retransmissions.inc({ host: this.hostId });
       this.#tracker.track(p.messageId, sentAt);
-      // One transaction (one fsync) for the outbox bookkeeping and the command's `sent`.
+      // The outbox bookkeeping and the command's `sent`, in one transaction that does not wait for
+      // the disk: nothing depends on them (after a power cut the message is only sent again, and a
+      // command may skip from `queued` to `challenged`), and the next durable commit syncs them.
       const sent: Mutation[] = [{ kind: 'outbox.sent', hostId: this.hostId, messageId: p.messageId, atMs: sentAt }];
       if (p.entry.kind === 'command_request' && p.entry.commandId) sent.push(...(await this.#o.commands.sentMutations(p.entry.commandId, p.messageId)));
-      await this.#o.store.apply(sent);
+      await this.#o.store.apply(sent, { durable: false });
       this.#o.commands.notifyApplied(sent);
       if ((p.entry.kind === 'command_request' || p.entry.kind === 'challenge_response') && p.entry.commandId) {
         this.#awaitingReply.set(p.entry.commandId, sentAt + this.#t.replyWindowMs);

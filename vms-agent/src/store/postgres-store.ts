@@ -30,6 +30,7 @@ import { type AlertRow, type ApprovalRow, type CommandRow, type EventRow, type H
 import {
   type AlertFilter,
   type AlertRecord,
+  type ApplyOptions,
   type ApplyResult,
   type CommandDetail,
   type CommandFilter,
@@ -321,8 +322,10 @@ export class PostgresStore implements Store, LinkLeases {
     return row && alertFromPg(row);
   }
 
-  async apply(mutations: Mutation[]): Promise<ApplyResult> {
+  async apply(mutations: Mutation[], options: ApplyOptions = {}): Promise<ApplyResult> {
     return this.#tx(async (c) => {
+      // The commit returns before its WAL record is flushed; a later durable commit flushes it too.
+      if (!(options.durable ?? true)) await c.query('SET LOCAL synchronous_commit = off');
       const result: ApplyResult = { messageIds: [], alertsInserted: 0 };
       const wake = new Set<string>();
       for (const m of mutations) {

@@ -33,6 +33,7 @@ import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
 import {
   type AlertFilter,
   type AlertRecord,
+  type ApplyOptions,
   type ApplyResult,
   type CommandDetail,
   type CommandFilter,
@@ -266,11 +267,22 @@ export class SqliteStore implements Store {
     return row && alertFromRow(row);
   }
 
-  async apply(mutations: Mutation[]): Promise<ApplyResult> {
+  async apply(mutations: Mutation[], options: ApplyOptions = {}): Promise<ApplyResult> {
     const result: ApplyResult = { messageIds: [], alertsInserted: 0 };
-    this.#db.transaction(() => {
+    const run = this.#db.transaction(() => {
       for (const m of mutations) this.#applyOne(m, result);
-    }).immediate();
+    });
+    if (options.durable ?? true) {
+      run.immediate();
+      return result;
+    }
+    // WAL + NORMAL: the commit is written, not synced; the next FULL commit syncs the WAL up to and including it.
+    this.#prepare('PRAGMA synchronous = NORMAL').run();
+    try {
+      run.immediate();
+    } finally {
+      this.#prepare('PRAGMA synchronous = FULL').run();
+    }
     return result;
   }
 

@@ -11,6 +11,11 @@
  */
 import type { CommandState } from '../commands/lifecycle.js';
 
+export interface ApplyOptions {
+  /** Wait for the disk before returning (default true). */
+  durable?: boolean;
+}
+
 export interface HostInput {
   id: string;
   bmcAddress: string;
@@ -241,8 +246,15 @@ export interface Store {
   listAlerts(filter: AlertFilter): Promise<AlertRecord[]>;
   ackAlert(id: number, by: string, nowMs: number): Promise<AlertRecord | undefined>;
 
-  /** Runs all mutations in one transaction. */
-  apply(mutations: Mutation[]): Promise<ApplyResult>;
+  /**
+   * Runs all mutations in one transaction. With `durable: false` the
+   * transaction survives a crash of the process but may be lost with the
+   * machine's power (SQLite `synchronous=NORMAL` for it, PostgreSQL
+   * `synchronous_commit = off`): for bookkeeping nothing depends on, such as
+   * when a message was put on the BMC (a lost "sent" only means it is sent
+   * again). The next durable transaction makes it durable too.
+   */
+  apply(mutations: Mutation[], options?: ApplyOptions): Promise<ApplyResult>;
 
   close(): Promise<void>;
 }

@@ -291,6 +291,29 @@ export function storeContract(name: string, open: () => Promise<StoreUnderTest>,
       expect(await s.listAlerts({ acknowledged: true })).toHaveLength(1);
     });
 
+    it('applies a non-durable transaction like any other: atomic, visible at once, kept across close and reopen', async () => {
+      const t = await fresh();
+      await t.store.addHost(hostInput('hv-01'), 1);
+      await t.store.apply([commandInsert('c1'), { kind: 'outbox.enqueue', hostId: 'hv-01', body: new Uint8Array([1]), messageKind: 'command_request', commandId: 'c1', atMs: 10 }]);
+      await t.store.apply([{ kind: 'outbox.sent', hostId: 'hv-01', messageId: 1, atMs: 12 }], { durable: false });
+      expect((await t.store.listOutbox('hv-01')).map((e) => [e.messageId, e.sendCount, e.lastSentAtMs])).toEqual([[1, 1, 12]]);
+      // All or nothing, as a durable one: a conflicting command move rolls back the outbox write with it.
+      await expect(
+        t.store.apply(
+          [
+            { kind: 'outbox.sent', hostId: 'hv-01', messageId: 1, atMs: 20 },
+            { kind: 'command.transition', id: 'c1', from: 'sent', to: 'challenged', atMs: 21, detail: 'x' },
+          ],
+          { durable: false },
+        ),
+      ).rejects.toBeInstanceOf(StoreConflictError);
+      expect((await t.store.listOutbox('hv-01'))[0]?.lastSentAtMs).toBe(12);
+      // A durable transaction after it (which syncs both) and a reopen keep it.
+      await t.store.apply([{ kind: 'inbound.window', hostId: 'hv-01', window: { highest: 1, cumulative: 1, bitmap: new Uint8Array(128), size: 1024 }, atMs: 30 }]);
+      const s = await t.reopen();
+      expect((await s.listOutbox('hv-01')).map((e) => [e.messageId, e.sendCount, e.lastSentAtMs])).toEqual([[1, 1, 12]]);
+    });
+
     it('lists alerts newest first, with a limit', async () => {
       const t = await fresh();
       await t.store.addHost(hostInput('hv-01'), 1);
