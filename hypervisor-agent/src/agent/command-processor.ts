@@ -129,11 +129,15 @@ export class CommandProcessor {
     const d = this.#d;
     const nonceHex = toHex(response.nonce ?? new Uint8Array());
     const nonce = d.store.getNonce(nonceHex);
-    const row = nonce ? d.store.getRequest(nonce.requestId) : d.store.getRequest(response.requestId ?? '');
+    // The nonce names the request; a response may leave request_id empty (vms-agent does, so a
+    // response fits one BMC record). When it does name one, it must be the nonce's.
+    const claimed = response.requestId ?? '';
+    const row = nonce ? d.store.getRequest(nonce.requestId) : claimed ? d.store.getRequest(claimed) : undefined;
     const request = row ? decodeMessage(v1.CommandRequest, row.request, 'CommandRequest') : undefined;
-    const facts = { principal: request?.principal ?? '', action: request?.action ?? 0, domain: request?.domain ?? '', requestId: response.requestId ?? '' };
-    if (!nonce || !row || !request || nonce.requestId !== response.requestId || !row.challenge) {
-      d.alert({ kind: AlertKind.ALERT_KIND_BAD_SIGNATURE, reason: `challenge response for request ${response.requestId} names a nonce this host never issued for it`, ...facts });
+    const facts = { principal: request?.principal ?? '', action: request?.action ?? 0, domain: request?.domain ?? '', requestId: claimed || (nonce?.requestId ?? '') };
+    if (!nonce || !row || !request || (claimed !== '' && nonce.requestId !== claimed) || !row.challenge) {
+      const which = claimed ? `for request ${claimed} ` : '';
+      d.alert({ kind: AlertKind.ALERT_KIND_BAD_SIGNATURE, reason: `challenge response ${which}names a nonce this host never issued${claimed ? ' for it' : ''}`, ...facts });
       return;
     }
     if (nonce.used) {

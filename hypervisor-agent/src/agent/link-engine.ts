@@ -103,9 +103,11 @@ export class LinkEngine {
           await this.#connect();
           reconnectDelay = this.#d.poll.minMs;
         }
-        await this.#d.onTick(this.#now());
+        // What is already queued (a challenge, a result) goes out before the tick's
+        // housekeeping, which may ask libvirt for a status report first.
         await this.#writePending();
         const gotRecord = await this.#readOne();
+        await this.#d.onTick(this.#now());
         if (this.#now() - this.#lastEpochCheck >= (this.#d.epochCheckMs ?? 5000)) await this.#checkEpoch();
         if (gotRecord) {
           this.#schedule.traffic();

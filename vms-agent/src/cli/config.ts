@@ -6,7 +6,8 @@
  * ~/.config/backchannel/vms-agent.json when it exists. Keys: url, token,
  * tokenFile, db (SQLite file or postgres:// URL), masterKeyFile, listen
  * ("host:port"), logLevel, stepSeconds, skewSteps, pollMinMs, pollMaxMs,
- * serviceKeySignsRequests, linkLeaseMs, rmcpTimeoutMs, rmcpRetries.
+ * serviceKeySignsRequests, custodialKeySignsRequests, linkLeaseMs,
+ * rmcpTimeoutMs, rmcpRetries.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -27,6 +28,12 @@ export interface VmsAgentConfig {
   pollMaxMs: number;
   /** Sign requests of operator-held principals with the service key (for agents that accept manager keys). */
   serviceKeySignsRequests: boolean;
+  /**
+   * Also sign requests of custodial principals with their key. Off by default: the
+   * challenge response carries that same key's signature over the request's digest,
+   * and without a second signature a request fits one BMC record.
+   */
+  custodialKeySignsRequests: boolean;
   /** PostgreSQL store: how long a replica's lease on a host's link lasts without renewal (takeover time after a crash). */
   linkLeaseMs: number;
   /** RMCP+ client: per-attempt wait for a BMC answer, and retransmissions before the session counts as lost. */
@@ -47,7 +54,7 @@ export interface ConfigFlags {
 
 type FileConfig = Partial<
   Record<'url' | 'token' | 'tokenFile' | 'db' | 'masterKeyFile' | 'listen' | 'logLevel', string> &
-    Record<'stepSeconds' | 'skewSteps' | 'pollMinMs' | 'pollMaxMs' | 'linkLeaseMs' | 'rmcpTimeoutMs' | 'rmcpRetries', number> & { serviceKeySignsRequests: boolean }
+    Record<'stepSeconds' | 'skewSteps' | 'pollMinMs' | 'pollMaxMs' | 'linkLeaseMs' | 'rmcpTimeoutMs' | 'rmcpRetries', number> & Record<'serviceKeySignsRequests' | 'custodialKeySignsRequests', boolean>
 >;
 
 function readConfigFile(flags: ConfigFlags, env: NodeJS.ProcessEnv): FileConfig {
@@ -61,10 +68,10 @@ function readConfigFile(flags: ConfigFlags, env: NodeJS.ProcessEnv): FileConfig 
     throw usage(`cannot read config file ${path}: ${(err as Error).message}`);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw usage(`config file ${path} must hold a JSON object`);
-  const known = new Set(['url', 'token', 'tokenFile', 'db', 'masterKeyFile', 'listen', 'logLevel', 'stepSeconds', 'skewSteps', 'pollMinMs', 'pollMaxMs', 'serviceKeySignsRequests', 'linkLeaseMs', 'rmcpTimeoutMs', 'rmcpRetries']);
+  const known = new Set(['url', 'token', 'tokenFile', 'db', 'masterKeyFile', 'listen', 'logLevel', 'stepSeconds', 'skewSteps', 'pollMinMs', 'pollMaxMs', 'serviceKeySignsRequests', 'custodialKeySignsRequests', 'linkLeaseMs', 'rmcpTimeoutMs', 'rmcpRetries']);
   for (const [k, v] of Object.entries(parsed)) {
     if (!known.has(k)) throw usage(`config file ${path}: unknown key "${k}" (known: ${[...known].join(', ')})`);
-    if (k === 'serviceKeySignsRequests') {
+    if (k === 'serviceKeySignsRequests' || k === 'custodialKeySignsRequests') {
       if (typeof v !== 'boolean') throw usage(`config file ${path}: "${k}" must be true or false`);
       continue;
     }
@@ -110,6 +117,7 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     pollMinMs: file.pollMinMs ?? 50,
     pollMaxMs: file.pollMaxMs ?? 1000,
     serviceKeySignsRequests: file.serviceKeySignsRequests ?? false,
+    custodialKeySignsRequests: file.custodialKeySignsRequests ?? false,
     linkLeaseMs: file.linkLeaseMs ?? 15_000,
     rmcpTimeoutMs: file.rmcpTimeoutMs ?? 1000,
     rmcpRetries: file.rmcpRetries ?? 3,

@@ -36,7 +36,7 @@ export async function serve(argv: string[], options: { connector?: BmcConnector 
     : undefined;
   const metrics = new ServiceMetrics({ defaultMetrics: true });
   let links: LinkManager | undefined;
-  const commands = new CommandService({ store, clock, randomBytes: systemRandom, serviceKey: config.serviceKeySignsRequests ? await serviceKeyPair(store, systemRandom) : undefined, wake: (h) => links?.wake(h) });
+  const commands = new CommandService({ store, clock, randomBytes: systemRandom, serviceKey: config.serviceKeySignsRequests ? await serviceKeyPair(store, systemRandom) : undefined, custodialKeySignsRequests: config.custodialKeySignsRequests, wake: (h) => links?.wake(h) });
   if (!p.values['no-links']) {
     links = new LinkManager({
       store,

@@ -224,6 +224,9 @@ export class HostLink {
     for (let i = 0; i < 32 && !this.#stopped; i++) {
       if (!(await this.#receiveOne())) break;
       busy = true;
+      // A delivery queued an answer (a custodially signed challenge response): send it
+      // before reading on; the next Get Record still carries the commit.
+      if (this.#wakePending) break;
     }
     return busy;
   }

@@ -61,7 +61,7 @@ const responseIn = (outbox: { kind: string; body: Uint8Array }[]) =>
   outbox.filter((e) => e.kind === 'challenge_response').map((e) => decodeBody(e.body).challengeResponse!);
 
 describe('CommandService', () => {
-  it('issues a command: persisted queued, request signed custodially, queued for the host', async () => {
+  it('issues a command: persisted queued, queued for the host; a custodial request is not signed twice', async () => {
     const { svc, store, woken } = await setup();
     const c = await svc.issue({ principal: 'alice', hostId: 'hv-01', domain: 'db-1', action: 'start', params: { why: 'x' } });
     expect(c.state).toBe('queued');
@@ -70,7 +70,17 @@ describe('CommandService', () => {
     expect(outbox.map((e) => [e.kind, e.commandId])).toEqual([['command_request', c.id]]);
     const request = decodeBody(outbox[0]!.body).commandRequest!;
     expect(request).toMatchObject({ requestId: c.id, principal: 'alice', domain: 'db-1', hostId: 'hv-01', parameters: { why: 'x' } });
-    expect(verifyRequest(request, alice.publicKey)).toBe(true);
+    // alice's key signs the challenge for this request (next tests); the request itself goes unsigned.
+    expect(request.principalSignature).toBeNull();
+    expect(c.events[0]?.detail).toContain('custodial key: vms-agent signs the challenge');
+  });
+
+  it('signs custodial requests with the principal key too when custodialKeySignsRequests is set', async () => {
+    const { t } = await setup();
+    const signing = new CommandService({ store: t.store, clock: () => 1, randomBytes: rng, custodialKeySignsRequests: true });
+    const c = await signing.issue({ principal: 'alice', hostId: 'hv-01', domain: 'db-1', action: 'start' });
+    expect(verifyRequest(decodeMessage(v1.CommandRequest, c.request, 'CommandRequest'), alice.publicKey)).toBe(true);
+    expect(c.events[0]?.detail).toContain("signed with the principal's custodial key");
   });
 
   it('signs requests of principals without a custodial key with the service key', async () => {
@@ -89,7 +99,7 @@ describe('CommandService', () => {
     expect(decodeMessage(v1.CommandRequest, c.request, 'CommandRequest').principalSignature).toBeNull();
     expect(c.events[0]?.detail).toContain('unsigned');
     const a = await bare.issue({ principal: 'alice', hostId: 'hv-01', domain: 'db-1', action: 'start' });
-    expect(verifyRequest(decodeMessage(v1.CommandRequest, a.request, 'CommandRequest'), alice.publicKey)).toBe(true);
+    expect(decodeMessage(v1.CommandRequest, a.request, 'CommandRequest').principalSignature).toBeNull();
   });
 
   it('refuses unknown actions and hosts with actionable errors', async () => {
@@ -111,6 +121,9 @@ describe('CommandService', () => {
     const [resp] = responseIn(await store.listOutbox('hv-01'));
     expect(resp!.signatures).toHaveLength(1);
     expect(verifyChallengeSignature(ch as Challenge, resp!.signatures![0]!, alice.publicKey)).toBe(true);
+    // The nonce names the request: no request_id, so the response fits one record at max_record 200.
+    expect(resp!.requestId).toBe('');
+    expect(resp!.nonce).toEqual(ch.nonce);
     // the same challenge again changes nothing
     expect(await svc.onChallenge('hv-01', ch)).toEqual([]);
     const result = v1.CommandResult.create({ requestId: c.id, outcome: Outcome.OUTCOME_APPLIED, previousState: DomainState.DOMAIN_STATE_SHUTOFF, newState: DomainState.DOMAIN_STATE_RUNNING });
