@@ -1,22 +1,27 @@
 // The bench runner is a README command; check it runs and writes the JSON shape the issue fixes.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 describe('npm run bench (built entry)', () => {
   it('runs a selected benchmark quickly and writes {metrics: [...]}', () => {
-    const out = join(mkdtempSync(join(tmpdir(), 'bench-')), 'bench.json');
-    const main = new URL('../dist/bench/main.js', import.meta.url).pathname;
-    const result = spawnSync(process.execPath, [main, 'envelope', '--quick', '--json', out], { encoding: 'utf8', timeout: 60_000 });
-    expect(result.status, result.stderr).toBe(0);
-    const { metrics } = JSON.parse(readFileSync(out, 'utf8')) as { metrics: Array<Record<string, unknown>> };
-    expect(metrics.length).toBeGreaterThan(0);
-    for (const m of metrics) {
-      expect(Object.keys(m)).toEqual(expect.arrayContaining(['name', 'value', 'unit', 'anchor', 'anchorValue', 'ratio']));
-      expect(typeof m.value).toBe('number');
-      expect(m.value as number).toBeGreaterThan(0);
+    const dir = mkdtempSync(join(tmpdir(), 'bench-'));
+    try {
+      const out = join(dir, 'bench.json');
+      const main = new URL('../dist/bench/main.js', import.meta.url).pathname;
+      const result = spawnSync(process.execPath, [main, 'envelope', '--quick', '--json', out], { encoding: 'utf8', timeout: 60_000 });
+      expect(result.status, result.stderr).toBe(0);
+      const { metrics } = JSON.parse(readFileSync(out, 'utf8')) as { metrics: Array<Record<string, unknown>> };
+      expect(metrics.length).toBeGreaterThan(0);
+      for (const m of metrics) {
+        expect(Object.keys(m)).toEqual(expect.arrayContaining(['name', 'value', 'unit', 'anchor', 'anchorValue', 'ratio']));
+        expect(typeof m.value).toBe('number');
+        expect(m.value as number).toBeGreaterThan(0);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

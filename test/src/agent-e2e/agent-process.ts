@@ -1,7 +1,8 @@
 /**
  * Starts the real hypervisor-agent (its built bin) against a bmc-oem VM-protocol
  * listener and the libvirt test driver, with a fresh seed, host key and policy
- * in a temporary directory.
+ * in a temporary directory. The agent keeps its state there too, so the caller
+ * removes `setup.dir` after stopping the agent.
  */
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';

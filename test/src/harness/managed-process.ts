@@ -52,7 +52,16 @@ export class ManagedProcess {
     });
     const proc = new ManagedProcess(options.name, child);
     running.add(proc);
-    if (options.readyWhen) await proc.waitFor(options.readyWhen, options.readyTimeoutMs ?? 20_000);
+    if (options.readyWhen) {
+      try {
+        await proc.waitFor(options.readyWhen, options.readyTimeoutMs ?? 20_000);
+      } catch (err) {
+        // The caller gets no handle to stop a process that never became ready, so stop it here;
+        // otherwise it outlives the failed start and keeps writing into the caller's temp dir.
+        if (proc.child.pid !== undefined) await proc.stop(2000);
+        throw err;
+      }
+    }
     return proc;
   }
 

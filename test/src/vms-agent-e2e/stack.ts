@@ -255,7 +255,10 @@ export class VmsAgentStack {
   }
 
   async stop(): Promise<void> {
-    await Promise.all([...this.#vmsProcs.map((p) => p.stop()), this.agent?.stop(), this.bmc?.stop()]);
+    // Every process is stopped (settled) before the dir they write into is removed, and the dir
+    // goes even if a stop failed.
+    const stopped = await Promise.allSettled([...this.#vmsProcs.map((p) => p.stop()), this.agent?.stop(), this.bmc?.stop()]);
     rmSync(this.dir, { recursive: true, force: true });
+    for (const s of stopped) if (s.status === 'rejected') throw s.reason;
   }
 }

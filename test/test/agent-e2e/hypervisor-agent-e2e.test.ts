@@ -4,7 +4,7 @@
  * with libvirt's test driver (3 domains), and a manager test driver that seals
  * envelopes with proto and moves records with the stock ipmitool.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   Action,
@@ -46,8 +46,13 @@ describe.skipIf(!ready)('hypervisor-agent ↔ bmc-oem ↔ manager (needs ipmitoo
   }, 60_000);
 
   afterAll(async () => {
-    await agent?.stop();
-    await bmc?.stop();
+    // The agent writes its state into setup.dir: remove it only once the agent is stopped.
+    try {
+      await agent?.stop();
+      await bmc?.stop();
+    } finally {
+      if (setup) rmSync(setup.dir, { recursive: true, force: true });
+    }
   });
 
   const bmcTarget = () => ({ port: bmc.port, user: 'oper', passwordFile: bmc.passwordFile('oper'), cipherSuite: 17, privilege: 'OPERATOR' as const });

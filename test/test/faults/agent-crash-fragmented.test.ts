@@ -10,7 +10,7 @@
  * cursor, so the original envelope is completed and handled as a
  * re-delivery.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { Action, type Body, type Challenge, DomainState, Outcome, signChallenge } from '@backchannel/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AGENT_MAIN, type AgentSetup, prepareAgent, rnd, startAgent } from '../../src/agent-e2e/agent-process.js';
@@ -34,8 +34,13 @@ describe.skipIf(!ready)('hypervisor-agent killed mid-apply of a multi-record mes
   }, 60_000);
 
   afterAll(async () => {
-    await agent?.stop();
-    await bmc?.stop();
+    // The agent writes its state into setup.dir: remove it only once the agent is stopped.
+    try {
+      await agent?.stop();
+      await bmc?.stop();
+    } finally {
+      if (setup) rmSync(setup.dir, { recursive: true, force: true });
+    }
   });
 
   it('after the restart the response is a re-delivery: applied once, result sent, no nonce_reused alert', async () => {

@@ -8,7 +8,8 @@
  * lockout. Now a lost RAKP 2 or RAKP 4 makes the client send the same RAKP 1
  * or RAKP 3 again, which bmc-oem answers with the same reply.
  */
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppCommand, NetFn } from '@backchannel/proto';
 import { openSession } from '@backchannel/vms-agent/rmcp';
@@ -23,19 +24,25 @@ const RAKP3 = 0x14;
 
 let bmc: BmcOemInstance;
 let proxy: UdpFaultProxy;
+let configDir: string | undefined;
 
 beforeAll(async () => {
   // A short setup timeout so abandoned handshakes are swept (and counted) within the test;
   // a low lockout threshold so three of them would lock the user out.
-  const config = join(process.env.TMPDIR ?? '/tmp', `bmc-oem-handshake-loss-${process.pid}.json`);
+  configDir = mkdtempSync(join(tmpdir(), 'bmc-oem-handshake-loss-'));
+  const config = join(configDir, 'bmc.json');
   writeFileSync(config, JSON.stringify({ sessions: { setupTimeoutMs: 300 }, lockout: { maxFailures: 3, windowMs: 60_000, lockoutMs: 60_000 } }));
   bmc = await startBmcOem([{ name: 'oper', privilege: 'operator', password: 'oper-secret' }], ['--config', config]);
   proxy = await UdpFaultProxy.start({ targetPort: bmc.port });
 });
 
 afterAll(async () => {
-  await proxy?.close();
-  await bmc?.stop();
+  try {
+    await proxy?.close();
+    await bmc?.stop();
+  } finally {
+    if (configDir) rmSync(configDir, { recursive: true, force: true });
+  }
 });
 
 describe('RMCP+ handshake under datagram loss (vms-agent client ↔ bmc-oem)', () => {
