@@ -51,28 +51,35 @@ async function pool<T>(n: number, limit: number, task: (i: number) => Promise<T>
 
 export async function runSessionsBench(sessions: number): Promise<SessionsBenchResult> {
   const dir = mkdtempSync(join(tmpdir(), 'bmc-oem-sessions-bench-'));
-  const config = join(dir, 'bmc.json');
-  writeFileSync(config, JSON.stringify({ sessions: { max: Math.max(1024, sessions + 24), idleTimeoutMs: 600_000 } }));
-  const bmc = await startBmcOem([{ name: 'bench', privilege: 'operator', password: 'bench-secret' }], ['--config', config, '--metrics', '127.0.0.1:0']);
-  const driver = await RakpDriver.open('127.0.0.1', bmc.port);
+  // The outer try removes the dir even when bmc-oem or the driver fails to start.
   try {
-    await new Promise((resolve) => setTimeout(resolve, 500)); // let start-up garbage settle
-    const idleRssKb = vmRssKb(bmc.pid);
-    const start = performance.now();
-    const opened: DriverSession[] = await pool(sessions, CONCURRENCY, () => driver.openSession({ user: 'bench', password: 'bench-secret', privilege: Privilege.OPERATOR, suite: 17 }));
-    const opensPerSecond = sessions / ((performance.now() - start) / 1000);
-    const answers = await pool(opened.length, CONCURRENCY, (i) =>
-      driver.request(opened[i] as DriverSession, NetFn.APP, AppCommand.GET_DEVICE_ID).then(
-        (r) => r.cc === 0,
-        () => false,
-      ),
-    );
-    const loadedRssKb = vmRssKb(bmc.pid);
-    const activeGauge = metricSum(await scrapeMetrics(bmc.metricsPort ?? 0), 'bmc_oem_sessions', 'state="active"');
-    return { opened: opened.length, held: answers.filter(Boolean).length, activeGauge, idleRssKb, loadedRssKb, opensPerSecond };
+    const config = join(dir, 'bmc.json');
+    writeFileSync(config, JSON.stringify({ sessions: { max: Math.max(1024, sessions + 24), idleTimeoutMs: 600_000 } }));
+    const bmc = await startBmcOem([{ name: 'bench', privilege: 'operator', password: 'bench-secret' }], ['--config', config, '--metrics', '127.0.0.1:0']);
+    try {
+      const driver = await RakpDriver.open('127.0.0.1', bmc.port);
+      try {
+        await new Promise((resolve) => setTimeout(resolve, 500)); // let start-up garbage settle
+        const idleRssKb = vmRssKb(bmc.pid);
+        const start = performance.now();
+        const opened: DriverSession[] = await pool(sessions, CONCURRENCY, () => driver.openSession({ user: 'bench', password: 'bench-secret', privilege: Privilege.OPERATOR, suite: 17 }));
+        const opensPerSecond = sessions / ((performance.now() - start) / 1000);
+        const answers = await pool(opened.length, CONCURRENCY, (i) =>
+          driver.request(opened[i] as DriverSession, NetFn.APP, AppCommand.GET_DEVICE_ID).then(
+            (r) => r.cc === 0,
+            () => false,
+          ),
+        );
+        const loadedRssKb = vmRssKb(bmc.pid);
+        const activeGauge = metricSum(await scrapeMetrics(bmc.metricsPort ?? 0), 'bmc_oem_sessions', 'state="active"');
+        return { opened: opened.length, held: answers.filter(Boolean).length, activeGauge, idleRssKb, loadedRssKb, opensPerSecond };
+      } finally {
+        await driver.close();
+      }
+    } finally {
+      await bmc.stop();
+    }
   } finally {
-    await driver.close();
-    await bmc.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }

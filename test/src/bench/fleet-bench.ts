@@ -188,10 +188,11 @@ async function api<T>(url: string, token: string, method: 'GET' | 'POST', path: 
 /** An idle vms-agent (no hosts): the anchor of the smallest fleet's CPU and memory. */
 export async function measureIdle(windowMs: number): Promise<{ cpuCores: number; rssPeakMiB: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'fleet-idle-'));
-  const alice = generateSigningKeyPair(randomBytes);
-  const setup = await makeStore(dir, [], { publicKey: encodePublicKey(alice.publicKey), seed: alice.secretKey.subarray(0, 32) });
-  const vms = await startVms(setup.configFile);
+  let vms: { proc: ManagedProcess; url: string } | undefined;
   try {
+    const alice = generateSigningKeyPair(randomBytes);
+    const setup = await makeStore(dir, [], { publicKey: encodePublicKey(alice.publicKey), seed: alice.secretKey.subarray(0, 32) });
+    vms = await startVms(setup.configFile);
     await sleep(2000);
     const t0 = cpuTicks(vms.proc.pid);
     const w0 = performance.now();
@@ -202,7 +203,7 @@ export async function measureIdle(windowMs: number): Promise<{ cpuCores: number;
     }
     return { cpuCores: (cpuTicks(vms.proc.pid) - t0) / CLOCK_TICKS_PER_SECOND / ((performance.now() - w0) / 1000), rssPeakMiB: rss };
   } finally {
-    await vms.proc.stop();
+    await vms?.proc.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }

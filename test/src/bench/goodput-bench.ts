@@ -34,7 +34,7 @@ import { openTransport, QueueClient, QueueCcError } from '@backchannel/hyperviso
 import { OemQueueClient } from '@backchannel/vms-agent';
 import { openSession } from '@backchannel/vms-agent/rmcp';
 import { randomBytes } from 'node:crypto';
-import { startBmcOem } from '../interop/ipmitool-bmc-oem.js';
+import { type BmcOemInstance, startBmcOem } from '../interop/ipmitool-bmc-oem.js';
 import { type Benchmark, type Metric, metric } from './metric.js';
 
 const HOST_ID = 'hv-bench-01';
@@ -133,12 +133,16 @@ function median(xs: number[]): number {
 
 export async function runGoodput(options: { rounds: number; sliceMs: number; requestBytes: number; reportDomains: number }): Promise<GoodputResult> {
   const stateDir = mkdtempSync(join(tmpdir(), 'goodput-bmc-state-'));
-  const bmc = await startBmcOem([{ name: 'oper', privilege: 'operator', password: 'oper-secret' }], ['--vm-listen', 'tcp:127.0.0.1:0', '--state-dir', stateDir]);
-  const vmPort = Number(/"vm":\["tcp:127\.0\.0\.1:(\d+)"/.exec(bmc.proc.output)?.[1]);
-  const password = readFileSync(bmc.passwordFile('oper'), 'utf8').trim();
-  const session = await openSession({ host: '127.0.0.1', port: bmc.port, user: 'oper', password, privilege: 'operator', cipherSuites: [17], keepAliveMs: 0 });
-  const transport = await openTransport(`vm+tcp://127.0.0.1:${vmPort}`);
+  // Started inside the try, so a failed start still stops bmc-oem (it writes into stateDir) and removes the dir.
+  let bmc: BmcOemInstance | undefined;
+  let session: Awaited<ReturnType<typeof openSession>> | undefined;
+  let transport: Awaited<ReturnType<typeof openTransport>> | undefined;
   try {
+    bmc = await startBmcOem([{ name: 'oper', privilege: 'operator', password: 'oper-secret' }], ['--vm-listen', 'tcp:127.0.0.1:0', '--state-dir', stateDir]);
+    const vmPort = Number(/"vm":\["tcp:127\.0\.0\.1:(\d+)"/.exec(bmc.proc.output)?.[1]);
+    const password = readFileSync(bmc.passwordFile('oper'), 'utf8').trim();
+    session = await openSession({ host: '127.0.0.1', port: bmc.port, user: 'oper', password, privilege: 'operator', cipherSuites: [17], keepAliveMs: 0 });
+    transport = await openTransport(`vm+tcp://127.0.0.1:${vmPort}`);
     const lan = new OemQueueClient(session, 32473);
     const sys = new QueueClient(transport, 32473);
     const manager: QueueEnd = {
@@ -207,9 +211,9 @@ export async function runGoodput(options: { rounds: number; sliceMs: number; req
     }
     return { maxRecord, directions };
   } finally {
-    await transport.close().catch(() => undefined);
-    await session.close().catch(() => undefined);
-    await bmc.stop();
+    await transport?.close().catch(() => undefined);
+    await session?.close().catch(() => undefined);
+    await bmc?.stop();
     rmSync(stateDir, { recursive: true, force: true });
   }
 }

@@ -133,8 +133,8 @@ function sizeRequests(o: RmcpClientBenchOptions, dir: string): number {
 export async function runRmcpClientBench(o: RmcpClientBenchOptions): Promise<RmcpClientBenchResult> {
   const password = readFileSync(o.passwordFile, 'utf8').split(/\r?\n/)[0] ?? '';
   const roundsWanted = Math.max(1, Math.floor(o.rounds ?? 1));
-  const dir = mkdtempSync(join(tmpdir(), 'rmcp-bench-'));
   const session = await openSession({ host: o.host, port: o.port, user: o.user, password, privilege: o.privilege ?? 'administrator', cipherSuites: [o.cipher], keepAliveMs: 0 });
+  const dir = mkdtempSync(join(tmpdir(), 'rmcp-bench-'));
   try {
     await measure(session, CLIENT_WARM_UP_REQUESTS, 1);
     const n = o.requests ?? sizeRequests(o, dir);
