@@ -46,6 +46,13 @@ import { StatusReporter } from './status-reporter.js';
 
 export const AGENT_VERSION = '0.1.0';
 
+/**
+ * How long after an applied action the agent looks at its domains for a status
+ * report: long enough for the manager to read the action's result first (which
+ * carries the new state), short next to the state poll.
+ */
+const REPORT_AFTER_ACTION_MS = 50;
+
 export interface AgentOptions {
   hostId: string;
   keys: EnvelopeKeys;
@@ -122,7 +129,7 @@ export class Agent {
       alert: (facts) => this.#alert(facts),
       onApply: (r) => {
         options.log.info({ requestId: r.requestId, action: actionName(r.action ?? 0), domain: r.domain, principal: r.principal }, 'applying action');
-        this.#reporter.poke();
+        this.#reporter.poke(this.#now() + REPORT_AFTER_ACTION_MS);
       },
     });
     this.#reporter = new StatusReporter({

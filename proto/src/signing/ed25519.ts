@@ -16,6 +16,12 @@ const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
 
 /** Private key objects by the 64-byte secret key (seed || public key) they were made from. */
 const privateKeys = new WeakMap<Uint8Array, KeyObject>();
+/**
+ * Public key objects by the 32-byte array they were made from. Parsing the DER
+ * cost more than the verification itself; the keys a verifier uses (a policy's,
+ * a host's) are long-lived arrays, so each is parsed once.
+ */
+const publicKeys = new WeakMap<Uint8Array, KeyObject>();
 
 function privateKeyFromSeed(seed: Uint8Array): KeyObject {
   return createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' });
@@ -47,7 +53,11 @@ export function signDetached(bytes: Uint8Array, secretKey: Uint8Array): Uint8Arr
 export function verifyDetached(bytes: Uint8Array, signature: Uint8Array, publicKey: Uint8Array): boolean {
   if (signature.length !== SIGNATURE_LENGTH || publicKey.length !== PUBLIC_KEY_LENGTH) return false;
   try {
-    const key = createPublicKey({ key: Buffer.concat([SPKI_PREFIX, publicKey]), format: 'der', type: 'spki' });
+    let key = publicKeys.get(publicKey);
+    if (!key) {
+      key = createPublicKey({ key: Buffer.concat([SPKI_PREFIX, publicKey]), format: 'der', type: 'spki' });
+      publicKeys.set(publicKey, key);
+    }
     return verify(null, bytes, key, signature);
   } catch {
     return false;

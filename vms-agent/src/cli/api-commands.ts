@@ -84,14 +84,18 @@ export async function vm(argv: string[]): Promise<number> {
     if (i < 1) throw usage(`--param must be KEY=VALUE, got "${kv}"`);
     params[kv.slice(0, i)] = kv.slice(i + 1);
   }
-  let c = await api.request<CommandJson>('POST', `/v1/hosts/${encodeURIComponent(host)}/domains/${encodeURIComponent(domain)}/actions`, { action: sub, params });
+  const timeout = Number(str(p, 'timeout') ?? 120) * 1000;
+  if (p.values.wait && !(timeout > 0)) throw usage('--timeout is seconds, > 0');
+  const started = Date.now();
+  // With --wait the POST itself long-polls (?wait), so a command that settles quickly takes one request.
+  const firstWait = p.values.wait ? Math.min(timeout, 10_000) : 0;
+  const path = `/v1/hosts/${encodeURIComponent(host)}/domains/${encodeURIComponent(domain)}/actions${firstWait > 0 ? `?wait=${firstWait}` : ''}`;
+  let c = await api.request<CommandJson>('POST', path, { action: sub, params });
   if (!p.values.wait) {
     emit(out, c, () => `command ${c.id} ${c.state}; follow it with: vms-agent commands show ${c.id}`);
     return EXIT.ok;
   }
-  const timeout = Number(str(p, 'timeout') ?? 120) * 1000;
-  if (!(timeout > 0)) throw usage('--timeout is seconds, > 0');
-  c = await waitFor(api, c.id, timeout, out);
+  if (!(c.state in FINAL)) c = await waitFor(api, c.id, Math.max(1, timeout - (Date.now() - started)), out);
   emit(out, c, () => describeCommand(c));
   return FINAL[c.state] ?? EXIT.failed;
 }

@@ -41,7 +41,7 @@ export const DEFAULT_LINK_TUNING: LinkTuning = {
   queueFull: { initialMs: 200, maxMs: 5_000 },
   retransmit: { initialTimeoutMs: 5_000, maxTimeoutMs: 60_000 },
   ackDelayMs: 200,
-  replyPollMs: 2,
+  replyPollMs: 1,
   replyWindowMs: 500,
   requestTimeoutMs: 5_000,
   connectTimeoutMs: 10_000,

@@ -85,6 +85,30 @@ describe('POST /v1/hosts/{host}/domains/{domain}/actions', () => {
     expect((await f.store.getCommand(body.id))?.state).toBe('queued');
   });
 
+  it('?wait=MS stores the command first, then answers 202 once it is final (one request for a synchronous client)', async () => {
+    const f = await setup();
+    const posting = f.app.inject({ method: 'POST', url: '/v1/hosts/hv-01/domains/db-1/actions?wait=20000', headers: f.as('alice'), payload: { action: 'start' } });
+    let stored: { id: string } | undefined;
+    for (let i = 0; i < 100 && !stored; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+      stored = (await f.store.listCommands({ hostId: 'hv-01' }))[0];
+    }
+    expect(stored, 'the command is stored while the POST still waits').toBeDefined();
+    const m = await f.commands.onResult('hv-01', v1.CommandResult.create({ requestId: stored!.id, outcome: Outcome.OUTCOME_APPLIED, previousState: DomainState.DOMAIN_STATE_SHUTOFF, newState: DomainState.DOMAIN_STATE_RUNNING, completedAtMs: 5 }));
+    await f.store.apply(m);
+    f.commands.notifyApplied(m);
+    const res = await posting;
+    expect(res.statusCode).toBe(202);
+    expect(res.headers.location).toBe(`/v1/commands/${stored!.id}`);
+    expect(res.json()).toMatchObject({ id: stored!.id, state: 'applied', result: { outcome: 'applied', newState: 'running' } });
+    // Without anything happening, the wait runs out and the answer is the command as it stands.
+    const queued = await f.app.inject({ method: 'POST', url: '/v1/hosts/hv-01/domains/db-1/actions?wait=50', headers: f.as('alice'), payload: { action: 'shutdown' } });
+    expect(queued.statusCode).toBe(202);
+    expect(queued.json().state).toBe('queued');
+    const bad = await f.app.inject({ method: 'POST', url: '/v1/hosts/hv-01/domains/db-1/actions?wait=99999999', headers: f.as('alice'), payload: { action: 'start' } });
+    expect(bad.statusCode).toBe(400);
+  });
+
   it('validates the body', async () => {
     const f = await setup();
     const cases = [{}, { action: 5 }, { action: 'start', extra: true }, { action: 'start', params: { a: 1 } }, { action: '' }];

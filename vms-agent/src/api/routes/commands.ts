@@ -11,16 +11,21 @@ export function registerCommandRoutes(app: ApiInstance, deps: ApiDeps): void {
     '/v1/hosts/:host/domains/:domain/actions',
     {
       schema: {
-        summary: 'Issue a VM action; answers 202 once the command is stored',
+        summary:
+          'Issue a VM action; answers 202 once the command is stored, or with ?wait=MS once it is final or awaiting approval (or MS have passed), saving a GET',
         tags: ['commands'],
         params: HostDomainParams,
+        querystring: CommandWaitQuery,
         body: ActionBody,
         response: { 202: Command, ...authErrors, ...notFound },
       },
     },
     async (req, reply) => {
-      const c = await deps.commands.issue({ principal: req.principal, hostId: req.params.host, domain: req.params.domain, action: req.body.action, params: req.body.params ?? {} });
-      deps.metrics.commandsIssued.inc({ action: c.action });
+      const issued = await deps.commands.issue({ principal: req.principal, hostId: req.params.host, domain: req.params.domain, action: req.body.action, params: req.body.params ?? {} });
+      deps.metrics.commandsIssued.inc({ action: issued.action });
+      // The command is stored before the wait: a client that gives up (or a wait that
+      // times out) still has it, at the Location given.
+      const c = req.query.wait ? await deps.commands.waitSettled(issued.id, req.query.wait) : issued;
       return reply.code(202).header('location', `/v1/commands/${c.id}`).send(commandView(c));
     },
   );
