@@ -171,6 +171,25 @@ describe('CommandProcessor (request-challenge-verify with an injected clock)', (
     expect(h.applied).toEqual([]);
   });
 
+  it('takes a response without a request id (the nonce names the request), and refuses one naming another request', async () => {
+    const first = request('alice', Action.ACTION_SUSPEND, 'web-1');
+    await h.processor.handleRequest(first);
+    const firstChallenge = h.lastChallenge();
+    const other = request('alice', Action.ACTION_RESUME, 'web-1');
+    await h.processor.handleRequest(other);
+    // The nonce of the first request, but naming the second: refused, nothing applied.
+    await h.processor.handleChallengeResponse({ ...respond(firstChallenge, keys.alice), requestId: other.requestId });
+    expect(h.alerts.map((a) => [a.kind, a.requestId])).toEqual([[AlertKind.ALERT_KIND_BAD_SIGNATURE, other.requestId]]);
+    expect(h.applied).toEqual([]);
+    // The same response with no request id at all (what vms-agent sends): applied to the nonce's request.
+    await h.processor.handleChallengeResponse({ nonce: firstChallenge.nonce, signatures: [signChallenge(firstChallenge, keys.alice)] });
+    expect(h.applied).toEqual([first.requestId]);
+    expect(h.results()).toEqual([expect.objectContaining({ requestId: first.requestId, outcome: Outcome.OUTCOME_APPLIED })]);
+    // An unknown nonce without a request id: an alert that names no request.
+    await h.processor.handleChallengeResponse({ nonce: new Uint8Array(32).fill(9), signatures: [signChallenge(firstChallenge, keys.alice)] });
+    expect(h.alerts.at(-1)).toMatchObject({ kind: AlertKind.ALERT_KIND_BAD_SIGNATURE, requestId: '', reason: 'challenge response names a nonce this host never issued' });
+  });
+
   it('raises nonce-reused when a consumed challenge is answered again', async () => {
     const req = request('alice', Action.ACTION_REBOOT, 'web-1');
     await h.processor.handleRequest(req);
