@@ -5,7 +5,9 @@
  *
  * ATN is a one-shot doorbell: `ringDoorbell` (on an append to queue 1) sends
  * "set ATN" unless it is already up; the host's Get Message Flags or Get
- * Record on queue 1 sends "clear ATN" before that request's response.
+ * Record on queue 1 sends "clear ATN" before that request's response, in the
+ * same write (one wake-up of the host, not two), or earlier if anything else
+ * is sent first.
  * A malformed frame is counted and dropped; nothing here throws.
  */
 import {
@@ -76,6 +78,8 @@ export class VmSession {
   readonly #maxInFlight: number;
   #inFlight = 0;
   #atnUp = false;
+  /** A "clear ATN" frame waiting to go out in front of the next thing sent. */
+  #clearPending: Uint8Array | undefined;
   #closed = false;
   /** What the peer announced; undefined until it does. */
   peerVersion: number | undefined;
@@ -201,7 +205,21 @@ export class VmSession {
     if (!this.#atnUp) return;
     this.#atnUp = false;
     this.#o.stats.attnCleared++;
-    this.#send({ kind: 'no-attn' });
+    this.#clearPending = encodeVmControlFrame({ kind: 'no-attn' });
+  }
+
+  /** Writes `frame`, behind a pending "clear ATN" if there is one. */
+  #write(frame: Uint8Array): void {
+    const clear = this.#clearPending;
+    this.#clearPending = undefined;
+    if (!clear) {
+      this.#o.write(frame);
+      return;
+    }
+    const both = new Uint8Array(clear.length + frame.length);
+    both.set(clear, 0);
+    both.set(frame, clear.length);
+    this.#o.write(both);
   }
 
   /** Mirrors the receive-message-queue interrupt enable into the VM, as OpenIPMI's lanserv does. */
@@ -221,11 +239,11 @@ export class VmSession {
       frame = encodeVmResponseFrame({ seq: req.seq, netfn: req.netfn | 1, lun: req.lun, cmd: req.cmd, cc: CC_UNSPECIFIED, data: new Uint8Array() });
     }
     this.#o.stats.responses++;
-    this.#o.write(frame);
+    this.#write(frame);
   }
 
   #send(control: VmControl): void {
     if (this.#closed) return;
-    this.#o.write(encodeVmControlFrame(control));
+    this.#write(encodeVmControlFrame(control));
   }
 }
