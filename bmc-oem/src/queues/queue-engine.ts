@@ -116,7 +116,10 @@ export class QueueEngine {
     }
   }
 
-  /** Called after a record is appended (not on an idempotent retransmission). */
+  /**
+   * Called for each record a Put appends (not for an idempotent retransmission), just
+   * before it is journaled: a listener must not read the queue, only signal that it grew.
+   */
   onAppend(listener: AppendListener): () => void {
     this.#appendListeners.add(listener);
     return () => this.#appendListeners.delete(listener);
@@ -235,11 +238,14 @@ export class QueueEngine {
       return { cc: OemCompletion.QueueFull, data: body() };
     }
     const copy = record.slice();
+    // Listeners (the host's ATN doorbell) hear of the record before the fsync, so the
+    // host wakes while the disk works. Nothing can read the queue before this handler,
+    // fsync included, has returned; if the append fails, the doorbell was only early.
+    for (const listener of this.#appendListeners) listener(queue, seq);
     // Durable first (fsync inside append), then visible: a crash between the two loses nothing acknowledged.
     this.#store?.append({ kind: 'put', queue, seq, record: copy });
     q.append(seq, copy);
     this.stats.puts++;
-    for (const listener of this.#appendListeners) listener(queue, seq);
     return ok(body());
   }
 
