@@ -130,6 +130,8 @@ export class Agent {
       onApply: (r) => {
         options.log.info({ requestId: r.requestId, action: actionName(r.action ?? 0), domain: r.domain, principal: r.principal }, 'applying action');
         this.#reporter.poke(this.#now() + REPORT_AFTER_ACTION_MS);
+        // The link may be sleeping its idle interval by then: wake it for that tick.
+        setTimeout(() => this.#link.wake(), REPORT_AFTER_ACTION_MS).unref();
       },
     });
     this.#reporter = new StatusReporter({
