@@ -72,6 +72,21 @@ describe('fragmentMessage + Reassembler', () => {
     expect(r.push(records.at(-1) as Uint8Array)?.length).toBe(500);
   });
 
+  it('holds the records of the message in progress (without repeats), and a fresh reassembler fed them carries on', () => {
+    const records = fragmentMessage(new Uint8Array(500).map((_, i) => i & 0xff), 9, 100);
+    const r = new Reassembler({ maxMessageBytes: 4096 });
+    expect(r.heldRecords).toEqual([]);
+    r.push(records[0] as Uint8Array);
+    r.push(records[1] as Uint8Array);
+    r.push(records[1] as Uint8Array);
+    expect(r.heldRecords.map(toHex)).toEqual(records.slice(0, 2).map(toHex));
+    const restarted = new Reassembler({ maxMessageBytes: 4096 });
+    for (const held of r.heldRecords) restarted.push(held);
+    for (const rec of records.slice(2, -1)) restarted.push(rec);
+    expect(restarted.push(records.at(-1) as Uint8Array)?.length).toBe(500);
+    expect(restarted.heldRecords).toEqual([]);
+  });
+
   it('reports a gap, an interleaved message and a missing start', () => {
     const a = fragmentMessage(new Uint8Array(300).fill(1), 1, 100);
     const b = fragmentMessage(new Uint8Array(300).fill(2), 2, 100);

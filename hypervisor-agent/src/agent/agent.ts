@@ -17,7 +17,6 @@ import {
   alertKindName,
   actionName,
   type Body,
-  decodeFragment,
   Direction,
   DomainState,
   type EnvelopeKeys,
@@ -92,8 +91,6 @@ export class Agent {
   #ackOwedSince: number | undefined;
   #lastSweep = 0;
   #redelivery = false;
-  /** The records the reassembler holds (persisted with the read cursor). */
-  #partialRecords: Uint8Array[] = [];
 
   constructor(options: AgentOptions) {
     this.#o = options;
@@ -102,14 +99,10 @@ export class Agent {
     this.#journal = new AlertJournal(join(options.stateDir, 'alerts.jsonl'));
     this.#inbound = new InboundChannel({ keys: options.keys, receiveDirection: Direction.DIRECTION_TO_HOST, window: this.store.getWindow() });
     // A message half read before a restart: its first records are already released on the BMC.
-    for (const record of this.store.getPartialRecords()) {
-      try {
-        this.#reassembler.push(record);
-        this.#partialRecords.push(record);
-      } catch {
-        this.#reassembler.reset();
-        this.#partialRecords = [];
-      }
+    try {
+      for (const record of this.store.getPartialRecords()) this.#reassembler.push(record);
+    } catch {
+      this.#reassembler.reset(); // not a message's start any more: the manager will send it again
     }
     this.#outbound = new OutboundQueue({
       store: this.store,
@@ -248,10 +241,6 @@ export class Agent {
       this.#o.metrics.messagesIn.inc({ verdict: err.code });
       this.#o.log.debug({ code: err.code, seq }, 'record dropped');
     }
-    // Keep what the reassembler holds: once this record is committed, the ones before it are gone from the BMC.
-    if (!this.#reassembler.inProgress) this.#partialRecords = [];
-    else if (decodeFragment(record).index === 0) this.#partialRecords = [record];
-    else this.#partialRecords.push(record);
     if (envelope) await this.#handleEnvelope(envelope, now);
     if (this.#o.delayBeforeCommitMs) {
       this.store.flush(); // the crash tests kill the agent here: effects on disk, cursor not yet moved
@@ -260,7 +249,8 @@ export class Agent {
     // Joins the unit of work with the record's effects; the link flushes it before the next Get Record commits `seq` on the BMC.
     this.store.transaction(() => {
       this.store.setWindow(this.#inbound.windowState());
-      this.store.setPartialRecords(this.#partialRecords);
+      // What the reassembler holds: once this record is committed, the ones before it are gone from the BMC.
+      this.store.setPartialRecords(this.#reassembler.heldRecords);
       this.store.setNumber('read_commit', seq);
     });
   }
@@ -299,7 +289,6 @@ export class Agent {
 
   #onEpochChange(epoch: number): void {
     this.#reassembler.reset();
-    this.#partialRecords = [];
     this.#outbound.expireAll(this.#now());
     this.#sendTracked({ resync: { reason: ResyncReason.RESYNC_REASON_EPOCH_CHANGED, bmcEpoch: epoch, lastDeliveredId: this.#inbound.ack().cumulativeId ?? 0 } });
   }

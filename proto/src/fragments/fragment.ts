@@ -79,6 +79,8 @@ interface PartialMessage {
   messageId: number;
   nextIndex: number;
   parts: Uint8Array[];
+  /** The records as received (without repeats), so a reader can persist them. */
+  records: Uint8Array[];
   bytes: number;
 }
 
@@ -107,6 +109,15 @@ export class Reassembler {
     return this.#partial !== null;
   }
 
+  /**
+   * The records of the message in progress, in order (empty when none is). A
+   * reader that releases records on the BMC before the message is complete
+   * keeps these, and pushes them again after a restart.
+   */
+  get heldRecords(): readonly Uint8Array[] {
+    return this.#partial?.records ?? [];
+  }
+
   /** Feeds one record; returns the whole message when this record completes it. */
   push(record: Uint8Array): Uint8Array | undefined {
     const fragment = decodeFragment(record);
@@ -114,7 +125,7 @@ export class Reassembler {
     if (fragment.index === 0) {
       // A new message (possibly a retransmission that restarts one we were building).
       this.#partial = null;
-      return this.#append({ messageId: fragment.messageId, nextIndex: 0, parts: [], bytes: 0 }, fragment);
+      return this.#append({ messageId: fragment.messageId, nextIndex: 0, parts: [], records: [], bytes: 0 }, fragment, record);
     }
     if (!partial) {
       throw new WireError('ERR_FRAGMENT_GAP', `fragment ${fragment.index} of message ${fragment.messageId} without its start`);
@@ -128,7 +139,7 @@ export class Reassembler {
       this.#partial = null;
       throw new WireError('ERR_FRAGMENT_GAP', `message ${partial.messageId}: expected fragment ${partial.nextIndex}, got ${fragment.index}`);
     }
-    return this.#append(partial, fragment);
+    return this.#append(partial, fragment, record);
   }
 
   /** Drops a partial message (e.g. after the BMC epoch changed). */
@@ -136,13 +147,14 @@ export class Reassembler {
     this.#partial = null;
   }
 
-  #append(partial: PartialMessage, fragment: Fragment): Uint8Array | undefined {
+  #append(partial: PartialMessage, fragment: Fragment, record: Uint8Array): Uint8Array | undefined {
     partial.bytes += fragment.payload.length;
     if (partial.bytes > this.#maxMessageBytes) {
       this.#partial = null;
       throw new WireError('ERR_FRAGMENT_TOO_LARGE', `message ${partial.messageId} exceeds ${this.#maxMessageBytes} bytes`);
     }
     partial.parts.push(Uint8Array.from(fragment.payload));
+    partial.records.push(Uint8Array.from(record));
     partial.nextIndex = fragment.index + 1;
     if (!fragment.last) {
       this.#partial = partial;
