@@ -122,9 +122,12 @@ export class Agent {
       alert: (facts) => this.#alert(facts),
       onApply: (r) => {
         options.log.info({ requestId: r.requestId, action: actionName(r.action ?? 0), domain: r.domain, principal: r.principal }, 'applying action');
-        this.#reporter.poke(this.#now() + REPORT_AFTER_ACTION_MS);
-        // The link may be sleeping its idle interval by then: wake it for that tick.
-        setTimeout(() => this.#link.wake(), REPORT_AFTER_ACTION_MS).unref();
+        // Not at once: the result carries the new state, and a report put on the BMC in the
+        // same moment only delays the manager's read of that result.
+        setTimeout(() => {
+          this.#reporter.poke();
+          this.#link.wake(); // it may be sleeping its idle interval
+        }, REPORT_AFTER_ACTION_MS).unref();
       },
     });
     this.#reporter = new StatusReporter({

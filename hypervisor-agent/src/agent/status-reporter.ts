@@ -1,10 +1,8 @@
 /**
  * Status reports: one every `intervalMs`, and one soon after a domain's state
  * changes. The binding offers no lifecycle events, so changes are found by
- * listing domains every `pollMs`, and shortly after each applied action (not
- * at once: the action's result already carries the domain's new state, and a
- * report put on the BMC in the same moment only delays the manager's read of
- * that result).
+ * listing domains every `pollMs`, and when poked (the agent pokes shortly
+ * after each applied action).
  */
 import type { DomainInfo, StatusReport } from '@backchannel/proto';
 
@@ -25,24 +23,22 @@ export class StatusReporter {
   #lastReportMs = Number.NEGATIVE_INFINITY;
   #lastPollMs = Number.NEGATIVE_INFINITY;
   #lastStates = '';
-  /** Look at the domains once this time has come, whatever the poll interval says (at once after start). */
-  #lookAtMs = Number.NEGATIVE_INFINITY;
+  #forced = true;
 
   constructor(deps: StatusReporterDeps) {
     this.#d = deps;
   }
 
-  /** Ask for a look at the domains at the first tick at or after `atMs` (after an action). */
-  poke(atMs: number): void {
-    this.#lookAtMs = Math.min(this.#lookAtMs, atMs);
+  /** Ask for a look at the domains on the next tick (after an action). */
+  poke(): void {
+    this.#forced = true;
   }
 
   /** Returns the report sent, if any. */
   async tick(nowMs: number): Promise<StatusReport | undefined> {
     const due = nowMs - this.#lastReportMs >= this.#d.intervalMs;
-    const looked = nowMs >= this.#lookAtMs;
-    if (!due && !looked && nowMs - this.#lastPollMs < this.#d.pollMs) return undefined;
-    if (looked) this.#lookAtMs = Number.POSITIVE_INFINITY;
+    if (!due && !this.#forced && nowMs - this.#lastPollMs < this.#d.pollMs) return undefined;
+    this.#forced = false;
     this.#lastPollMs = nowMs;
     let domains: DomainInfo[];
     try {
