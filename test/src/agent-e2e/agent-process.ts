@@ -1,11 +1,11 @@
 /**
  * Starts the real hypervisor-agent (its built bin) against a bmc-oem VM-protocol
  * listener and the libvirt test driver, with a fresh seed, host key and policy
- * in a temporary directory. The agent keeps its state there too, so the caller
- * removes `setup.dir` after stopping the agent.
+ * in a temporary directory. The agent keeps its state there too, so the
+ * directory goes only after the agent has stopped (`stopAgentRun`).
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -87,4 +87,14 @@ export async function startAgent(setup: AgentSetup, env: NodeJS.ProcessEnv = {},
     readyWhen: /BMC link up/,
     readyTimeoutMs: 20_000,
   });
+}
+
+/** Stops the agent and its bmc-oem, then removes the agent's directory (it writes there until stopped), even if a stop fails. */
+export async function stopAgentRun(run: { agent?: ManagedProcess | undefined; bmc?: { stop(): Promise<unknown> } | undefined; setup?: AgentSetup | undefined }): Promise<void> {
+  try {
+    await run.agent?.stop();
+    await run.bmc?.stop();
+  } finally {
+    if (run.setup) rmSync(run.setup.dir, { recursive: true, force: true });
+  }
 }

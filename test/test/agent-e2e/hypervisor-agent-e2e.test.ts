@@ -4,7 +4,7 @@
  * with libvirt's test driver (3 domains), and a manager test driver that seals
  * envelopes with proto and moves records with the stock ipmitool.
  */
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   Action,
@@ -19,7 +19,7 @@ import {
   verifyAlert,
 } from '@backchannel/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AGENT_MAIN, type AgentSetup, prepareAgent, rnd, startAgent } from '../../src/agent-e2e/agent-process.js';
+import { AGENT_MAIN, type AgentSetup, prepareAgent, rnd, startAgent, stopAgentRun } from '../../src/agent-e2e/agent-process.js';
 import { ManagerDriver, type Received } from '../../src/agent-e2e/manager-driver.js';
 import { ipmitoolAvailable } from '../../src/harness/ipmitool.js';
 import type { ManagedProcess } from '../../src/harness/managed-process.js';
@@ -45,15 +45,7 @@ describe.skipIf(!ready)('hypervisor-agent ↔ bmc-oem ↔ manager (needs ipmitoo
     await manager.waitFor((b) => b.hello ?? undefined, 15_000, 'Hello');
   }, 60_000);
 
-  afterAll(async () => {
-    // The agent writes its state into setup.dir: remove it only once the agent is stopped.
-    try {
-      await agent?.stop();
-      await bmc?.stop();
-    } finally {
-      if (setup) rmSync(setup.dir, { recursive: true, force: true });
-    }
-  });
+  afterAll(() => stopAgentRun({ agent, bmc, setup }));
 
   const bmcTarget = () => ({ port: bmc.port, user: 'oper', passwordFile: bmc.passwordFile('oper'), cipherSuite: 17, privilege: 'OPERATOR' as const });
   const newManager = () =>

@@ -10,10 +10,10 @@
  * cursor, so the original envelope is completed and handled as a
  * re-delivery.
  */
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { Action, type Body, type Challenge, DomainState, Outcome, signChallenge } from '@backchannel/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AGENT_MAIN, type AgentSetup, prepareAgent, rnd, startAgent } from '../../src/agent-e2e/agent-process.js';
+import { AGENT_MAIN, type AgentSetup, prepareAgent, rnd, startAgent, stopAgentRun } from '../../src/agent-e2e/agent-process.js';
 import { ManagerDriver, type Received } from '../../src/agent-e2e/manager-driver.js';
 import { ipmitoolAvailable } from '../../src/harness/ipmitool.js';
 import type { ManagedProcess } from '../../src/harness/managed-process.js';
@@ -33,15 +33,7 @@ describe.skipIf(!ready)('hypervisor-agent killed mid-apply of a multi-record mes
     setup = prepareAgent(vmPort);
   }, 60_000);
 
-  afterAll(async () => {
-    // The agent writes its state into setup.dir: remove it only once the agent is stopped.
-    try {
-      await agent?.stop();
-      await bmc?.stop();
-    } finally {
-      if (setup) rmSync(setup.dir, { recursive: true, force: true });
-    }
-  });
+  afterAll(() => stopAgentRun({ agent, bmc, setup }));
 
   it('after the restart the response is a re-delivery: applied once, result sent, no nonce_reused alert', async () => {
     // Each record's commit waits, so the kill lands after the apply and before the last commit.
