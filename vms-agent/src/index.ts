@@ -8,6 +8,7 @@ export * from './store/link-leases.js';
 export * from './commands/lifecycle.js';
 export * from './commands/command-service.js';
 export * from './api/app.js';
+export type { CommandJson, CommandSummaryJson } from './api/schemas.js';
 export * from './api/auth.js';
 export * from './api/metrics.js';
 export * from './link/bmc-session.js';

@@ -23,16 +23,11 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Action } from '@backchannel/proto';
 import { LibvirtAdapter } from '@backchannel/hypervisor-agent';
+import type { CommandJson } from '@backchannel/vms-agent';
 import { JsonHttpClient } from '../harness/json-http-client.js';
 import { LIBVIRT_FIXTURE, VmsAgentStack } from '../vms-agent-e2e/stack.js';
 import { type Benchmark, type Metric, metric, percentile } from './metric.js';
 
-interface CommandJson {
-  id: string;
-  state: string;
-  createdAtMs: number;
-  events: { atMs: number; state: string }[];
-}
 
 const FINAL = new Set(['applied', 'denied', 'failed', 'expired']);
 

@@ -6,20 +6,10 @@
  * may exist; the checks reconcile against the store). Every answer is
  * compared with what was asked.
  */
+import type { CommandJson } from '@backchannel/vms-agent';
 import type { VmsAgentStack } from '../vms-agent-e2e/stack.js';
 import type { ScriptedCommand } from './command-script.js';
 import { FINAL_STATES } from './invariants.js';
-
-export interface ApiCommand {
-  id: string;
-  hostId: string;
-  domain: string;
-  action: string;
-  principal: string;
-  state: string;
-  request: { requestId: string; action: string; domain: string; principal: string; hostId: string };
-  result: { outcome: string; previousState: string; newState: string; errorCode: string; domainInfo: { name: string } | null } | null;
-}
 
 type Attempt<T> = { ok: true; value: T } | { ok: false; refused: boolean; message: string };
 
@@ -62,7 +52,7 @@ export class ApiDriver {
     this.issued++;
     const path = `/v1/hosts/${this.#hostId}/domains/${cmd.domain}/actions`;
     while (Date.now() < deadline && !this.aborted) {
-      const a = await this.#call<ApiCommand>('POST', path, cmd.principal, { action: cmd.action });
+      const a = await this.#call<CommandJson>('POST', path, cmd.principal, { action: cmd.action });
       if (!a.ok) {
         if (a.refused) {
           await sleep(100); // vms-agent is down or restarting: the request never reached it
@@ -87,11 +77,11 @@ export class ApiDriver {
   }
 
   /** Long-polls the command until it is final; undefined (and a violation) if it is not by `deadline`. */
-  async waitFinal(id: string, cmd: Pick<ScriptedCommand, 'action' | 'domain' | 'principal'>, deadline: number): Promise<ApiCommand | undefined> {
+  async waitFinal(id: string, cmd: Pick<ScriptedCommand, 'action' | 'domain' | 'principal'>, deadline: number): Promise<CommandJson | undefined> {
     let last = 'unknown';
     while (Date.now() < deadline && !this.aborted) {
       const wait = Math.max(0, Math.min(5_000, deadline - Date.now()));
-      const a = await this.#call<ApiCommand>('GET', `/v1/commands/${id}?wait=${wait}`, 'alice', undefined, wait + 10_000);
+      const a = await this.#call<CommandJson>('GET', `/v1/commands/${id}?wait=${wait}`, 'alice', undefined, wait + 10_000);
       if (!a.ok) {
         await sleep(100);
         continue;
@@ -111,7 +101,7 @@ export class ApiDriver {
     return undefined;
   }
 
-  #compare(id: string, cmd: Pick<ScriptedCommand, 'action' | 'domain' | 'principal'>, c: ApiCommand): void {
+  #compare(id: string, cmd: Pick<ScriptedCommand, 'action' | 'domain' | 'principal'>, c: CommandJson): void {
     const r = c.request;
     if (c.id !== id || r.requestId !== id || c.action !== cmd.action || r.action !== cmd.action || c.domain !== cmd.domain || r.domain !== cmd.domain || r.principal !== cmd.principal) {
       this.violations.push(`command ${id}: the API shows ${JSON.stringify({ id: c.id, action: c.action, domain: c.domain, request: r })} for ${cmd.principal} ${cmd.action} ${cmd.domain}`);

@@ -13,7 +13,8 @@ import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { VmsAgentStack } from '../vms-agent-e2e/stack.js';
-import { ApiDriver, type ApiCommand } from './api-driver.js';
+import type { CommandJson } from '@backchannel/vms-agent';
+import { ApiDriver } from './api-driver.js';
 import { ApplyLog } from './apply-log.js';
 import { CommandScript, FAULT_FIXTURE, FIXTURE_DOMAINS } from './command-script.js';
 import { CrashSchedule, type KillRecord, planKills } from './crash-schedule.js';
@@ -134,7 +135,7 @@ export async function runFaults(profile: FaultProfile, say: (line: string) => vo
     const listCmd = { principal: 'alice' as const, domain: 'vm-a', action: 'list_domains' as const };
     const listDeadline = Date.now() + 60_000;
     const listId = await driver.issue({ index: -1, ...listCmd }, listDeadline);
-    const listed: ApiCommand | undefined = listId ? await driver.waitFinal(listId, listCmd, listDeadline) : undefined;
+    const listed: CommandJson | undefined = listId ? await driver.waitFinal(listId, listCmd, listDeadline) : undefined;
     for (const d of (listed?.result as { domains?: { name: string; state: string }[] } | null)?.domains ?? []) finalListed[d.name] = d.state;
     const listedAt = Date.now();
     for (let i = 0; i < 100; i++) {

@@ -118,6 +118,10 @@ export const Command = Type.Object({
 });
 
 export const CommandList = Type.Object({ commands: Type.Array(CommandSummary) });
+/** The JSON of a command (GET /v1/commands/{id}, POST …/actions), as clients read it. */
+export type CommandJson = Static<typeof Command>;
+/** One entry of GET /v1/commands. */
+export type CommandSummaryJson = Static<typeof CommandSummary>;
 export const CommandListQuery = Type.Object({
   host: Type.Optional(Type.String({ minLength: 1 })),
   state: Type.Optional(Type.String({ pattern: '^(queued|sent|challenged|awaiting_approval|applied|denied|failed|expired)$' })),

@@ -1,26 +1,11 @@
 /** Commands that talk to a running `vms-agent serve` over the REST API. */
 import { readFileSync } from 'node:fs';
 import { bytesEqual, decodeSecretKey, keyId, parseActionName, requestDigest, signChallenge } from '@backchannel/proto';
+import type { CommandJson, CommandSummaryJson } from '../api/schemas.js';
 import { ApiClient } from './api-client.js';
 import { type Parsed, need, parse, str } from './args.js';
 import { CliError, EXIT, usage } from './cli-error.js';
 import { ago, emit, iso, type Out, stdoutOut, table } from './output.js';
-
-/** The fields of GET /v1/commands/{id} the CLI uses. */
-export interface CommandJson {
-  id: string;
-  hostId: string;
-  domain: string;
-  action: string;
-  principal: string;
-  state: string;
-  request: { requestId: string; hostId: string; principal: string; action: string; domain: string; parameters: Record<string, string>; issuedAtMs: number };
-  challenge: { requestId: string; hostId: string; nonce: string; expiresAtMs: number; requestDigest: string; approvalsRequired: number; approvers: string[] } | null;
-  responseSent: boolean;
-  approvals: { principal: string; keyId: string; custodial: boolean; atMs: number }[];
-  result: { outcome: string; previousState: string; newState: string; errorCode: string; errorMessage: string; domains: { name: string; state: string }[] } | null;
-  events: { atMs: number; kind: string; state: string; detail: string }[];
-}
 
 const FINAL: Record<string, number> = { applied: EXIT.ok, failed: EXIT.failed, denied: EXIT.denied, expired: EXIT.expired };
 const VM_ACTIONS = ['start', 'shutdown', 'destroy', 'reboot', 'reset', 'suspend', 'resume'];
@@ -114,7 +99,7 @@ export async function commands(argv: string[]): Promise<number> {
     const q = new URLSearchParams();
     if (str(p, 'host')) q.set('host', str(p, 'host')!);
     if (str(p, 'state')) q.set('state', str(p, 'state')!);
-    const r = await api.request<{ commands: CommandJson[] }>('GET', `/v1/commands?${q.toString()}`);
+    const r = await api.request<{ commands: CommandSummaryJson[] }>('GET', `/v1/commands?${q.toString()}`);
     emit(out, r, () => table(r.commands.map((c) => [c.id, c.hostId, c.domain, c.action, c.principal, c.state]), ['ID', 'HOST', 'DOMAIN', 'ACTION', 'PRINCIPAL', 'STATE']));
     return EXIT.ok;
   }
