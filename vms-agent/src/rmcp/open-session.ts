@@ -36,10 +36,10 @@ import {
   type PrivilegeLevel,
   type RandomBytes,
   RmcpStatus,
-  rmcpStatusName,
   utf8,
 } from '@backchannel/proto';
 import { type Clock, systemClock } from './clock.js';
+import { badRakp2ProofError, badRakp4ProofError, privilegeRefusedError, refusalError } from './auth-failure.js';
 import { RmcpError } from './errors.js';
 import {
   buildOpenSessionRequest,
@@ -272,15 +272,6 @@ async function queryCipherSuites(o: Resolved, transport: DatagramTransport): Pro
   }
 }
 
-function refusal(where: string, step: string, status: number): RmcpError {
-  const text = `${where} refused ${step}: ${rmcpStatusName(status)} (0x${status.toString(16).padStart(2, '0')})`;
-  if (status === RmcpStatus.UNAUTHORIZED_NAME || status === RmcpStatus.INVALID_INTEGRITY_CHECK_VALUE || status === RmcpStatus.INVALID_NAME_LENGTH) {
-    return new RmcpError('ERR_RMCP_AUTH_FAILED', text);
-  }
-  if (status === RmcpStatus.INVALID_ROLE || status === RmcpStatus.UNAUTHORIZED_ROLE) return new RmcpError('ERR_RMCP_PRIVILEGE_DENIED', text);
-  return new RmcpError('ERR_RMCP_HANDSHAKE_FAILED', text);
-}
-
 async function handshakeOnce(o: Resolved, transport: DatagramTransport, suite: number): Promise<RmcpSession | 'timeout' | 'suite-refused'> {
   const where = `${o.host}:${o.port}`;
   const h: HandshakeInput = {
@@ -301,21 +292,21 @@ async function handshakeOnce(o: Resolved, transport: DatagramTransport, suite: n
   if (!opened) return 'timeout';
   if (opened.kind === 'refused') {
     if (SUITE_REFUSALS.has(opened.status)) return 'suite-refused';
-    throw refusal(where, 'Open Session', opened.status);
+    throw refusalError(where, 'Open Session', opened.status);
   }
   const rakp2 = await exchange(o, transport, buildRakp1(h, opened.bmcSessionId), (d) => parseRakp2(h, opened.bmcSessionId, d), sends);
   if (!rakp2) return 'timeout';
-  if (rakp2.kind === 'refused') throw refusal(where, 'RAKP message 1', rakp2.status);
+  if (rakp2.kind === 'refused') throw refusalError(where, 'RAKP message 1', rakp2.status);
   if (rakp2.kind === 'bad-proof') {
     // Tell the BMC to drop the half-open session, as ipmitool does.
     transport.send(buildRakp3(h, rakp2.ctx, RmcpStatus.INVALID_INTEGRITY_CHECK_VALUE));
-    throw new RmcpError('ERR_RMCP_AUTH_FAILED', `${where}: RAKP2 authentication code does not verify (wrong password for user?)`);
+    throw badRakp2ProofError(where);
   }
   const ctx = rakp2.ctx;
   const rakp4 = await exchange(o, transport, buildRakp3(h, ctx), (d) => parseRakp4(h, ctx, d), sends);
   if (!rakp4) return 'timeout';
-  if (rakp4.kind === 'refused') throw refusal(where, 'RAKP message 3', rakp4.status);
-  if (rakp4.kind === 'bad-proof') throw new RmcpError('ERR_RMCP_AUTH_FAILED', `${where}: RAKP4 integrity check value does not verify`);
+  if (rakp4.kind === 'refused') throw refusalError(where, 'RAKP message 3', rakp4.status);
+  if (rakp4.kind === 'bad-proof') throw badRakp4ProofError(where);
 
   const state = new SessionState({
     crypto: rakp4.crypto,
@@ -342,7 +333,7 @@ async function handshakeOnce(o: Resolved, transport: DatagramTransport, suite: n
   }
   if (priv.cc !== 0) {
     await session.close();
-    throw new RmcpError('ERR_RMCP_PRIVILEGE_DENIED', `${where} refused privilege level ${o.privilege} (cc 0x${priv.cc.toString(16)})`);
+    throw privilegeRefusedError(where, o.privilege, priv.cc);
   }
   return session;
 }
