@@ -6,6 +6,9 @@
  */
 export type ServiceErrorCode =
   | 'UNAUTHENTICATED'
+  | 'TOKEN_MALFORMED'
+  | 'TOKEN_EXPIRED'
+  | 'TOKEN_REVOKED'
   | 'FORBIDDEN'
   | 'VALIDATION_FAILED'
   | 'HOST_NOT_FOUND'
@@ -25,6 +28,9 @@ export type ServiceErrorCode =
 
 const STATUS: Record<ServiceErrorCode, number> = {
   UNAUTHENTICATED: 401,
+  TOKEN_MALFORMED: 401,
+  TOKEN_EXPIRED: 401,
+  TOKEN_REVOKED: 401,
   FORBIDDEN: 403,
   VALIDATION_FAILED: 400,
   HOST_NOT_FOUND: 404,

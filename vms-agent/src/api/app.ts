@@ -1,7 +1,11 @@
 /**
  * The REST API as a fastify instance, built without listening so tests
  * drive it with inject(). Every route but /healthz and /openapi.json needs
- * a bearer token; errors are `{code, message}` with stable codes.
+ * a bearer token and one of the roles the route names (access.ts); errors
+ * are `{code, message}` with stable codes. JSON bodies with a key twice are
+ * refused (json-body.ts), names are checked against one grammar
+ * (name-formats.ts), request logs carry no query strings (request-log.ts),
+ * and with `https` the API speaks only TLS.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import swagger from '@fastify/swagger';
@@ -11,20 +15,16 @@ import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstanc
 import type { CommandService } from '../commands/command-service.js';
 import { ServiceError } from '../errors.js';
 import { StoreConflictError, StoreNotFoundError, type Store } from '../store/store.js';
-import { bearerToken, hashToken } from './auth.js';
+import { authenticate, authorize, checkRouteAccess } from './access.js';
+import { strictJsonParser } from './json-body.js';
 import type { ServiceMetrics } from './metrics.js';
+import { addNameFormats, nameFormatMessage } from './name-formats.js';
+import { logRequest, withRedactedRequests } from './request-log.js';
 import { registerAlertRoutes } from './routes/alerts.js';
 import { registerCommandRoutes } from './routes/commands.js';
 import { registerHostRoutes } from './routes/hosts.js';
 import { registerOpsRoutes } from './routes/ops.js';
 import type { LinkHealth } from './views.js';
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    /** The authenticated principal (empty on public routes). */
-    principal: string;
-  }
-}
 
 export type ApiInstance = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>;
 
@@ -40,22 +40,32 @@ export interface ApiDeps {
 export interface BuildAppOptions extends ApiDeps {
   /** A pino logger (redaction configured by the caller) or false for none. */
   logger?: FastifyBaseLogger | false;
+  /** Serve HTTPS only, with this certificate chain and key (PEM). */
+  https?: { cert: string | Buffer; key: string | Buffer };
 }
-
-const PUBLIC_ROUTES = new Set(['/healthz', '/openapi.json']);
 
 export async function buildApp(options: BuildAppOptions): Promise<ApiInstance> {
   const app = Fastify({
-    ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
+    ...(options.logger ? { loggerInstance: withRedactedRequests(options.logger) } : { logger: false }),
+    // fastify would log req.url with its query string; request-log.ts logs without it.
+    disableRequestLogging: true,
     bodyLimit: 64 * 1024,
+    ...(options.https ? { https: { cert: options.https.cert, key: options.https.key, minVersion: 'TLSv1.2' as const } } : {}),
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as ApiInstance;
 
   app.decorateRequest('principal', '');
+  app.decorateRequest('roles', null as unknown as readonly never[]);
+  app.addHook('onRoute', checkRouteAccess);
   // Query strings and path parameters arrive as text and are coerced to the
   // declared types; JSON bodies are not ({"action": 5} is an error, not "5").
-  const coercing = new Ajv({ coerceTypes: 'array', useDefaults: true, removeAdditional: false, allErrors: false });
-  const strict = new Ajv({ coerceTypes: false, useDefaults: true, removeAdditional: false, allErrors: false });
+  // verbose: a failed name format can say what was wrong with the value.
+  const coercing = new Ajv({ coerceTypes: 'array', useDefaults: true, removeAdditional: false, allErrors: false, verbose: true });
+  const strict = new Ajv({ coerceTypes: false, useDefaults: true, removeAdditional: false, allErrors: false, verbose: true });
+  addNameFormats(coercing);
+  addNameFormats(strict);
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strict : coercing).compile(schema));
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, strictJsonParser(app.getDefaultJsonParser('error', 'error')));
 
   await app.register(swagger, {
     openapi: {
@@ -71,21 +81,20 @@ export async function buildApp(options: BuildAppOptions): Promise<ApiInstance> {
   });
 
   app.addHook('onRequest', async (req) => {
-    const path = req.url.split('?')[0] ?? '';
-    if (PUBLIC_ROUTES.has(path)) return;
-    const token = bearerToken(req.headers.authorization);
-    if (!token) {
-      throw new ServiceError('UNAUTHENTICATED', 'missing bearer token: send "Authorization: Bearer TOKEN" (create one with: vms-agent tokens create PRINCIPAL)');
-    }
-    const principal = await options.store.principalForToken(hashToken(token));
-    if (!principal) throw new ServiceError('UNAUTHENTICATED', 'unknown or revoked token; create a new one with: vms-agent tokens create PRINCIPAL');
-    req.principal = principal;
+    const config = req.routeOptions.config;
+    if (config.public === true) return;
+    // Unmatched routes authenticate too (their 404 says nothing to an anonymous caller), without a role check.
+    const who = await authenticate(options.store, req, options.clock());
+    req.principal = who.principal;
+    req.roles = who.roles;
+    if (config.roles) authorize(req, config.roles);
   });
 
   app.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url ?? 'unmatched';
     options.metrics.httpRequests.inc({ method: req.method, route, status: String(reply.statusCode) });
     options.metrics.httpDuration.observe({ route }, reply.elapsedTime / 1000);
+    logRequest(req, reply);
   });
 
   app.setErrorHandler((err: FastifyError | ServiceError | Error, req, reply) => {
@@ -94,7 +103,9 @@ export async function buildApp(options: BuildAppOptions): Promise<ApiInstance> {
     if (err instanceof StoreNotFoundError) return reply.code(404).send({ code: err.code, message: err.message });
     const fe = err as FastifyError;
     if (fe.validation) {
-      return reply.code(400).send({ code: 'VALIDATION_FAILED', message: `${fe.validationContext ?? 'request'}${fe.message.startsWith('/') ? '' : ' '}${fe.message}` });
+      const context = fe.validationContext ?? 'request';
+      const message = nameFormatMessage(context, fe.validation) ?? `${context}${fe.message.startsWith('/') ? '' : ' '}${fe.message}`;
+      return reply.code(400).send({ code: 'VALIDATION_FAILED', message });
     }
     if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
       return reply.code(fe.statusCode).send({ code: 'VALIDATION_FAILED', message: fe.message });

@@ -17,12 +17,17 @@ export const ErrorBody = Type.Object({
  */
 const Nullable = <T extends TSchema>(t: T) => Type.Unsafe<Static<T> | null>({ ...t, nullable: true });
 
-export const HostParam = Type.Object({ host: Type.String({ minLength: 1, maxLength: 128 }) });
-export const HostDomainParams = Type.Object({
-  host: Type.String({ minLength: 1, maxLength: 128 }),
-  domain: Type.String({ minLength: 1, maxLength: 256 }),
+/** Names as docs/security.md "Names" defines them (src/names.ts); path segments are checked after URL decoding. */
+const HostId = Type.String({ format: 'host-id', description: 'host id: 1-64 of A-Z a-z 0-9 . _ -, starting with a letter or digit' });
+const DomainName = Type.String({
+  format: 'libvirt-domain-name',
+  description: 'libvirt domain name: 1-251 bytes of NFC UTF-8, no control, format or invisible characters, no "/", no space at either end',
 });
-export const IdParam = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+const PrincipalName = Type.String({ format: 'principal-name', description: 'principal: 1-64 of A-Z a-z 0-9 _ . @ -' });
+
+export const HostParam = Type.Object({ host: HostId });
+export const HostDomainParams = Type.Object({ host: HostId, domain: DomainName });
+export const IdParam = Type.Object({ id: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', description: 'command id (32 hex digits)' }) });
 export const CommandWaitQuery = Type.Object({
   wait: Type.Optional(
     Type.Integer({ minimum: 0, maximum: 60_000, description: 'long-poll: answer once the command is final or awaiting approval, or after this many ms' }),
@@ -33,7 +38,14 @@ export const AlertIdParam = Type.Object({ id: Type.Integer({ minimum: 1 }) });
 export const ActionBody = Type.Object(
   {
     action: Type.String({ minLength: 1, maxLength: 32, description: 'start, shutdown, destroy, reboot, reset, suspend, resume, list_domains, domain_info' }),
-    params: Type.Optional(Type.Record(Type.String({ maxLength: 64 }), Type.String({ maxLength: 1024 }))),
+    // Keys are plain identifiers and values carry no control characters: they reach the hypervisor-agent and its logs.
+    params: Type.Optional(
+      Type.Record(Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }), Type.String({ maxLength: 1024, pattern: '^[^\\u0000-\\u001f\\u007f-\\u009f]*$' }), {
+        additionalProperties: false,
+        maxProperties: 32,
+        description: 'string parameters: keys 1-64 of A-Z a-z 0-9 _ . -, values without control characters',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -123,7 +135,8 @@ export type CommandJson = Static<typeof Command>;
 /** One entry of GET /v1/commands. */
 export type CommandSummaryJson = Static<typeof CommandSummary>;
 export const CommandListQuery = Type.Object({
-  host: Type.Optional(Type.String({ minLength: 1 })),
+  host: Type.Optional(HostId),
+  principal: Type.Optional(PrincipalName),
   state: Type.Optional(Type.String({ pattern: '^(queued|sent|challenged|awaiting_approval|applied|denied|failed|expired)$' })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
 });
@@ -170,15 +183,29 @@ export const Alert = Type.Object({
   acknowledged: Type.Boolean(),
   acknowledgedBy: Nullable(Type.String()),
   acknowledgedAtMs: Nullable(Type.Number()),
+  acknowledgedComment: Nullable(Type.String({ description: 'what the acknowledging principal wrote' })),
 });
 export const AlertList = Type.Object({ alerts: Type.Array(Alert) });
 export const AlertQuery = Type.Object({
-  host: Type.Optional(Type.String({ minLength: 1 })),
-  kind: Type.Optional(Type.String({ minLength: 1 })),
-  principal: Type.Optional(Type.String({ minLength: 1 })),
+  host: Type.Optional(HostId),
+  kind: Type.Optional(Type.String({ pattern: '^[a-z0-9_]{1,64}$' })),
+  principal: Type.Optional(PrincipalName),
   since: Type.Optional(Type.Integer({ minimum: 0, description: 'Unix ms; alerts received at or after' })),
   acknowledged: Type.Optional(Type.Boolean()),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
 });
+
+export const AckBody = Type.Object(
+  {
+    comment: Type.String({
+      minLength: 1,
+      maxLength: 2000,
+      // At least one visible character; no control characters but line breaks and tabs.
+      pattern: '^(?=[\\s\\S]*\\S)[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f]*$',
+      description: 'why the alert is benign or what was done about it; recorded with who and when',
+    }),
+  },
+  { additionalProperties: false },
+);
 
 export const Health = Type.Object({ status: Type.String(), hosts: Type.Integer(), linksUp: Type.Integer() });

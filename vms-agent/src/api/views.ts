@@ -100,6 +100,7 @@ export function alertView(a: AlertRecord) {
     acknowledged: a.acknowledged,
     acknowledgedBy: a.acknowledgedBy ?? null,
     acknowledgedAtMs: a.acknowledgedAtMs ?? null,
+    acknowledgedComment: a.acknowledgedComment ?? null,
   };
 }
 

@@ -1,11 +1,11 @@
 /**
  * Commands that work on the local store directly (they need the database
- * file and the master key, not an API token): keygen, hosts, principals,
- * tokens. A running `serve` picks up host changes within seconds.
+ * file and the master key, not an API token): keygen, hosts (principals and
+ * tokens are in access-commands.ts). A running `serve` picks up host
+ * changes within seconds.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { decodePublicKey, encodePublicKey, encodeSecretKey, generateSigningKeyPair, keyId, SEED_BYTES, signingKeyPairFromSeed } from '@backchannel/proto';
-import { hashToken, newToken } from '../api/auth.js';
+import { decodePublicKey, encodePublicKey, encodeSecretKey, generateSigningKeyPair, keyId, SEED_BYTES } from '@backchannel/proto';
 import { enrollmentBundle } from '../keys/enrollment.js';
 import { serviceKeyPair } from '../keys/service-key.js';
 import { formatMasterKey, MASTER_KEY_BYTES } from '../store/secret-box.js';
@@ -13,7 +13,8 @@ import { type Store, StoreConflictError } from '../store/store.js';
 import { type Parsed, need, parse, required, str } from './args.js';
 import { CliError, EXIT, usage } from './cli-error.js';
 import { openLocalStore, systemRandom } from './local-store.js';
-import { emit, iso, type Out, stdoutOut, table } from './output.js';
+import { emit, iso, stdoutOut, table } from './output.js';
+import { hostIdProblem } from '../names.js';
 
 /** Writes a secret file 0600, refusing to overwrite unless forced. */
 export function writeSecretFile(path: string, text: string, force: boolean): void {
@@ -83,6 +84,8 @@ export async function hosts(argv: string[]): Promise<number> {
     case 'add':
       return withStore(p, async (store) => {
         const id = need(p, 0, 'HOST id');
+        const idProblem = hostIdProblem(id);
+        if (idProblem) throw usage(`host ids ${idProblem} (docs/security.md "Names")`);
         const bmc = parseBmc(required(p, 'bmc', 'hosts add needs --bmc ADDRESS[:PORT]'));
         const user = str(p, 'user') ?? 'admin';
         const privilege = (str(p, 'privilege') ?? 'operator') as 'operator' | 'administrator';
@@ -140,55 +143,4 @@ export async function hosts(argv: string[]): Promise<number> {
     default:
       throw usage(`hosts ${sub ?? ''}: use add, list, remove, set-host-key or enrollment`);
   }
-}
-
-export async function principals(argv: string[]): Promise<number> {
-  const [sub, ...rest] = argv;
-  const p = parse(rest, { 'public-key': { type: 'string' }, 'public-key-file': { type: 'string' }, custodial: { type: 'boolean' } });
-  const out: Out = stdoutOut(p.json);
-  if (sub === 'list') {
-    return withStore(p, async (store) => {
-      const list = await store.listPrincipals();
-      emit(out, list, () => table(list.map((x) => [x.name, x.custodial ? 'custodial' : 'operator-held', keyId(decodePublicKey(x.publicKey)), x.publicKey]), ['NAME', 'KEY', 'KEY-ID', 'PUBLIC-KEY']));
-      return EXIT.ok;
-    });
-  }
-  if (sub !== 'add') throw usage(`principals ${sub ?? ''}: use add or list`);
-  return withStore(p, async (store) => {
-    const name = need(p, 0, 'principal NAME');
-    if (!/^[A-Za-z0-9_.@-]{1,64}$/.test(name)) throw usage('principal names are 1-64 of A-Z a-z 0-9 _ . @ -');
-    let publicKey: Uint8Array;
-    let secret: Uint8Array | undefined;
-    if (p.values.custodial) {
-      const pair = generateSigningKeyPair(systemRandom);
-      publicKey = pair.publicKey;
-      secret = pair.secretKey.subarray(0, 32);
-      signingKeyPairFromSeed(secret);
-    } else {
-      const text = str(p, 'public-key') ?? (str(p, 'public-key-file') ? readFileSync(str(p, 'public-key-file')!, 'utf8') : undefined);
-      if (!text) throw usage('principals add NAME needs --public-key KEY, --public-key-file FILE (operator-held) or --custodial');
-      publicKey = decodePublicKey(text);
-    }
-    await store.addPrincipal({ name, publicKey: encodePublicKey(publicKey), ...(secret ? { secretKey: secret } : {}) }, Date.now());
-    const pub = encodePublicKey(publicKey);
-    emit(out, { name, publicKey: pub, keyId: keyId(publicKey), custodial: !!secret }, () => `added principal ${name} (${secret ? 'custodial: vms-agent holds the key' : 'operator-held'})\npublic key for the hypervisor policy: ${pub}`);
-    return EXIT.ok;
-  });
-}
-
-export async function tokens(argv: string[]): Promise<number> {
-  const [sub, ...rest] = argv;
-  const p = parse(rest, { label: { type: 'string' } });
-  if (sub !== 'create') throw usage(`tokens ${sub ?? ''}: use create PRINCIPAL`);
-  return withStore(p, async (store) => {
-    const principal = need(p, 0, 'PRINCIPAL');
-    const token = newToken(systemRandom);
-    try {
-      await store.addToken({ hash: hashToken(token), principal, label: str(p, 'label') ?? '' }, Date.now());
-    } catch (err) {
-      throw new CliError(EXIT.notFound, 'PRINCIPAL_NOT_FOUND', `${(err as Error).message}; add it with: vms-agent principals add ${principal} ...`);
-    }
-    emit(stdoutOut(p.json), { principal, token }, () => `${token}\n(shown once; vms-agent keeps only its hash)`);
-    return EXIT.ok;
-  });
 }

@@ -144,16 +144,18 @@ export async function approve(argv: string[]): Promise<number> {
 
 export async function alerts(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
-  const p = parse(rest, { host: { type: 'string' }, kind: { type: 'string' }, principal: { type: 'string' }, since: { type: 'string' }, unacked: { type: 'boolean' }, limit: { type: 'string' } });
+  const p = parse(rest, { host: { type: 'string' }, kind: { type: 'string' }, principal: { type: 'string' }, since: { type: 'string' }, unacked: { type: 'boolean' }, limit: { type: 'string' }, comment: { type: 'string' } });
   const out = stdoutOut(p.json);
   const api = client(p);
   if (sub === 'ack') {
     const id = need(p, 0, 'alert ID');
-    const a = await api.request<{ id: number; acknowledgedBy: string }>('POST', `/v1/alerts/${encodeURIComponent(id)}/ack`);
-    emit(out, a, () => `alert ${a.id} acknowledged by ${a.acknowledgedBy}`);
+    const comment = str(p, 'comment');
+    if (!comment?.trim()) throw usage('alerts ack ID needs --comment TEXT (why the alert is benign, or what was done); it is recorded with who and when');
+    const a = await api.request<{ id: number; acknowledgedBy: string; acknowledgedAtMs: number; acknowledgedComment: string }>('POST', `/v1/alerts/${encodeURIComponent(id)}/ack`, { comment });
+    emit(out, a, () => `alert ${a.id} acknowledged by ${a.acknowledgedBy} at ${iso(a.acknowledgedAtMs)}: ${a.acknowledgedComment}`);
     return EXIT.ok;
   }
-  if (sub !== 'list') throw usage(`alerts ${sub ?? ''}: use list [--host H] [--kind K] [--principal P] [--since TIME] [--unacked], or ack ID`);
+  if (sub !== 'list') throw usage(`alerts ${sub ?? ''}: use list [--host H] [--kind K] [--principal P] [--since TIME] [--unacked], or ack ID --comment TEXT`);
   const q = new URLSearchParams();
   for (const k of ['host', 'kind', 'principal', 'limit']) if (str(p, k)) q.set(k, str(p, k)!);
   const since = str(p, 'since');

@@ -18,8 +18,13 @@ Local administration (needs --db and the master key, not a token)
   hosts set-host-key HOST ed25519:...          verify this host's alerts with its key
   hosts enrollment HOST --out FILE             bundle for "hypervisor-agent enroll" (0600)
   principals add NAME (--public-key KEY | --public-key-file FILE | --custodial)
-  principals list
-  tokens create PRINCIPAL [--label TEXT]       prints a new API token once
+            [--roles ROLE,...]                 roles: operator, approver, security, viewer
+                                               (default operator,approver,viewer; see docs/security.md)
+  principals list | principals remove NAME     remove also deletes its tokens
+  principals roles NAME [ROLE,...|none]        show or replace a principal's roles
+  tokens create PRINCIPAL [--expires 30d|12h|2027-01-31|never] [--label TEXT]
+                                               prints a new API token once (default: no expiry)
+  tokens list [--principal P] | tokens revoke ID
 
 Through the API (needs --url and --token)
   vm list HOST                                 domains from the host's latest status report
@@ -29,7 +34,7 @@ Through the API (needs --url and --token)
   approve ID --key FILE                        sign the challenge here (operator-held key)
   approve ID                                   sign with your custodial key
   alerts list [--host H] [--kind K] [--principal P] [--since TIME] [--unacked] [--limit N]
-  alerts ack ID
+  alerts ack ID --comment TEXT                 role security; never an alert about yourself
 
 BMC diagnostics
   bmc info|raw ... --bmc HOST[:PORT] --user U --password-file F   see "vms-agent bmc --help"

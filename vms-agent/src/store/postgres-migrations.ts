@@ -143,4 +143,25 @@ CREATE TABLE link_leases (
 );
 `,
   },
+  {
+    version: 3,
+    name: 'roles, token expiry and revocation, alert acknowledgement comments',
+    // As SQLite's version 2: principals that existed before roles get DEFAULT_ROLES (src/roles.ts).
+    sql: `
+CREATE TABLE principal_roles (
+  principal TEXT NOT NULL REFERENCES principals(name) ON DELETE CASCADE,
+  role      TEXT NOT NULL CHECK (role IN ('operator', 'approver', 'security', 'viewer')),
+  PRIMARY KEY (principal, role)
+);
+INSERT INTO principal_roles (principal, role)
+  SELECT p.name, r.role FROM principals p CROSS JOIN (VALUES ('operator'), ('approver'), ('viewer')) AS r(role);
+ALTER TABLE tokens ADD COLUMN id TEXT;
+UPDATE tokens SET id = substr(hash, 1, 16);
+ALTER TABLE tokens ALTER COLUMN id SET NOT NULL;
+CREATE UNIQUE INDEX tokens_by_id ON tokens(id);
+ALTER TABLE tokens ADD COLUMN expires_at_ms BIGINT;
+ALTER TABLE tokens ADD COLUMN revoked_at_ms BIGINT;
+ALTER TABLE alerts ADD COLUMN acknowledged_comment TEXT;
+`,
+  },
 ];

@@ -20,13 +20,36 @@
  * the database's locale.
  */
 import pg from 'pg';
+import { DEFAULT_ROLES, type Role, sortRoles } from '../roles.js';
 import { SealedSecrets } from './sealed-secrets.js';
 import type { SecretBox } from './secret-box.js';
 import type { LinkLeaseRecord, LinkLeases } from './link-leases.js';
 import { applyMutation, insertEvent, WAKE_CHANNEL } from './postgres-apply.js';
 import { POSTGRES_MIGRATIONS } from './postgres-migrations.js';
 import { listenForWakes, type WakeListenerOptions } from './postgres-wakes.js';
-import { type AlertRow, type ApprovalRow, type CommandRow, type EventRow, type HostRow, type InboundWindowRow, type OutboxRow, type PrincipalRow, type StatusRow, alertFromRow, approvalFromRow, commandFromRow, eventFromRow, hostFromRow, outboxFromRow, principalFromRow, statusFromRow, windowFromRow } from './sqlite-rows.js';
+import {
+  type AlertRow,
+  type ApprovalRow,
+  type CommandRow,
+  type EventRow,
+  type HostRow,
+  type InboundWindowRow,
+  type OutboxRow,
+  type PrincipalRow,
+  type StatusRow,
+  type TokenRow,
+  alertFromRow,
+  approvalFromRow,
+  commandFromRow,
+  eventFromRow,
+  grantFromRow,
+  hostFromRow,
+  outboxFromRow,
+  principalFromRow,
+  statusFromRow,
+  tokenFromRow,
+  windowFromRow,
+} from './sqlite-rows.js';
 import {
   type AlertFilter,
   type AlertRecord,
@@ -41,12 +64,21 @@ import {
   type InboundWindowRecord,
   type Mutation,
   type OutboxEntry,
+  type PrincipalInput,
   type PrincipalRecord,
   type StatusRecord,
   type Store,
   StoreConflictError,
   StoreNotFoundError,
+  type TokenGrant,
+  type TokenInput,
+  type TokenRecord,
+  tokenIdOf,
 } from './store.js';
+
+/** A principal's roles as one "a,b" column (rolesFromColumn parses it). */
+const ROLES_OF = "(SELECT string_agg(role, ',') FROM principal_roles r WHERE r.principal = p.name) AS roles";
+const TOKEN_COLUMNS = 'id, principal, label, created_at_ms, expires_at_ms, revoked_at_ms';
 
 /** Any constant; serialises migrations of replicas that start together. */
 const MIGRATION_LOCK = 0x62636b63; // "bckc"
@@ -208,22 +240,22 @@ export class PostgresStore implements Store, LinkLeases {
     }
   }
 
-  async addPrincipal(p: { name: string; publicKey: string; secretKey?: Uint8Array }, nowMs: number): Promise<void> {
-    try {
-      await this.#pool.query('INSERT INTO principals (name, public_key, secret_key_enc, created_at_ms) VALUES ($1, $2, $3, $4)', [
-        p.name,
-        p.publicKey,
-        p.secretKey ? this.#secrets.sealPrincipalKey(p.name, p.secretKey) : null,
-        nowMs,
-      ]);
-    } catch (err) {
-      if (isUniqueViolation(err)) throw new StoreConflictError(`principal ${p.name} already exists`);
-      throw err;
-    }
+  async addPrincipal(p: PrincipalInput, nowMs: number): Promise<void> {
+    const roles = sortRoles(p.roles ?? DEFAULT_ROLES);
+    const sealed = p.secretKey ? this.#secrets.sealPrincipalKey(p.name, p.secretKey) : null;
+    await this.#tx(async (c) => {
+      try {
+        await c.query('INSERT INTO principals (name, public_key, secret_key_enc, created_at_ms) VALUES ($1, $2, $3, $4)', [p.name, p.publicKey, sealed, nowMs]);
+      } catch (err) {
+        if (isUniqueViolation(err)) throw new StoreConflictError(`principal ${p.name} already exists`);
+        throw err;
+      }
+      await insertRoles(c, p.name, roles);
+    });
   }
 
   async getPrincipal(name: string): Promise<PrincipalRecord | undefined> {
-    const [row] = await this.#rows<PrincipalRow>('SELECT * FROM principals WHERE name = $1', [name]);
+    const [row] = await this.#rows<PrincipalRow>(`SELECT p.*, ${ROLES_OF} FROM principals p WHERE p.name = $1`, [name]);
     return row && principalFromRow(row);
   }
 
@@ -233,12 +265,33 @@ export class PostgresStore implements Store, LinkLeases {
   }
 
   async listPrincipals(): Promise<PrincipalRecord[]> {
-    return (await this.#rows<PrincipalRow>('SELECT * FROM principals ORDER BY name COLLATE "C"')).map(principalFromRow);
+    return (await this.#rows<PrincipalRow>(`SELECT p.*, ${ROLES_OF} FROM principals p ORDER BY p.name COLLATE "C"`)).map(principalFromRow);
   }
 
-  async addToken(t: { hash: string; principal: string; label: string }, nowMs: number): Promise<void> {
+  async setPrincipalRoles(name: string, roles: readonly Role[]): Promise<void> {
+    await this.#tx(async (c) => {
+      // Locks the principal: two replicas setting roles at once end with one set, not a mix.
+      if ((await c.query('SELECT 1 FROM principals WHERE name = $1 FOR UPDATE', [name])).rowCount === 0) {
+        throw new StoreNotFoundError('PRINCIPAL_NOT_FOUND', `no principal ${name}`);
+      }
+      await c.query('DELETE FROM principal_roles WHERE principal = $1', [name]);
+      await insertRoles(c, name, sortRoles(roles));
+    });
+  }
+
+  async removePrincipal(name: string): Promise<boolean> {
+    // Roles and tokens go with it (ON DELETE CASCADE).
+    return ((await this.#pool.query('DELETE FROM principals WHERE name = $1', [name])).rowCount ?? 0) > 0;
+  }
+
+  async addToken(t: TokenInput, nowMs: number): Promise<TokenRecord> {
+    const id = tokenIdOf(t.hash);
     try {
-      await this.#pool.query('INSERT INTO tokens (hash, principal, label, created_at_ms) VALUES ($1, $2, $3, $4)', [t.hash, t.principal, t.label, nowMs]);
+      const [row] = await this.#rows<TokenRow>(
+        `INSERT INTO tokens (hash, id, principal, label, created_at_ms, expires_at_ms) VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${TOKEN_COLUMNS}`,
+        [t.hash, id, t.principal, t.label, nowMs, t.expiresAtMs ?? null],
+      );
+      return tokenFromRow(row!);
     } catch (err) {
       // The foreign key says the same as SQLite's explicit check, without a window between check and insert.
       if ((err as { code?: string }).code === '23503') throw new StoreNotFoundError('PRINCIPAL_NOT_FOUND', `no principal ${t.principal}`);
@@ -246,8 +299,25 @@ export class PostgresStore implements Store, LinkLeases {
     }
   }
 
-  async principalForToken(hash: string): Promise<string | undefined> {
-    return (await this.#rows<{ principal: string }>('SELECT principal FROM tokens WHERE hash = $1', [hash]))[0]?.principal;
+  async getToken(hash: string): Promise<TokenGrant | undefined> {
+    const [row] = await this.#rows<TokenRow & { roles: string | null }>(
+      `SELECT t.id, t.principal, t.label, t.created_at_ms, t.expires_at_ms, t.revoked_at_ms, ${ROLES_OF}
+       FROM tokens t JOIN principals p ON p.name = t.principal WHERE t.hash = $1`,
+      [hash],
+    );
+    return row && grantFromRow(row);
+  }
+
+  async listTokens(filter: { principal?: string } = {}): Promise<TokenRecord[]> {
+    const where = filter.principal !== undefined ? 'WHERE principal = $1' : '';
+    const args = filter.principal !== undefined ? [filter.principal] : [];
+    return (await this.#rows<TokenRow>(`SELECT ${TOKEN_COLUMNS} FROM tokens ${where} ORDER BY created_at_ms, id COLLATE "C"`, args)).map(tokenFromRow);
+  }
+
+  async revokeToken(id: string, nowMs: number): Promise<TokenRecord | undefined> {
+    await this.#pool.query('UPDATE tokens SET revoked_at_ms = $1 WHERE id = $2 AND revoked_at_ms IS NULL', [nowMs, id]);
+    const [row] = await this.#rows<TokenRow>(`SELECT ${TOKEN_COLUMNS} FROM tokens WHERE id = $1`, [id]);
+    return row && tokenFromRow(row);
   }
 
   async getOrCreateServiceKey(create: () => Uint8Array): Promise<Uint8Array> {
@@ -275,6 +345,10 @@ export class PostgresStore implements Store, LinkLeases {
     if (filter.hostId !== undefined) {
       args.push(filter.hostId);
       where.push(`host_id = $${args.length}`);
+    }
+    if (filter.principal !== undefined) {
+      args.push(filter.principal);
+      where.push(`principal = $${args.length}`);
     }
     if (filter.states && filter.states.length > 0) {
       args.push(filter.states);
@@ -316,10 +390,17 @@ export class PostgresStore implements Store, LinkLeases {
     return (await this.#rows<PgAlertRow>(sql, args)).map(alertFromPg);
   }
 
-  async ackAlert(id: number, by: string, nowMs: number): Promise<AlertRecord | undefined> {
-    await this.#pool.query('UPDATE alerts SET acknowledged = true, acknowledged_by = $1, acknowledged_at_ms = $2 WHERE id = $3 AND NOT acknowledged', [by, nowMs, id]);
+  async getAlert(id: number): Promise<AlertRecord | undefined> {
     const [row] = await this.#rows<PgAlertRow>('SELECT * FROM alerts WHERE id = $1', [id]);
     return row && alertFromPg(row);
+  }
+
+  async ackAlert(id: number, ack: { by: string; comment: string }, nowMs: number): Promise<AlertRecord | undefined> {
+    await this.#pool.query(
+      'UPDATE alerts SET acknowledged = true, acknowledged_by = $1, acknowledged_at_ms = $2, acknowledged_comment = $3 WHERE id = $4 AND NOT acknowledged',
+      [ack.by, nowMs, ack.comment, id],
+    );
+    return this.getAlert(id);
   }
 
   async apply(mutations: Mutation[], options: ApplyOptions = {}): Promise<ApplyResult> {
@@ -383,6 +464,10 @@ export class PostgresStore implements Store, LinkLeases {
     this.#closed = true;
     await this.#pool.end();
   }
+}
+
+async function insertRoles(c: pg.PoolClient, name: string, roles: readonly Role[]): Promise<void> {
+  for (const role of roles) await c.query('INSERT INTO principal_roles (principal, role) VALUES ($1, $2)', [name, role]);
 }
 
 function isUniqueViolation(err: unknown): boolean {

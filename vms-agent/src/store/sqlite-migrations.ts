@@ -128,4 +128,26 @@ CREATE TABLE status_reports (
 );
 `,
   },
+  {
+    version: 2,
+    name: 'roles, token expiry and revocation, alert acknowledgement comments',
+    // Principals that existed before roles get DEFAULT_ROLES (src/roles.ts): they keep issuing,
+    // approving and reading; acknowledging alerts (security) must be granted by name.
+    // A token's id is the first 16 hex digits of its hash (TokenRecord.id).
+    sql: `
+CREATE TABLE principal_roles (
+  principal TEXT NOT NULL REFERENCES principals(name) ON DELETE CASCADE,
+  role      TEXT NOT NULL CHECK (role IN ('operator', 'approver', 'security', 'viewer')),
+  PRIMARY KEY (principal, role)
+);
+INSERT INTO principal_roles (principal, role)
+  SELECT p.name, r.role FROM principals p, (SELECT 'operator' AS role UNION ALL SELECT 'approver' UNION ALL SELECT 'viewer') r;
+ALTER TABLE tokens ADD COLUMN id TEXT;
+UPDATE tokens SET id = substr(hash, 1, 16);
+CREATE UNIQUE INDEX tokens_by_id ON tokens(id);
+ALTER TABLE tokens ADD COLUMN expires_at_ms INTEGER;
+ALTER TABLE tokens ADD COLUMN revoked_at_ms INTEGER;
+ALTER TABLE alerts ADD COLUMN acknowledged_comment TEXT;
+`,
+  },
 ];

@@ -1,5 +1,6 @@
 /** Row shapes of the SQLite store and their mapping to the Store records (the PostgreSQL store reads the same shapes). */
 import type { CommandState } from '../commands/lifecycle.js';
+import { isRole, type Role, sortRoles } from '../roles.js';
 import type {
   AlertRecord,
   ApprovalRecord,
@@ -11,6 +12,8 @@ import type {
   PrincipalRecord,
   SignatureStatus,
   StatusRecord,
+  TokenGrant,
+  TokenRecord,
 } from './store.js';
 
 export interface HostRow {
@@ -50,15 +53,42 @@ export function hostFromRow(r: HostRow): HostRecord {
   return host;
 }
 
+/** `principals.*` plus `roles`: the principal's roles joined with "," (ROLES_OF in the query), null for none. */
 export interface PrincipalRow {
   name: string;
   public_key: string;
   secret_key_enc: Buffer | null;
   created_at_ms: number;
+  roles: string | null;
+}
+
+/** Roles as stored (one row each) → Role[] in the order of ROLES; anything unknown is dropped, never granted. */
+export function rolesFromColumn(text: string | null): Role[] {
+  return sortRoles((text ?? '').split(',').filter(isRole));
 }
 
 export function principalFromRow(r: PrincipalRow): PrincipalRecord {
-  return { name: r.name, publicKey: r.public_key, custodial: r.secret_key_enc != null, createdAtMs: r.created_at_ms };
+  return { name: r.name, publicKey: r.public_key, custodial: r.secret_key_enc != null, createdAtMs: r.created_at_ms, roles: rolesFromColumn(r.roles) };
+}
+
+export interface TokenRow {
+  id: string;
+  principal: string;
+  label: string;
+  created_at_ms: number;
+  expires_at_ms: number | null;
+  revoked_at_ms: number | null;
+}
+
+export function tokenFromRow(r: TokenRow): TokenRecord {
+  const t: TokenRecord = { id: r.id, principal: r.principal, label: r.label, createdAtMs: r.created_at_ms };
+  if (r.expires_at_ms != null) t.expiresAtMs = r.expires_at_ms;
+  if (r.revoked_at_ms != null) t.revokedAtMs = r.revoked_at_ms;
+  return t;
+}
+
+export function grantFromRow(r: TokenRow & { roles: string | null }): TokenGrant {
+  return { ...tokenFromRow(r), roles: rolesFromColumn(r.roles) };
 }
 
 export interface CommandRow {
@@ -160,6 +190,7 @@ export interface AlertRow {
   acknowledged: number;
   acknowledged_by: string | null;
   acknowledged_at_ms: number | null;
+  acknowledged_comment: string | null;
 }
 
 export function alertFromRow(r: AlertRow): AlertRecord {
@@ -180,6 +211,7 @@ export function alertFromRow(r: AlertRow): AlertRecord {
   };
   if (r.acknowledged_by != null) a.acknowledgedBy = r.acknowledged_by;
   if (r.acknowledged_at_ms != null) a.acknowledgedAtMs = r.acknowledged_at_ms;
+  if (r.acknowledged_comment != null) a.acknowledgedComment = r.acknowledged_comment;
   return a;
 }
 

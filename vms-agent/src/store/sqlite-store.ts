@@ -7,6 +7,8 @@
  */
 import Database from 'better-sqlite3';
 import { isFinal, type CommandState } from '../commands/lifecycle.js';
+import { DEFAULT_ROLES, type Role, sortRoles } from '../roles.js';
+import { prepareSqliteFiles, tightenSqliteFiles } from './file-modes.js';
 import { SealedSecrets } from './sealed-secrets.js';
 import type { SecretBox } from './secret-box.js';
 import {
@@ -19,6 +21,7 @@ import {
   type OutboxRow,
   type PrincipalRow,
   type StatusRow,
+  type TokenRow,
   alertFromRow,
   approvalFromRow,
   commandFromRow,
@@ -27,6 +30,8 @@ import {
   outboxFromRow,
   principalFromRow,
   statusFromRow,
+  grantFromRow,
+  tokenFromRow,
   windowFromRow,
 } from './sqlite-rows.js';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
@@ -44,12 +49,21 @@ import {
   type InboundWindowRecord,
   type Mutation,
   type OutboxEntry,
+  type PrincipalInput,
   type PrincipalRecord,
   type StatusRecord,
   type Store,
   StoreConflictError,
   StoreNotFoundError,
+  type TokenGrant,
+  type TokenInput,
+  type TokenRecord,
+  tokenIdOf,
 } from './store.js';
+
+/** A principal's roles as one "a,b" column (rolesFromColumn parses it). */
+const ROLES_OF = "(SELECT group_concat(role, ',') FROM principal_roles r WHERE r.principal = p.name) AS roles";
+const TOKEN_COLUMNS = 'id, principal, label, created_at_ms, expires_at_ms, revoked_at_ms';
 
 export interface SqliteStoreOptions {
   path: string;
@@ -64,12 +78,16 @@ export class SqliteStore implements Store {
 
   constructor(options: SqliteStoreOptions) {
     this.#secrets = new SealedSecrets(options.secrets);
+    prepareSqliteFiles(options.path);
     this.#db = new Database(options.path);
     this.#db.pragma('journal_mode = WAL');
     this.#db.pragma('synchronous = FULL');
     this.#db.pragma('foreign_keys = ON');
     this.#db.pragma('busy_timeout = 5000');
+    // Sorts and temporary tables stay in memory rather than in files under /tmp.
+    this.#db.pragma('temp_store = MEMORY');
     this.#migrate();
+    tightenSqliteFiles(options.path);
   }
 
   #prepare(sql: string): Database.Statement {
@@ -162,19 +180,30 @@ export class SqliteStore implements Store {
     }
   }
 
-  async addPrincipal(p: { name: string; publicKey: string; secretKey?: Uint8Array }, nowMs: number): Promise<void> {
-    try {
-      this.#db
-        .prepare('INSERT INTO principals (name, public_key, secret_key_enc, created_at_ms) VALUES (?, ?, ?, ?)')
-        .run(p.name, p.publicKey, p.secretKey ? this.#secrets.sealPrincipalKey(p.name, p.secretKey) : null, nowMs);
-    } catch (err) {
-      if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw new StoreConflictError(`principal ${p.name} already exists`);
-      throw err;
-    }
+  async addPrincipal(p: PrincipalInput, nowMs: number): Promise<void> {
+    const roles = sortRoles(p.roles ?? DEFAULT_ROLES);
+    this.#db.transaction(() => {
+      try {
+        this.#prepare('INSERT INTO principals (name, public_key, secret_key_enc, created_at_ms) VALUES (?, ?, ?, ?)').run(
+          p.name,
+          p.publicKey,
+          p.secretKey ? this.#secrets.sealPrincipalKey(p.name, p.secretKey) : null,
+          nowMs,
+        );
+      } catch (err) {
+        if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw new StoreConflictError(`principal ${p.name} already exists`);
+        throw err;
+      }
+      this.#insertRoles(p.name, roles);
+    }).immediate();
+  }
+
+  #insertRoles(name: string, roles: readonly Role[]): void {
+    for (const role of roles) this.#prepare('INSERT INTO principal_roles (principal, role) VALUES (?, ?)').run(name, role);
   }
 
   async getPrincipal(name: string): Promise<PrincipalRecord | undefined> {
-    const row = this.#prepare('SELECT * FROM principals WHERE name = ?').get(name) as PrincipalRow | undefined;
+    const row = this.#prepare(`SELECT p.*, ${ROLES_OF} FROM principals p WHERE p.name = ?`).get(name) as PrincipalRow | undefined;
     return row && principalFromRow(row);
   }
 
@@ -184,16 +213,47 @@ export class SqliteStore implements Store {
   }
 
   async listPrincipals(): Promise<PrincipalRecord[]> {
-    return (this.#prepare('SELECT * FROM principals ORDER BY name').all() as PrincipalRow[]).map(principalFromRow);
+    return (this.#prepare(`SELECT p.*, ${ROLES_OF} FROM principals p ORDER BY p.name`).all() as PrincipalRow[]).map(principalFromRow);
   }
 
-  async addToken(t: { hash: string; principal: string; label: string }, nowMs: number): Promise<void> {
+  async setPrincipalRoles(name: string, roles: readonly Role[]): Promise<void> {
+    this.#db.transaction(() => {
+      if (!this.#prepare('SELECT 1 FROM principals WHERE name = ?').get(name)) throw new StoreNotFoundError('PRINCIPAL_NOT_FOUND', `no principal ${name}`);
+      this.#prepare('DELETE FROM principal_roles WHERE principal = ?').run(name);
+      this.#insertRoles(name, sortRoles(roles));
+    }).immediate();
+  }
+
+  async removePrincipal(name: string): Promise<boolean> {
+    // Roles and tokens go with it (ON DELETE CASCADE).
+    return this.#prepare('DELETE FROM principals WHERE name = ?').run(name).changes > 0;
+  }
+
+  async addToken(t: TokenInput, nowMs: number): Promise<TokenRecord> {
     if (!(await this.getPrincipal(t.principal))) throw new StoreNotFoundError('PRINCIPAL_NOT_FOUND', `no principal ${t.principal}`);
-    this.#prepare('INSERT INTO tokens (hash, principal, label, created_at_ms) VALUES (?, ?, ?, ?)').run(t.hash, t.principal, t.label, nowMs);
+    const id = tokenIdOf(t.hash);
+    this.#prepare('INSERT INTO tokens (hash, id, principal, label, created_at_ms, expires_at_ms) VALUES (?, ?, ?, ?, ?, ?)').run(t.hash, id, t.principal, t.label, nowMs, t.expiresAtMs ?? null);
+    return tokenFromRow(this.#prepare(`SELECT ${TOKEN_COLUMNS} FROM tokens WHERE id = ?`).get(id) as TokenRow);
   }
 
-  async principalForToken(hash: string): Promise<string | undefined> {
-    return (this.#prepare('SELECT principal FROM tokens WHERE hash = ?').get(hash) as { principal: string } | undefined)?.principal;
+  async getToken(hash: string): Promise<TokenGrant | undefined> {
+    const row = this.#prepare(
+      `SELECT t.id, t.principal, t.label, t.created_at_ms, t.expires_at_ms, t.revoked_at_ms, ${ROLES_OF}
+       FROM tokens t JOIN principals p ON p.name = t.principal WHERE t.hash = ?`,
+    ).get(hash) as (TokenRow & { roles: string | null }) | undefined;
+    return row && grantFromRow(row);
+  }
+
+  async listTokens(filter: { principal?: string } = {}): Promise<TokenRecord[]> {
+    const where = filter.principal !== undefined ? 'WHERE principal = ?' : '';
+    const args = filter.principal !== undefined ? [filter.principal] : [];
+    return (this.#prepare(`SELECT ${TOKEN_COLUMNS} FROM tokens ${where} ORDER BY created_at_ms, id`).all(...args) as TokenRow[]).map(tokenFromRow);
+  }
+
+  async revokeToken(id: string, nowMs: number): Promise<TokenRecord | undefined> {
+    this.#prepare('UPDATE tokens SET revoked_at_ms = ? WHERE id = ? AND revoked_at_ms IS NULL').run(nowMs, id);
+    const row = this.#prepare(`SELECT ${TOKEN_COLUMNS} FROM tokens WHERE id = ?`).get(id) as TokenRow | undefined;
+    return row && tokenFromRow(row);
   }
 
   async getOrCreateServiceKey(create: () => Uint8Array): Promise<Uint8Array> {
@@ -220,6 +280,10 @@ export class SqliteStore implements Store {
     if (filter.hostId !== undefined) {
       where.push('host_id = ?');
       args.push(filter.hostId);
+    }
+    if (filter.principal !== undefined) {
+      where.push('principal = ?');
+      args.push(filter.principal);
     }
     if (filter.states && filter.states.length > 0) {
       where.push(`state IN (${filter.states.map(() => '?').join(', ')})`);
@@ -259,12 +323,19 @@ export class SqliteStore implements Store {
     return (this.#prepare(sql).all(...args, f.limit ?? 100) as AlertRow[]).map(alertFromRow);
   }
 
-  async ackAlert(id: number, by: string, nowMs: number): Promise<AlertRecord | undefined> {
-    this.#db
-      .prepare('UPDATE alerts SET acknowledged = 1, acknowledged_by = ?, acknowledged_at_ms = ? WHERE id = ? AND acknowledged = 0')
-      .run(by, nowMs, id);
+  async getAlert(id: number): Promise<AlertRecord | undefined> {
     const row = this.#prepare('SELECT * FROM alerts WHERE id = ?').get(id) as AlertRow | undefined;
     return row && alertFromRow(row);
+  }
+
+  async ackAlert(id: number, ack: { by: string; comment: string }, nowMs: number): Promise<AlertRecord | undefined> {
+    this.#prepare('UPDATE alerts SET acknowledged = 1, acknowledged_by = ?, acknowledged_at_ms = ?, acknowledged_comment = ? WHERE id = ? AND acknowledged = 0').run(
+      ack.by,
+      nowMs,
+      ack.comment,
+      id,
+    );
+    return this.getAlert(id);
   }
 
   async apply(mutations: Mutation[], options: ApplyOptions = {}): Promise<ApplyResult> {

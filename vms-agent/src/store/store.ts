@@ -10,6 +10,7 @@
  * methods named `...Secret...`; the implementation encrypts them at rest.
  */
 import type { CommandState } from '../commands/lifecycle.js';
+import type { Role } from '../roles.js';
 
 export interface ApplyOptions {
   /** Wait for the disk before returning (default true). */
@@ -52,6 +53,45 @@ export interface PrincipalRecord {
   publicKey: string;
   custodial: boolean;
   createdAtMs: number;
+  /** What the principal may do through the API (roles.ts), in the order of ROLES. */
+  roles: Role[];
+}
+
+export interface PrincipalInput {
+  name: string;
+  publicKey: string;
+  secretKey?: Uint8Array;
+  /** Default: DEFAULT_ROLES. */
+  roles?: readonly Role[];
+}
+
+export interface TokenInput {
+  /** SHA-256 (hex) of the token; the token itself is never stored. */
+  hash: string;
+  principal: string;
+  label: string;
+  /** When the token stops working; none: it works until revoked. */
+  expiresAtMs?: number;
+}
+
+export interface TokenRecord {
+  /** Public handle of the token (the first 16 hex digits of its hash), for `tokens list` and `tokens revoke`. */
+  id: string;
+  principal: string;
+  label: string;
+  createdAtMs: number;
+  expiresAtMs?: number;
+  revokedAtMs?: number;
+}
+
+/** A token looked up by its hash, with its principal's current roles. */
+export interface TokenGrant extends TokenRecord {
+  roles: Role[];
+}
+
+/** The token id of a token hash. */
+export function tokenIdOf(hash: string): string {
+  return hash.slice(0, 16);
 }
 
 export interface CommandRecord {
@@ -128,6 +168,8 @@ export interface AlertRecord extends Omit<AlertInput, 'raw'> {
   acknowledged: boolean;
   acknowledgedBy?: string;
   acknowledgedAtMs?: number;
+  /** What the acknowledging principal wrote (why it is benign, what was done). */
+  acknowledgedComment?: string;
 }
 
 export interface AlertFilter {
@@ -157,6 +199,8 @@ export interface InboundWindowRecord {
 
 export interface CommandFilter {
   hostId?: string;
+  /** Only commands this principal issued. */
+  principal?: string;
   states?: CommandState[];
   limit?: number;
 }
@@ -222,13 +266,21 @@ export interface Store {
   removeHost(id: string, nowMs?: number): Promise<boolean>;
   setHostPublicKey(id: string, publicKey: string): Promise<void>;
 
-  // principals and tokens
-  addPrincipal(p: { name: string; publicKey: string; secretKey?: Uint8Array }, nowMs: number): Promise<void>;
+  // principals, roles and tokens
+  addPrincipal(p: PrincipalInput, nowMs: number): Promise<void>;
   getPrincipal(name: string): Promise<PrincipalRecord | undefined>;
   getPrincipalSecretKey(name: string): Promise<Uint8Array | undefined>;
   listPrincipals(): Promise<PrincipalRecord[]>;
-  addToken(t: { hash: string; principal: string; label: string }, nowMs: number): Promise<void>;
-  principalForToken(hash: string): Promise<string | undefined>;
+  /** Replaces the principal's roles (StoreNotFoundError PRINCIPAL_NOT_FOUND if there is none). */
+  setPrincipalRoles(name: string, roles: readonly Role[]): Promise<void>;
+  /** Removes a principal with its roles and tokens; its name stays in command and alert history. False if there was none. */
+  removePrincipal(name: string): Promise<boolean>;
+  addToken(t: TokenInput, nowMs: number): Promise<TokenRecord>;
+  /** The token with this hash (revoked and expired ones too: the caller says why it refuses them). */
+  getToken(hash: string): Promise<TokenGrant | undefined>;
+  listTokens(filter?: { principal?: string }): Promise<TokenRecord[]>;
+  /** Revokes the token with this id (the first revocation's time stays); undefined if there is none. */
+  revokeToken(id: string, nowMs: number): Promise<TokenRecord | undefined>;
 
   // the service's own signing key (created once, kept encrypted)
   getOrCreateServiceKey(create: () => Uint8Array): Promise<Uint8Array>;
@@ -244,7 +296,9 @@ export interface Store {
 
   // alerts
   listAlerts(filter: AlertFilter): Promise<AlertRecord[]>;
-  ackAlert(id: number, by: string, nowMs: number): Promise<AlertRecord | undefined>;
+  getAlert(id: number): Promise<AlertRecord | undefined>;
+  /** Acknowledges with who, when and a comment; the first acknowledgement wins. Undefined if there is no such alert. */
+  ackAlert(id: number, ack: { by: string; comment: string }, nowMs: number): Promise<AlertRecord | undefined>;
 
   /**
    * Runs all mutations in one transaction. With `durable: false` the

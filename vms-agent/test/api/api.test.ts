@@ -42,12 +42,24 @@ describe('authentication', () => {
     expect(res.json()).toMatchObject({ code: 'UNAUTHENTICATED', message: expect.stringContaining('tokens create') });
   });
 
-  it('rejects an unknown token and a malformed header', async () => {
+  it('rejects an unknown token, and says what is wrong with a malformed header', async () => {
     const f = await setup();
-    for (const authorization of ['Bearer bct_not-a-real-token-at-all', 'Basic YWxpY2U6cHc=', 'Bearer']) {
+    const unknown = await f.app.inject({ method: 'GET', url: '/v1/hosts', headers: { authorization: `Bearer bct_${'A'.repeat(43)}` } });
+    expect(unknown.statusCode).toBe(401);
+    expect(unknown.json()).toMatchObject({ code: 'UNAUTHENTICATED', message: expect.stringContaining('unknown token') });
+    const cases: [string, RegExp][] = [
+      ['Bearer bct_not-a-real-token-at-all', /not a vms-agent token/],
+      [`Bearer "${f.tokens.alice}"`, /tokens begin with "bct_"/],
+      [`Bearer ${f.tokens.alice!.slice(0, -1)}`, /is 46 characters/],
+      ['Basic YWxpY2U6cHc=', /scheme is "Basic", not Bearer/],
+      ['Bearer', /carries no token/],
+      [f.tokens.alice!, /scheme is "bct_/],
+    ];
+    for (const [authorization, why] of cases) {
       const res = await f.app.inject({ method: 'GET', url: '/v1/hosts', headers: { authorization } });
-      expect(res.statusCode).toBe(401);
-      expect(res.json().code).toBe('UNAUTHENTICATED');
+      expect(res.statusCode, authorization).toBe(401);
+      expect(res.json(), authorization).toMatchObject({ code: 'TOKEN_MALFORMED', message: expect.stringMatching(why) });
+      expect(res.json().message).not.toContain('missing bearer token');
     }
   });
 
@@ -63,6 +75,11 @@ describe('authentication', () => {
     expect(Object.keys(spec.paths)).toEqual(
       expect.arrayContaining(['/v1/hosts/{host}/domains/{domain}/actions', '/v1/commands/{id}', '/v1/commands/{id}/approvals', '/v1/hosts', '/v1/hosts/{host}/domains', '/v1/alerts', '/v1/alerts/{id}/ack', '/healthz', '/metrics']),
     );
+    // The name grammars are in the document, for clients to check before they send.
+    const params = spec.paths['/v1/hosts/{host}/domains/{domain}/actions'].post.parameters as { name: string; schema: { format?: string } }[];
+    expect(params.find((p) => p.name === 'domain')?.schema.format).toBe('libvirt-domain-name');
+    expect(params.find((p) => p.name === 'host')?.schema.format).toBe('host-id');
+    expect(spec.paths['/v1/alerts/{id}/ack'].post.requestBody.content['application/json'].schema.required).toEqual(['comment']);
     expect(spec.components.securitySchemes.bearer).toEqual({ type: 'http', scheme: 'bearer' });
   });
 
@@ -269,15 +286,20 @@ describe('hosts, domains, alerts, metrics', () => {
     expect((await get('?principal=mallory&host=hv-01')).json().alerts).toHaveLength(1);
     expect((await get('?since=150')).json().alerts).toHaveLength(1);
     const id = (await get('?kind=action_not_permitted')).json().alerts[0].id;
-    const ack = await f.app.inject({ method: 'POST', url: `/v1/alerts/${id}/ack`, headers: f.as('bob') });
-    expect(ack.json()).toMatchObject({ acknowledged: true, acknowledgedBy: 'bob' });
+    const ack = await f.app.inject({ method: 'POST', url: `/v1/alerts/${id}/ack`, headers: f.as('sec'), payload: { comment: 'mallory is a red-team account' } });
+    expect(ack.json()).toMatchObject({ acknowledged: true, acknowledgedBy: 'sec', acknowledgedAtMs: f.clock.now(), acknowledgedComment: 'mallory is a red-team account' });
     expect((await get('?acknowledged=false')).json().alerts.map((a: { alertId: string }) => a.alertId)).toEqual(['a2']);
     expect((await get('?acknowledged=maybe')).statusCode).toBe(400);
     expect((await get('?since=-5')).statusCode).toBe(400);
-    const missing = await f.app.inject({ method: 'POST', url: '/v1/alerts/999/ack', headers: f.as('bob') });
+    const missing = await f.app.inject({ method: 'POST', url: '/v1/alerts/999/ack', headers: f.as('sec'), payload: { comment: 'x' } });
     expect(missing.json().code).toBe('ALERT_NOT_FOUND');
-    const badId = await f.app.inject({ method: 'POST', url: '/v1/alerts/abc/ack', headers: f.as('bob') });
+    const badId = await f.app.inject({ method: 'POST', url: '/v1/alerts/abc/ack', headers: f.as('sec'), payload: { comment: 'x' } });
     expect(badId.statusCode).toBe(400);
+    for (const payload of [{}, { comment: '' }, { comment: '   ' }, { comment: 'ok', extra: 1 }, { comment: 'bell\u0007' }]) {
+      const bad = await f.app.inject({ method: 'POST', url: `/v1/alerts/${id}/ack`, headers: f.as('sec'), payload });
+      expect(bad.statusCode, JSON.stringify(payload)).toBe(400);
+      expect(bad.json().code).toBe('VALIDATION_FAILED');
+    }
   });
 
   it('GET /metrics is Prometheus text and counts requests', async () => {

@@ -55,7 +55,7 @@ describe('vms-agent CLI', () => {
   it('prints help and refuses unknown commands with exit 2', async () => {
     const help = await run('--help');
     expect(help.code).toBe(0);
-    for (const word of ['serve', 'keygen', 'hosts add', 'enrollment', 'principals add', 'tokens create', 'vm start', 'commands show', 'approve ID --key FILE', 'alerts list', 'bmc queue-info']) {
+    for (const word of ['serve', 'keygen', 'hosts add', 'enrollment', 'principals add', 'principals roles', 'principals remove', 'tokens create', 'tokens list', 'tokens revoke', '--expires', 'vm start', 'commands show', 'approve ID --key FILE', 'alerts list', 'alerts ack ID --comment', 'bmc queue-info']) {
       expect(help.out).toContain(word);
     }
     expect((await run('frobnicate')).code).toBe(2);
@@ -122,7 +122,8 @@ describe('vms-agent CLI', () => {
     expect(shown.out).toContain('approved by bob');
     expect((await run('commands', 'list', '--state', 'awaiting_approval', '--json', ...api, '--token', aliceToken)).code).toBe(0);
     expect((await run('alerts', 'list', ...api, '--token', aliceToken)).out).toContain('no alerts');
-    expect((await run('alerts', 'ack', '12', ...api, '--token', aliceToken)).code).toBe(3);
+    expect((await run('alerts', 'ack', '12', ...api, '--token', aliceToken)).code).toBe(2); // no --comment
+    expect((await run('alerts', 'ack', '12', '--comment', 'benign', ...api, '--token', aliceToken)).code).toBe(4); // alice lacks the security role
     expect((await run('vm', 'list', 'hv-01', ...api, '--token', aliceToken)).code).toBe(3); // no status report yet
     expect((await run('vm', 'start', 'hv-99', 'db-1', ...api, '--token', aliceToken)).code).toBe(3);
     expect((await run('vm', 'start', 'hv-01', 'db-1', ...api, '--token', 'bct_wrong-token-value')).code).toBe(4);

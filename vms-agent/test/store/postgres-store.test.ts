@@ -13,7 +13,9 @@ import { CliError } from '../../src/cli/cli-error.js';
 import { loadConfig } from '../../src/cli/config.js';
 import { openLocalStore, redactDb } from '../../src/cli/local-store.js';
 import { LeaseKeeper } from '../../src/link/lease-keeper.js';
+import { POSTGRES_MIGRATIONS } from '../../src/store/postgres-migrations.js';
 import { PostgresStore } from '../../src/store/postgres-store.js';
+import { DEFAULT_ROLES } from '../../src/roles.js';
 import { formatMasterKey, SecretBox } from '../../src/store/secret-box.js';
 import { StoreConflictError } from '../../src/store/store.js';
 import { hostInput, rng } from '../helpers/temp-store.js';
@@ -62,7 +64,7 @@ describe.skipIf(!hasPostgres())('PostgresStore (skipped when no PostgreSQL serve
         cleanup: () => store.close(),
       };
     },
-    { migrations: [1, 2] },
+    { migrations: [1, 2, 3] },
   );
 
   describe('several replicas on one database', () => {
@@ -81,7 +83,7 @@ describe.skipIf(!hasPostgres())('PostgresStore (skipped when no PostgreSQL serve
 
     it('migrates once when replicas start together', async () => {
       const [a, b, c] = await replicas(3);
-      for (const s of [a!, b!, c!]) expect(await s.migrationsApplied()).toEqual([1, 2]);
+      for (const s of [a!, b!, c!]) expect(await s.migrationsApplied()).toEqual(POSTGRES_MIGRATIONS.map((m) => m.version));
     });
 
     it('never hands out the same message id twice to concurrent writers', async () => {
@@ -219,7 +221,7 @@ describe.skipIf(!hasPostgres())('PostgresStore (skipped when no PostgreSQL serve
         const store = await openLocalStore(config);
         try {
           expect(store).toBeInstanceOf(PostgresStore);
-          expect(await (store as PostgresStore).migrationsApplied()).toEqual([1, 2]);
+          expect(await (store as PostgresStore).migrationsApplied()).toEqual(POSTGRES_MIGRATIONS.map((m) => m.version));
         } finally {
           await store.close();
         }
@@ -237,6 +239,34 @@ describe.skipIf(!hasPostgres())('PostgresStore (skipped when no PostgreSQL serve
         expect((err as Error).message).not.toContain('s3cret');
       } finally {
         rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  });
+
+  describe('migration 3 (roles, token ids) on a database from before roles', () => {
+    it('gives existing principals the default roles and keeps their tokens working', async () => {
+      const url = await server!.createDatabase();
+      const name = new URL(url).pathname.slice(1);
+      // Versions 1 and 2 as the previous release applied them, with a principal and a token.
+      const [v1, v2] = POSTGRES_MIGRATIONS;
+      await server!.psql(
+        `CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at_ms BIGINT NOT NULL);
+         ${v1!.sql} ${v2!.sql}
+         INSERT INTO schema_migrations VALUES (1, 'initial schema', 1), (2, 'link leases', 1);
+         INSERT INTO principals (name, public_key, created_at_ms) VALUES ('alice', 'ed25519:A', 1), ('bob', 'ed25519:B', 2);
+         INSERT INTO tokens (hash, principal, label, created_at_ms) VALUES ('${'d4'.repeat(32)}', 'alice', 'old', 3);`,
+        name,
+      );
+      const store = await openStore(url, rng(32));
+      try {
+        expect(await store.migrationsApplied()).toEqual(POSTGRES_MIGRATIONS.map((m) => m.version));
+        expect((await store.listPrincipals()).map((p) => [p.name, p.roles])).toEqual([
+          ['alice', [...DEFAULT_ROLES]],
+          ['bob', [...DEFAULT_ROLES]],
+        ]);
+        expect(await store.getToken('d4'.repeat(32))).toEqual({ id: 'd4'.repeat(8), principal: 'alice', label: 'old', createdAtMs: 3, roles: [...DEFAULT_ROLES] });
+      } finally {
+        await store.close();
       }
     });
   });

@@ -4,6 +4,7 @@
  * same records, errors and atomicity, and survive close and reopen.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { DEFAULT_ROLES } from '../../src/roles.js';
 import { SecretBoxError } from '../../src/store/secret-box.js';
 import { type AlertInput, type Store, StoreConflictError, StoreNotFoundError } from '../../src/store/store.js';
 import { hostInput, rng } from '../helpers/temp-store.js';
@@ -105,26 +106,62 @@ export function storeContract(name: string, open: () => Promise<StoreUnderTest>,
       }
     });
 
-    it('maps token hashes to principals and keeps custodial keys encrypted', async () => {
+    it('keeps principals with their roles, and custodial keys encrypted', async () => {
       const t = await fresh();
       await t.store.addPrincipal({ name: 'alice', publicKey: 'ed25519:A', secretKey: new Uint8Array(32).fill(9) }, 5);
-      await t.store.addPrincipal({ name: 'bob', publicKey: 'ed25519:B' }, 6);
+      await t.store.addPrincipal({ name: 'bob', publicKey: 'ed25519:B', roles: ['viewer', 'security', 'viewer'] }, 6);
       await expect(t.store.addPrincipal({ name: 'bob', publicKey: 'ed25519:C' }, 6)).rejects.toBeInstanceOf(StoreConflictError);
-      await t.store.addToken({ hash: 'h1', principal: 'alice', label: 'ci' }, 7);
-      await expect(t.store.addToken({ hash: 'h2', principal: 'nobody', label: 'x' }, 7)).rejects.toThrow(/no principal/);
-      await expect(t.store.addToken({ hash: 'h2', principal: 'nobody', label: 'x' }, 7)).rejects.toBeInstanceOf(StoreNotFoundError);
-      expect(await t.store.principalForToken('h1')).toBe('alice');
-      expect(await t.store.principalForToken('nope')).toBeUndefined();
       expect(await t.store.listPrincipals()).toEqual([
-        { name: 'alice', publicKey: 'ed25519:A', custodial: true, createdAtMs: 5 },
-        { name: 'bob', publicKey: 'ed25519:B', custodial: false, createdAtMs: 6 },
+        { name: 'alice', publicKey: 'ed25519:A', custodial: true, createdAtMs: 5, roles: [...DEFAULT_ROLES] },
+        { name: 'bob', publicKey: 'ed25519:B', custodial: false, createdAtMs: 6, roles: ['security', 'viewer'] },
       ]);
-      expect(await t.store.getPrincipal('bob')).toEqual({ name: 'bob', publicKey: 'ed25519:B', custodial: false, createdAtMs: 6 });
+      expect(await t.store.getPrincipal('bob')).toEqual({ name: 'bob', publicKey: 'ed25519:B', custodial: false, createdAtMs: 6, roles: ['security', 'viewer'] });
       expect(await t.store.getPrincipal('carol')).toBeUndefined();
       expect(Array.from((await t.store.getPrincipalSecretKey('alice')) ?? [])).toEqual(new Array(32).fill(9));
       expect(await t.store.getPrincipalSecretKey('bob')).toBeUndefined();
       expect(await t.store.getPrincipalSecretKey('carol')).toBeUndefined();
       expect(await t.containsAtRest(Buffer.alloc(32, 9))).toBe(false);
+
+      await t.store.setPrincipalRoles('alice', ['viewer', 'operator']);
+      expect((await t.store.getPrincipal('alice'))?.roles).toEqual(['operator', 'viewer']);
+      await t.store.setPrincipalRoles('alice', []);
+      expect((await t.store.getPrincipal('alice'))?.roles).toEqual([]);
+      await expect(t.store.setPrincipalRoles('carol', ['viewer'])).rejects.toMatchObject({ code: 'PRINCIPAL_NOT_FOUND' });
+      await t.store.addPrincipal({ name: 'nobody-yet', publicKey: 'ed25519:N', roles: [] }, 7);
+      expect(await (await t.reopen()).getPrincipal('nobody-yet')).toMatchObject({ roles: [] });
+    });
+
+    it('maps token hashes to principals and roles; lists, expires and revokes tokens; removing a principal takes its tokens', async () => {
+      const t = await fresh();
+      const h1 = 'a1'.repeat(32);
+      const h2 = 'b2'.repeat(32);
+      await t.store.addPrincipal({ name: 'alice', publicKey: 'ed25519:A' }, 5);
+      await t.store.addPrincipal({ name: 'sec', publicKey: 'ed25519:S', roles: ['security'] }, 5);
+      expect(await t.store.addToken({ hash: h1, principal: 'alice', label: 'ci' }, 7)).toEqual({ id: 'a1'.repeat(8), principal: 'alice', label: 'ci', createdAtMs: 7 });
+      await t.store.addToken({ hash: h2, principal: 'sec', label: '', expiresAtMs: 1000 }, 8);
+      await expect(t.store.addToken({ hash: 'c3'.repeat(32), principal: 'nobody', label: 'x' }, 7)).rejects.toThrow(/no principal/);
+      await expect(t.store.addToken({ hash: 'c3'.repeat(32), principal: 'nobody', label: 'x' }, 7)).rejects.toBeInstanceOf(StoreNotFoundError);
+      expect(await t.store.getToken(h1)).toEqual({ id: 'a1'.repeat(8), principal: 'alice', label: 'ci', createdAtMs: 7, roles: [...DEFAULT_ROLES] });
+      expect(await t.store.getToken(h2)).toEqual({ id: 'b2'.repeat(8), principal: 'sec', label: '', createdAtMs: 8, expiresAtMs: 1000, roles: ['security'] });
+      expect(await t.store.getToken('nope')).toBeUndefined();
+      // Roles are read at each lookup: a change takes effect on the next request.
+      await t.store.setPrincipalRoles('alice', ['viewer']);
+      expect((await t.store.getToken(h1))?.roles).toEqual(['viewer']);
+
+      expect((await t.store.listTokens()).map((x) => x.id)).toEqual(['a1'.repeat(8), 'b2'.repeat(8)]);
+      expect((await t.store.listTokens({ principal: 'sec' })).map((x) => x.id)).toEqual(['b2'.repeat(8)]);
+      expect(await t.store.revokeToken('a1'.repeat(8), 50)).toMatchObject({ id: 'a1'.repeat(8), revokedAtMs: 50 });
+      expect(await t.store.revokeToken('a1'.repeat(8), 60)).toMatchObject({ revokedAtMs: 50 }); // the first revocation stands
+      expect(await t.store.revokeToken('ffffffffffffffff', 60)).toBeUndefined();
+      expect(await (await t.reopen()).getToken(h1)).toMatchObject({ principal: 'alice', revokedAtMs: 50 });
+
+      expect(await t.store.removePrincipal('sec')).toBe(true);
+      expect(await t.store.removePrincipal('sec')).toBe(false);
+      expect(await t.store.getToken(h2)).toBeUndefined();
+      expect((await t.store.listTokens()).map((x) => x.principal)).toEqual(['alice']);
+      // The name can be used again, with nothing of the old principal attached.
+      await t.store.addPrincipal({ name: 'sec', publicKey: 'ed25519:S2', roles: ['viewer'] }, 9);
+      expect(await t.store.listTokens({ principal: 'sec' })).toEqual([]);
     });
 
     it('creates the service key once', async () => {
@@ -197,6 +234,8 @@ export function storeContract(name: string, open: () => Promise<StoreUnderTest>,
       expect((await t.store.listCommands({ states: ['failed', 'queued'], limit: 2 })).map((c) => c.id)).toEqual(['d', 'C']);
       expect((await t.store.listCommands({ states: [] })).map((c) => c.id)).toEqual(['d', 'C', 'a', 'b']);
       expect(await t.store.listCommands({ hostId: 'hv-09' })).toEqual([]);
+      expect((await t.store.listCommands({ principal: 'alice', hostId: 'hv-01' })).map((c) => c.id)).toEqual(['d', 'a', 'b']);
+      expect(await t.store.listCommands({ principal: 'bob' })).toEqual([]);
     });
 
     it('rolls back the whole batch when one mutation fails', async () => {
@@ -283,10 +322,12 @@ export function storeContract(name: string, open: () => Promise<StoreUnderTest>,
       expect(await s.listAlerts({ kind: 'replay' })).toEqual([]);
       expect(await s.listAlerts({ principal: 'mallory', sinceMs: 601 })).toHaveLength(1);
       expect(await s.listAlerts({ sinceMs: 602 })).toHaveLength(0);
-      const acked = await s.ackAlert(alerts[0]!.id, 'sec-team', 700);
-      expect(acked).toMatchObject({ acknowledged: true, acknowledgedBy: 'sec-team', acknowledgedAtMs: 700 });
-      expect(await s.ackAlert(alerts[0]!.id, 'someone-else', 800)).toMatchObject({ acknowledgedBy: 'sec-team', acknowledgedAtMs: 700 });
-      expect(await s.ackAlert(alerts[0]!.id + 1000, 'x', 1)).toBeUndefined();
+      expect(await s.getAlert(alerts[0]!.id)).toEqual(alerts[0]);
+      expect(await s.getAlert(alerts[0]!.id + 1000)).toBeUndefined();
+      const acked = await s.ackAlert(alerts[0]!.id, { by: 'sec-team', comment: 'known scanner, ticket 42' }, 700);
+      expect(acked).toMatchObject({ acknowledged: true, acknowledgedBy: 'sec-team', acknowledgedAtMs: 700, acknowledgedComment: 'known scanner, ticket 42' });
+      expect(await s.ackAlert(alerts[0]!.id, { by: 'someone-else', comment: 'again' }, 800)).toMatchObject({ acknowledgedBy: 'sec-team', acknowledgedAtMs: 700, acknowledgedComment: 'known scanner, ticket 42' });
+      expect(await s.ackAlert(alerts[0]!.id + 1000, { by: 'x', comment: 'y' }, 1)).toBeUndefined();
       expect(await s.listAlerts({ acknowledged: false })).toEqual([]);
       expect(await s.listAlerts({ acknowledged: true })).toHaveLength(1);
     });

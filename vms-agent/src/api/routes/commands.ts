@@ -1,15 +1,34 @@
-/** Issuing commands, reading them back, approving them. */
+/**
+ * Issuing commands (operator), reading them back (an operator its own;
+ * viewer, approver and security every one), approving them (approver; the
+ * requester itself answers the challenge of its own command as operator).
+ */
+import type { FastifyRequest } from 'fastify';
 import { decodePublicKey, keyId } from '@backchannel/proto';
 import type { CommandState } from '../../commands/lifecycle.js';
+import { ServiceError } from '../../errors.js';
+import type { CommandDetail } from '../../store/store.js';
+import { readsAllCommands } from '../access.js';
 import type { ApiDeps, ApiInstance } from '../app.js';
 import { ActionBody, ApprovalBody, Command, CommandList, CommandListQuery, CommandWaitQuery, HostDomainParams, IdParam } from '../schemas.js';
 import { commandSummaryView, commandView } from '../views.js';
-import { authErrors, conflict, notFound } from './errors.js';
+import { authErrors, conflict, forbidden, notFound } from './errors.js';
+
+const READERS = ['operator', 'approver', 'security', 'viewer'] as const;
+
+/** The command, if the caller may read it. */
+function readable(req: FastifyRequest, c: CommandDetail): CommandDetail {
+  if (c.principal !== req.principal && !readsAllCommands(req)) {
+    throw new ServiceError('FORBIDDEN', `command ${c.id} was issued by another principal; an operator reads only its own commands (viewer, approver and security read every one)`);
+  }
+  return c;
+}
 
 export function registerCommandRoutes(app: ApiInstance, deps: ApiDeps): void {
   app.post(
     '/v1/hosts/:host/domains/:domain/actions',
     {
+      config: { roles: ['operator'] },
       schema: {
         summary:
           'Issue a VM action; answers 202 once the command is stored, or with ?wait=MS once it is final or awaiting approval (or MS have passed), saving a GET',
@@ -17,7 +36,7 @@ export function registerCommandRoutes(app: ApiInstance, deps: ApiDeps): void {
         params: HostDomainParams,
         querystring: CommandWaitQuery,
         body: ActionBody,
-        response: { 202: Command, ...authErrors, ...notFound },
+        response: { 202: Command, ...authErrors, ...forbidden, ...notFound },
       },
     },
     async (req, reply) => {
@@ -33,23 +52,43 @@ export function registerCommandRoutes(app: ApiInstance, deps: ApiDeps): void {
   app.get(
     '/v1/commands/:id',
     {
+      config: { roles: READERS },
       schema: {
         summary: 'A command with its challenge, approvals, result and event trail; ?wait=MS long-polls until it is final or awaiting approval',
         tags: ['commands'],
         params: IdParam,
         querystring: CommandWaitQuery,
-        response: { 200: Command, ...authErrors, ...notFound },
+        response: { 200: Command, ...authErrors, ...forbidden, ...notFound },
       },
     },
-    async (req) => commandView(req.query.wait ? await deps.commands.waitSettled(req.params.id, req.query.wait) : await deps.commands.get(req.params.id)),
+    async (req) => {
+      // Checked before a long-poll starts, so nobody waits for a command they may not read.
+      const c = readable(req, await deps.commands.get(req.params.id));
+      return commandView(req.query.wait ? await deps.commands.waitSettled(c.id, req.query.wait) : c);
+    },
   );
 
   app.get(
     '/v1/commands',
-    { schema: { summary: 'Recent commands, oldest first', tags: ['commands'], querystring: CommandListQuery, response: { 200: CommandList, ...authErrors } } },
+    {
+      config: { roles: READERS },
+      schema: {
+        summary: 'Recent commands, oldest first (an operator without another role sees only its own)',
+        tags: ['commands'],
+        querystring: CommandListQuery,
+        response: { 200: CommandList, ...authErrors, ...forbidden },
+      },
+    },
     async (req) => {
-      const filter: { hostId?: string; states?: CommandState[]; limit?: number } = { limit: req.query.limit ?? 100 };
+      const filter: { hostId?: string; principal?: string; states?: CommandState[]; limit?: number } = { limit: req.query.limit ?? 100 };
       if (req.query.host) filter.hostId = req.query.host;
+      if (req.query.principal) filter.principal = req.query.principal;
+      if (!readsAllCommands(req)) {
+        if (filter.principal !== undefined && filter.principal !== req.principal) {
+          throw new ServiceError('FORBIDDEN', `an operator lists only its own commands; ${req.principal} may not list those of ${filter.principal}`);
+        }
+        filter.principal = req.principal;
+      }
       if (req.query.state) filter.states = [req.query.state as CommandState];
       return { commands: (await deps.store.listCommands(filter)).map(commandSummaryView) };
     },
@@ -58,8 +97,10 @@ export function registerCommandRoutes(app: ApiInstance, deps: ApiDeps): void {
   app.post(
     '/v1/commands/:id/approvals',
     {
+      config: { roles: ['approver', 'operator'] },
       schema: {
-        summary: "Approve a command's challenge: post your signature, or post {} to sign with your custodial key",
+        summary:
+          "Approve a command's challenge: post your signature, or post {} to sign with your custodial key (role: approver; the requester answers its own command's challenge as operator)",
         tags: ['commands'],
         params: IdParam,
         body: ApprovalBody,
@@ -67,6 +108,12 @@ export function registerCommandRoutes(app: ApiInstance, deps: ApiDeps): void {
       },
     },
     async (req) => {
+      if (!req.roles.includes('approver')) {
+        const c = await deps.commands.get(req.params.id);
+        if (c.principal !== req.principal) {
+          throw new ServiceError('FORBIDDEN', `approving another principal's command needs the approver role; ${req.principal} may only answer the challenge of commands it issued`);
+        }
+      }
       let signature;
       if (req.body.signature) {
         const principal = await deps.store.getPrincipal(req.principal);
