@@ -12,13 +12,24 @@ export interface BmcMetrics {
   requests: Counter<'command' | 'cc'>;
   sessionsEnded: Counter<'reason'>;
   authFailures: Counter;
-  lockouts: Counter;
+  /** RAKP 1 refused because the source must wait after failed logins. */
+  loginsThrottled: Counter;
+  /** Sessions refused at a bound (table, source, user). */
+  sessionLimits: Counter<'bound'>;
+  /** What cannot be benign: a source throttled, a host link takeover refused, a queue seq reused. */
+  securityEvents: Counter<'kind'>;
+  resets: Counter<'kind'>;
   handlerFaults: Counter<'command'>;
   sessions: Gauge<'state'>;
+  selEntries: Gauge;
   queueDepth: Gauge<'queue'>;
 }
 
-export function createMetrics(sessionCounts: () => { active: number; pending: number }, queueDepth: (queue: number) => number = () => 0): BmcMetrics {
+export function createMetrics(
+  sessionCounts: () => { active: number; pending: number },
+  queueDepth: (queue: number) => number = () => 0,
+  selEntries: () => number = () => 0,
+): BmcMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'bmc_oem_' });
   return {
@@ -42,7 +53,10 @@ export function createMetrics(sessionCounts: () => { active: number; pending: nu
       registers: [registry],
     }),
     authFailures: new Counter({ name: 'bmc_oem_auth_failures_total', help: 'Failed RMCP+ authentication attempts', registers: [registry] }),
-    lockouts: new Counter({ name: 'bmc_oem_user_lockouts_total', help: 'Times a user name was locked out after repeated RAKP failures', registers: [registry] }),
+    loginsThrottled: new Counter({ name: 'bmc_oem_logins_throttled_total', help: 'RAKP 1 refused because its source must wait after failed logins for that user', registers: [registry] }),
+    sessionLimits: new Counter({ name: 'bmc_oem_session_limits_total', help: 'Sessions refused at a bound, by bound (table, source, user)', labelNames: ['bound'], registers: [registry] }),
+    securityEvents: new Counter({ name: 'bmc_oem_security_events_total', help: 'Security events (also in the SEL), by kind', labelNames: ['kind'], registers: [registry] }),
+    resets: new Counter({ name: 'bmc_oem_resets_total', help: 'BMC cold and warm resets served', labelNames: ['kind'], registers: [registry] }),
     handlerFaults: new Counter({
       name: 'bmc_oem_handler_faults_total',
       help: 'Command handlers that threw (answered with cc 0xFF)',
@@ -58,6 +72,14 @@ export function createMetrics(sessionCounts: () => { active: number; pending: nu
         const c = sessionCounts();
         this.set({ state: 'active' }, c.active);
         this.set({ state: 'pending' }, c.pending);
+      },
+    }),
+    selEntries: new Gauge({
+      name: 'bmc_oem_sel_entries',
+      help: 'Entries in the System Event Log',
+      registers: [registry],
+      collect() {
+        this.set(selEntries());
       },
     }),
     queueDepth: new Gauge({

@@ -12,13 +12,27 @@ export type ChannelKind = 'lan' | 'system';
 /** What a handler may do to the session its request came in on (LAN only). */
 export interface SessionControl {
   readonly id: number;
+  /** The one-byte handle Get Session Info names the session by. */
+  readonly handle: number;
   readonly userName: string;
+  /** The IPMI user id of the session's user. */
+  readonly userId: number;
   /** The ceiling negotiated in RAKP: min(requested role, user's privilege). */
   readonly maxPrivilege: PrivilegeLevel;
   /** Raises or lowers the session's working privilege (Set Session Privilege Level). */
   setPrivilege(level: PrivilegeLevel): void;
   /** Closes the session after the current response has been sent. */
   closeAfterResponse(): void;
+}
+
+/** What Get Session Info reports about an active LAN session. */
+export interface SessionSummary {
+  readonly id: number;
+  readonly handle: number;
+  readonly userId: number;
+  readonly privilege: PrivilegeLevel;
+  /** "address:port" the session's packets come from. */
+  readonly peer: string;
 }
 
 export interface CommandContext {

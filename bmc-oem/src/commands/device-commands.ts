@@ -19,8 +19,16 @@ export const AppCmd = {
   GetSystemGuid: 0x37,
 } as const;
 
-/** Byte 6 of Get Device ID: we are a chassis device (bit 7) and nothing else (no SDR, SEL, FRU, sensors). */
-const ADDITIONAL_DEVICE_SUPPORT_CHASSIS = 0x80;
+/** Byte 6 of Get Device ID (§20.1): the functions this controller has. */
+export const DeviceSupport = {
+  SensorDevice: 0x01,
+  SdrRepository: 0x02,
+  SelDevice: 0x04,
+  FruInventory: 0x08,
+  Chassis: 0x80,
+} as const;
+/** What the full daemon has: chassis, FRU, SEL, SDR repository, sensors. */
+export const FULL_DEVICE_SUPPORT = DeviceSupport.Chassis | DeviceSupport.FruInventory | DeviceSupport.SelDevice | DeviceSupport.SdrRepository | DeviceSupport.SensorDevice;
 /** IPMI version 2.0, BCD low nibble first (§20.1: 02h = 2.0). */
 const IPMI_VERSION_2_0 = 0x02;
 
@@ -29,14 +37,14 @@ function bcd(n: number): number {
   return ((Math.trunc(v / 10) & 0x0f) << 4) | (v % 10);
 }
 
-export function encodeDeviceId(id: DeviceIdentity): Uint8Array {
+export function encodeDeviceId(id: DeviceIdentity, support: number = DeviceSupport.Chassis): Uint8Array {
   return Uint8Array.of(
     id.deviceId & 0xff,
-    id.deviceRevision & 0x0f, // bit 7 clear: no device SDRs
+    id.deviceRevision & 0x0f, // bit 7 clear: no device SDRs (the sensors are in the SDR repository)
     id.firmwareMajor & 0x7f, // bit 7 clear: normal operation, not update mode
     bcd(id.firmwareMinor),
     IPMI_VERSION_2_0,
-    ADDITIONAL_DEVICE_SUPPORT_CHASSIS,
+    support & 0xff,
     id.manufacturerId & 0xff,
     (id.manufacturerId >>> 8) & 0xff,
     (id.manufacturerId >>> 16) & 0x0f, // the top nibble of byte 3 is reserved
@@ -45,8 +53,8 @@ export function encodeDeviceId(id: DeviceIdentity): Uint8Array {
   );
 }
 
-export function registerDeviceCommands(registry: CommandRegistry, identity: DeviceIdentity): void {
-  const deviceId = encodeDeviceId(identity);
+export function registerDeviceCommands(registry: CommandRegistry, identity: DeviceIdentity, support?: number): void {
+  const deviceId = encodeDeviceId(identity, support);
   const guid = Uint8Array.from(identity.guid);
   // These requests carry no data; anything else is a malformed request (0xC7).
   const fixed =

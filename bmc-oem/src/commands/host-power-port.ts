@@ -27,5 +27,11 @@ export interface HostPowerBackend {
   readonly kind: string;
   /** Current power state, or undefined when the backend cannot tell. */
   status(): Promise<HostPowerStatus | undefined>;
-  control(action: ChassisControlAction): Promise<HostPowerControlResult>;
+  /**
+   * Carries out a Chassis Control action. `env` holds what the program
+   * should know besides the action (the boot device: BMC_BOOT_DEVICE ...).
+   */
+  control(action: ChassisControlAction, env?: Readonly<Record<string, string>>): Promise<HostPowerControlResult>;
+  /** Chassis Identify, for a backend that can light something: seconds, 'forced' (until turned off), or 0 (off). */
+  identify?(how: number | 'forced'): Promise<void>;
 }

@@ -8,3 +8,5 @@ export * from './device-commands.js';
 export * from './session-commands.js';
 export * from './chassis-commands.js';
 export * from './standard-commands.js';
+export * from './channel-commands.js';
+export * from './mc-reset-commands.js';

@@ -25,6 +25,8 @@ export interface DispatchOutcome extends CommandResult {
 }
 
 export type HandlerFaultListener = (name: string, err: unknown) => void;
+/** Told of every answered request (name undefined when nothing matched); for audit observers, never for answers. */
+export type DispatchListener = (ctx: CommandContext, req: DispatchRequest, outcome: DispatchOutcome) => void;
 
 /**
  * A number per (netfn, cmd[, IANA]): every request looks one up, and a
@@ -45,10 +47,16 @@ export class CommandRegistry {
   /** (netfn, cmd) pairs that have at least one IANA-keyed handler: a wrong IANA is then 0xCC, not 0xC1. */
   private readonly ianaKeyed = new Set<number>();
   private faultListener: HandlerFaultListener | undefined;
+  private dispatchListener: DispatchListener | undefined;
 
   /** Called with the command name and the error whenever a handler throws (the request gets cc 0xFF). */
   onHandlerFault(listener: HandlerFaultListener): void {
     this.faultListener = listener;
+  }
+
+  /** One observer of answered requests (the queue audit); it must not throw and cannot change the answer. */
+  onDispatched(listener: DispatchListener): void {
+    this.dispatchListener = listener;
   }
 
   register(spec: CommandSpec): void {
@@ -90,6 +98,21 @@ export class CommandRegistry {
    * event loop. Same rules, same results as dispatch.
    */
   dispatchNow(ctx: CommandContext, req: DispatchRequest): DispatchOutcome | Promise<DispatchOutcome> {
+    const out = this.route(ctx, req);
+    const listener = this.dispatchListener;
+    if (listener === undefined) return out;
+    const tell = (o: DispatchOutcome): DispatchOutcome => {
+      try {
+        listener(ctx, req, o);
+      } catch {
+        // an observer's bug never changes or loses an answer
+      }
+      return o;
+    };
+    return out instanceof Promise ? out.then(tell) : tell(out);
+  }
+
+  private route(ctx: CommandContext, req: DispatchRequest): DispatchOutcome | Promise<DispatchOutcome> {
     let data = req.data;
     let prefix: Uint8Array | undefined;
     let spec: CommandSpec | undefined;

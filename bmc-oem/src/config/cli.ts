@@ -19,18 +19,26 @@ Options:
                                 a LAN user; PRIVILEGE is user, operator or
                                 administrator; the password is read from the
                                 file (one line). Repeatable; replaces "users".
-  --vm-listen SPEC              system interface listener: tcp:HOST:PORT,
-                                unix:/PATH or serial:/DEV[@BAUD]. Repeatable.
+  --vm-listen SPEC              system interface (host link) listener:
+                                unix:/PATH, serial:/DEV[@BAUD] or tcp:HOST:PORT
+                                (logs a warning: anyone who can connect acts as
+                                the host), or none. Repeatable. Default:
+                                unix:STATE_DIR/host.sock (mode 0600) with
+                                --state-dir, else none.
+  --vm-allow-peer ADDRESS       accept TCP host-link connections only from
+                                this address. Repeatable.
   --iana N                      IANA enterprise number of the OEM queue
                                 commands (default 32473 = D9 7E 00)
   --queue-capacity BYTES        capacity of each queue (default 65536)
   --max-record BYTES            largest record (default 200)
-  --state-dir DIR               keep queues, sequence numbers and the GUID
-                                here across restarts
+  --state-dir DIR               keep queues, SEL, users, FRU, LAN and boot
+                                settings and the GUID here across restarts
+                                (files 0600)
   --cipher-suites LIST          comma-separated RMCP+ suites, from 17 and 3
                                 (default 17,3); suite 0 is never offered
   --host-power none|command     host-power backend (default none)
   --power-command PROGRAM       with command: run PROGRAM on|off|cycle|reset|diag|soft
+                                (BMC_BOOT_DEVICE etc. in its environment)
   --power-status-command PROGRAM
                                 with command: PROGRAM prints on or off
   --metrics HOST:PORT           serve Prometheus metrics at /metrics
@@ -81,6 +89,7 @@ export function parseCli(argv: readonly string[]): CliResult {
         listen: { type: 'string' },
         user: { type: 'string', multiple: true },
         'vm-listen': { type: 'string', multiple: true },
+        'vm-allow-peer': { type: 'string', multiple: true },
         iana: { type: 'string' },
         'queue-capacity': { type: 'string' },
         'max-record': { type: 'string' },
@@ -108,6 +117,7 @@ export function parseCli(argv: readonly string[]): CliResult {
   if (v.listen !== undefined) set('listen', '--listen', v.listen);
   if (v.user !== undefined) set('users', '--user', v.user.map((u, i) => parseUserFlag(`--user #${i + 1}`, u)));
   if (v['vm-listen'] !== undefined) set('vmListen', '--vm-listen', v['vm-listen']);
+  if (v['vm-allow-peer'] !== undefined) set('vmAllowPeers', '--vm-allow-peer', v['vm-allow-peer']);
   if (v.iana !== undefined) set('iana', '--iana', toInt('--iana', v.iana));
   if (v['queue-capacity'] !== undefined) set('queueCapacity', '--queue-capacity', toInt('--queue-capacity', v['queue-capacity']));
   if (v['max-record'] !== undefined) set('maxRecord', '--max-record', toInt('--max-record', v['max-record']));

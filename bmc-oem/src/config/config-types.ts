@@ -20,20 +20,44 @@ export interface SessionLimits {
   setupTimeoutMs: number;
   /** An established session with no valid packet for this long is closed. */
   idleTimeoutMs: number;
+  /** Sessions (in setup after RAKP 1, or active) one user name may hold, so one account cannot fill the table. */
+  perUser: number;
+  /** Sessions (any state) one source address may hold. */
+  perSource: number;
+  /** Handshakes one source address may have in setup; a further Open Session from it evicts its own oldest. */
+  perSourcePending: number;
 }
 
-export interface LockoutConfig {
-  /** Failed RAKP attempts for one user name within `windowMs` that lock it. */
-  maxFailures: number;
-  windowMs: number;
-  /** How long a locked user name is refused. */
-  lockoutMs: number;
+/** Growing delays for a source that keeps failing to log in as a user (see rmcp/login-throttle.ts). */
+export interface LoginThrottleConfig {
+  /** Failures per (source, user) that cost nothing. */
+  freeFailures: number;
+  /** The wait after the first failure beyond the free ones; it doubles per further failure. */
+  baseDelayMs: number;
+  maxDelayMs: number;
+  /** A source that has not failed for this long starts afresh. */
+  forgetAfterMs: number;
+}
+
+/** FRU inventory text fields (IPMI Platform Management FRU Information Storage Definition v1.0). */
+export interface FruConfig {
+  chassis?: { type?: number; partNumber?: string; serialNumber?: string };
+  board?: { manufacturer?: string; productName?: string; serialNumber?: string; partNumber?: string };
+  product?: { manufacturer?: string; name?: string; partNumber?: string; version?: string; serialNumber?: string; assetTag?: string };
+}
+
+export interface SensorConfig {
+  /** Read temperatures from Linux thermal zones under `thermalDir`. */
+  thermal: boolean;
+  thermalDir: string;
 }
 
 export interface HostPowerConfig {
   backend: 'none' | 'command';
   controlCommand?: string;
   statusCommand?: string;
+  /** Run `controlCommand identify` on Chassis Identify. */
+  identify?: boolean;
 }
 
 export interface DeviceConfig {
@@ -59,9 +83,19 @@ export interface BmcConfig {
   metrics?: HostPort;
   logLevel: LogLevel;
   sessions: SessionLimits;
-  lockout: LockoutConfig;
+  loginThrottle: LoginThrottleConfig;
   hostPower: HostPowerConfig;
   device: DeviceConfig;
+  /** IPMI user ids 1..maxUsers (1 is the fixed null user, never enabled). */
+  maxUsers: number;
+  /** SEL entries kept; a full SEL answers Add SEL Entry with 0xC4 (out of space), sets the overflow flag and counts the audit records it drops. */
+  selCapacity: number;
+  fru: FruConfig;
+  sensors: SensorConfig;
+  /** File mode of `unix:` VM listener sockets (owner only by default). */
+  vmSocketMode: number;
+  /** When set, TCP VM listeners accept connections only from these addresses. */
+  vmAllowPeers: readonly string[];
 }
 
 export const DEFAULTS = {
@@ -71,7 +105,11 @@ export const DEFAULTS = {
   maxRecord: 200,
   cipherSuites: [17, 3],
   logLevel: 'info',
-  sessions: { max: 1024, maxPending: 128, setupTimeoutMs: 10_000, idleTimeoutMs: 60_000 },
-  lockout: { maxFailures: 5, windowMs: 60_000, lockoutMs: 300_000 },
+  sessions: { max: 1024, maxPending: 128, setupTimeoutMs: 10_000, idleTimeoutMs: 60_000, perUser: 64, perSource: 128, perSourcePending: 16 },
+  loginThrottle: { freeFailures: 3, baseDelayMs: 1000, maxDelayMs: 300_000, forgetAfterMs: 900_000 },
+  maxUsers: 16,
+  selCapacity: 512,
+  sensors: { thermal: true, thermalDir: '/sys/class/thermal' },
+  vmSocketMode: 0o600,
   device: { deviceId: 0x20, productId: 0x0001, firmwareMajor: 0, firmwareMinor: 1 },
 } as const;

@@ -4,7 +4,8 @@
  * read here, once, and held as Secret.
  */
 import { readFileSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { isIP } from 'node:net';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { ConfigError } from './config-error.js';
 import { parseHostPort, parseVmListen } from './address.js';
 import { parseCli } from './cli.js';
@@ -14,6 +15,9 @@ import type { RawConfig } from './schema.js';
 import { validateRawConfig } from './validate.js';
 import { guidFromUuid } from '../commands/device-identity.js';
 import { privilegeFromName } from '../commands/privilege.js';
+
+/** The default host-link socket, in the state directory. */
+export const DEFAULT_VM_SOCKET = 'host.sock';
 
 /** RAKP keys are built from a password of at most 20 bytes (IPMI v2.0 §13.31). */
 export const MAX_PASSWORD_BYTES = 20;
@@ -92,14 +96,24 @@ export function resolveConfig(raw: RawConfig, fileBase: string, flagFor: Record<
   const config: BmcConfig = {
     listen: parseHostPort(listenField, raw.listen ?? DEFAULTS.listen),
     users: Object.freeze(users),
-    vmListen: Object.freeze((raw.vmListen ?? []).map((s, i) => Object.freeze(parseVmListen(flagFor.vmListen ?? `vmListen[${i}]`, s)))),
+    vmListen: Object.freeze(
+      (raw.vmListen ?? [])
+        .filter((s) => s !== 'none')
+        .map((s, i) => Object.freeze(parseVmListen(flagFor.vmListen ?? `vmListen[${i}]`, s))),
+    ),
     iana: raw.iana ?? DEFAULTS.iana,
     queueCapacity: raw.queueCapacity ?? DEFAULTS.queueCapacity,
     maxRecord: raw.maxRecord ?? DEFAULTS.maxRecord,
     cipherSuites: Object.freeze([...(raw.cipherSuites ?? DEFAULTS.cipherSuites)]),
     logLevel: raw.logLevel ?? DEFAULTS.logLevel,
     sessions: Object.freeze({ ...DEFAULTS.sessions, ...raw.sessions }),
-    lockout: Object.freeze({ ...DEFAULTS.lockout, ...raw.lockout }),
+    loginThrottle: Object.freeze({ ...DEFAULTS.loginThrottle, ...raw.loginThrottle }),
+    maxUsers: raw.maxUsers ?? DEFAULTS.maxUsers,
+    selCapacity: raw.selCapacity ?? DEFAULTS.selCapacity,
+    fru: Object.freeze(structuredClone(raw.fru ?? {})),
+    sensors: Object.freeze({ ...DEFAULTS.sensors, ...raw.sensors }),
+    vmSocketMode: raw.vmSocketMode === undefined ? DEFAULTS.vmSocketMode : Number.parseInt(raw.vmSocketMode, 8),
+    vmAllowPeers: Object.freeze([...(raw.vmAllowPeers ?? [])]),
     hostPower: Object.freeze({ ...hostPower }),
     device: Object.freeze({
       deviceId: device.deviceId,
@@ -110,7 +124,24 @@ export function resolveConfig(raw: RawConfig, fileBase: string, flagFor: Record<
     }),
   };
   if (raw.stateDir !== undefined) config.stateDir = resolve(flagFor.stateDir === undefined ? fileBase : process.cwd(), raw.stateDir);
+  if (raw.vmListen !== undefined && raw.vmListen.includes('none') && raw.vmListen.length > 1) {
+    throw new ConfigError(flagFor.vmListen ?? 'vmListen', '"none" cannot be combined with listeners');
+  }
+  // The host link listens on an owner-only unix socket in the state directory
+  // unless told otherwise ("none" turns it off).
+  if (raw.vmListen === undefined && config.stateDir !== undefined) {
+    config.vmListen = Object.freeze([Object.freeze(parseVmListen('vmListen', `unix:${join(config.stateDir, DEFAULT_VM_SOCKET)}`))]);
+  }
   if (raw.metrics !== undefined) config.metrics = parseHostPort(flagFor.metrics ?? 'metrics', raw.metrics);
+  if (config.loginThrottle.baseDelayMs > config.loginThrottle.maxDelayMs) {
+    throw new ConfigError('loginThrottle.baseDelayMs', `must not exceed loginThrottle.maxDelayMs (${config.loginThrottle.maxDelayMs})`);
+  }
+  if (config.users.length >= config.maxUsers) {
+    throw new ConfigError('maxUsers', `must exceed the number of configured users (${config.users.length}); user id 1 is the null user`);
+  }
+  for (const [i, peer] of config.vmAllowPeers.entries()) {
+    if (isIP(peer) === 0) throw new ConfigError(flagFor.vmAllowPeers ?? `vmAllowPeers[${i}]`, `expected an IP address, got "${peer}"`);
+  }
   if (config.sessions.maxPending > config.sessions.max) {
     throw new ConfigError('sessions.maxPending', `must not exceed sessions.max (${config.sessions.max})`);
   }

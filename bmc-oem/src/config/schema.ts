@@ -3,6 +3,11 @@
  * turned into, so both are checked by the same rules). Property names are
  * camelCase versions of the flags: `--queue-capacity` ↔ `queueCapacity`.
  */
+import type { FruConfig } from './config-types.js';
+
+/** A FRU text field: printable ASCII, at most 63 bytes (the 6-bit length of a type/length byte). */
+const FRU_TEXT = { type: 'string', maxLength: 63, pattern: '^[\\x20-\\x7e]*$' } as const;
+
 export const CONFIG_SCHEMA = {
   $id: 'https://backchannel.invalid/bmc-oem/config.schema.json',
   type: 'object',
@@ -31,7 +36,7 @@ export const CONFIG_SCHEMA = {
     },
     vmListen: {
       type: 'array',
-      items: { type: 'string', pattern: '^(tcp:.+:[0-9]{1,5}|unix:/.+|serial:/.+)$' },
+      items: { type: 'string', pattern: '^(tcp:.+:[0-9]{1,5}|unix:/.+|serial:/.+|none)$' },
     },
     iana: { type: 'integer', minimum: 1, maximum: 0xffffff },
     queueCapacity: { type: 'integer', minimum: 256, maximum: 64 * 1024 * 1024 },
@@ -54,17 +59,51 @@ export const CONFIG_SCHEMA = {
         maxPending: { type: 'integer', minimum: 1, maximum: 65536 },
         setupTimeoutMs: { type: 'integer', minimum: 100, maximum: 600_000 },
         idleTimeoutMs: { type: 'integer', minimum: 1000, maximum: 86_400_000 },
+        perUser: { type: 'integer', minimum: 1, maximum: 65536 },
+        perSource: { type: 'integer', minimum: 1, maximum: 65536 },
+        perSourcePending: { type: 'integer', minimum: 1, maximum: 65536 },
       },
     },
-    lockout: {
+    loginThrottle: {
       type: 'object',
       additionalProperties: false,
       properties: {
-        maxFailures: { type: 'integer', minimum: 1, maximum: 1000 },
-        windowMs: { type: 'integer', minimum: 1000, maximum: 86_400_000 },
-        lockoutMs: { type: 'integer', minimum: 1000, maximum: 86_400_000 },
+        freeFailures: { type: 'integer', minimum: 0, maximum: 1000 },
+        baseDelayMs: { type: 'integer', minimum: 1, maximum: 86_400_000 },
+        maxDelayMs: { type: 'integer', minimum: 1, maximum: 86_400_000 },
+        forgetAfterMs: { type: 'integer', minimum: 1000, maximum: 30 * 86_400_000 },
       },
     },
+    maxUsers: { type: 'integer', minimum: 2, maximum: 63 },
+    selCapacity: { type: 'integer', minimum: 16, maximum: 65534 },
+    fru: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        chassis: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { type: { type: 'integer', minimum: 1, maximum: 0x24 }, partNumber: FRU_TEXT, serialNumber: FRU_TEXT },
+        },
+        board: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { manufacturer: FRU_TEXT, productName: FRU_TEXT, serialNumber: FRU_TEXT, partNumber: FRU_TEXT },
+        },
+        product: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { manufacturer: FRU_TEXT, name: FRU_TEXT, partNumber: FRU_TEXT, version: FRU_TEXT, serialNumber: FRU_TEXT, assetTag: FRU_TEXT },
+        },
+      },
+    },
+    sensors: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { thermal: { type: 'boolean' }, thermalDir: { type: 'string', minLength: 1 } },
+    },
+    vmSocketMode: { type: 'string', pattern: '^0?[0-7]{3}$' },
+    vmAllowPeers: { type: 'array', items: { type: 'string', minLength: 1 } },
     hostPower: {
       type: 'object',
       additionalProperties: false,
@@ -73,6 +112,7 @@ export const CONFIG_SCHEMA = {
         backend: { enum: ['none', 'command'] },
         controlCommand: { type: 'string', minLength: 1 },
         statusCommand: { type: 'string', minLength: 1 },
+        identify: { type: 'boolean' },
       },
       if: { properties: { backend: { const: 'command' } } },
       then: { required: ['controlCommand', 'statusCommand'] },
@@ -103,8 +143,14 @@ export interface RawConfig {
   cipherSuites?: (3 | 17)[];
   metrics?: string;
   logLevel?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-  sessions?: { max?: number; maxPending?: number; setupTimeoutMs?: number; idleTimeoutMs?: number };
-  lockout?: { maxFailures?: number; windowMs?: number; lockoutMs?: number };
-  hostPower?: { backend: 'none' | 'command'; controlCommand?: string; statusCommand?: string };
+  sessions?: { max?: number; maxPending?: number; setupTimeoutMs?: number; idleTimeoutMs?: number; perUser?: number; perSource?: number; perSourcePending?: number };
+  loginThrottle?: { freeFailures?: number; baseDelayMs?: number; maxDelayMs?: number; forgetAfterMs?: number };
+  maxUsers?: number;
+  selCapacity?: number;
+  fru?: FruConfig;
+  sensors?: { thermal?: boolean; thermalDir?: string };
+  vmSocketMode?: string;
+  vmAllowPeers?: string[];
+  hostPower?: { backend: 'none' | 'command'; controlCommand?: string; statusCommand?: string; identify?: boolean };
   device?: { guid?: string; deviceId?: number; productId?: number; firmwareMajor?: number; firmwareMinor?: number };
 }

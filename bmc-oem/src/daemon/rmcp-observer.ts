@@ -1,10 +1,15 @@
-/** Turns RMCP+ server events into metrics and log lines. */
+/** Turns RMCP+ server events into metrics and log lines (and the start of a login throttle into an audit record). */
 import type { Logger } from 'pino';
 import type { BmcMetrics } from '../metrics.js';
 import type { RmcpEvents } from '../rmcp/rmcp-events.js';
 import { privilegeName } from '../commands/privilege.js';
 
-export function rmcpObserver(logger: Logger, metrics: BmcMetrics): RmcpEvents {
+export interface ObserverHooks {
+  /** A source's failed logins for a user went past the free ones (SEL record, security event). */
+  throttleStarted?: (user: string, source: string, failures: number, delayMs: number) => void;
+}
+
+export function rmcpObserver(logger: Logger, metrics: BmcMetrics, hooks: ObserverHooks = {}): RmcpEvents {
   return {
     datagramDropped(reason, peer, detail) {
       metrics.datagramsDropped.inc({ reason });
@@ -22,9 +27,16 @@ export function rmcpObserver(logger: Logger, metrics: BmcMetrics): RmcpEvents {
       metrics.authFailures.inc();
       logger.warn({ user, why, peer }, 'authentication failed');
     },
-    userLockedOut(user, forMs) {
-      metrics.lockouts.inc();
-      logger.warn({ user, forMs }, 'user locked out after repeated RAKP failures');
+    loginThrottleStarted(user, source, failures, delayMs) {
+      hooks.throttleStarted?.(user, source, failures, delayMs);
+    },
+    loginThrottled(user, peer, retryAfterMs) {
+      metrics.loginsThrottled.inc();
+      logger.info({ user, peer, retryAfterMs }, 'login refused: this source must wait after failed logins');
+    },
+    sessionLimitReached(bound, peer, user) {
+      metrics.sessionLimits.inc({ bound });
+      logger.info({ bound, peer, user }, 'session refused: bound reached');
     },
     commandAnswered(name, netfn, cmd, cc) {
       metrics.requests.inc({ command: name ?? 'unknown', cc: `0x${cc.toString(16).padStart(2, '0')}` });

@@ -1,7 +1,10 @@
 /**
  * `command`: host power through configured programs, like ipmi_sim's
  * chassis_control. Chassis Control runs `CONTROL... ACTION` with ACTION one
- * of on|off|cycle|reset|soft (diag only when enabled); Get Chassis Status
+ * of on|off|cycle|reset|diag|soft (the boot device, when one is set, in
+ * BMC_BOOT_DEVICE / BMC_BOOT_PERSISTENT / BMC_BOOT_EFI); with `identify`,
+ * Chassis Identify runs `CONTROL... identify` with BMC_IDENTIFY=SECONDS,
+ * `force` or 0 (off), and its outcome is only logged; Get Chassis Status
  * runs `STATUS...` and reads the first word of its output: on/1/true or
  * off/0/false (ipmi_sim's `power:1` / `power:0` is accepted too).
  *
@@ -30,12 +33,14 @@ export interface CommandBackendOptions {
   statusTimeoutMs?: number;
   /** How long Chassis Control waits for the program before answering "started" (default 1 s). */
   ackWaitMs?: number;
-  /** Actions the program understands (default on, off, cycle, reset, soft). */
+  /** Actions the program understands (default all six: on, off, cycle, reset, diag, soft). */
   actions?: readonly ChassisControlAction[];
+  /** Pass Chassis Identify to the program as `identify` (default off). */
+  identify?: boolean;
   logger?: CommandBackendLogger;
 }
 
-const DEFAULT_ACTIONS: readonly ChassisControlAction[] = ['on', 'off', 'cycle', 'reset', 'soft'];
+const DEFAULT_ACTIONS: readonly ChassisControlAction[] = ['on', 'off', 'cycle', 'reset', 'diag', 'soft'];
 
 export function parsePowerState(output: string): boolean {
   const word = (output.trim().split(/\s+/)[0] ?? '').toLowerCase();
@@ -53,6 +58,7 @@ export class CommandBackend implements HostPowerBackend {
   readonly #ackWait: number;
   readonly #actions: ReadonlySet<ChassisControlAction>;
   readonly #logger: CommandBackendLogger | undefined;
+  readonly #identify: boolean;
   #running: Promise<unknown> | undefined;
 
   constructor(o: CommandBackendOptions) {
@@ -64,6 +70,16 @@ export class CommandBackend implements HostPowerBackend {
     this.#ackWait = Math.min(o.ackWaitMs ?? 1_000, this.#controlTimeout);
     this.#actions = new Set(o.actions ?? DEFAULT_ACTIONS);
     this.#logger = o.logger;
+    this.#identify = o.identify === true;
+  }
+
+  async identify(how: number | 'forced'): Promise<void> {
+    if (!this.#identify) return;
+    try {
+      await runProgram([...this.#control, 'identify'], this.#controlTimeout, { BMC_IDENTIFY: how === 'forced' ? 'force' : String(how) });
+    } catch (err) {
+      this.#logger?.error({ err: (err as Error).message }, 'chassis identify program failed');
+    }
   }
 
   /** Resolves when the action in progress (if any) has finished; for shutdown and tests. */
@@ -77,11 +93,11 @@ export class CommandBackend implements HostPowerBackend {
     return { powerOn: parsePowerState(stdout) };
   }
 
-  async control(action: ChassisControlAction): Promise<HostPowerControlResult> {
+  async control(action: ChassisControlAction, env?: Readonly<Record<string, string>>): Promise<HostPowerControlResult> {
     if (!this.#actions.has(action)) return 'unsupported';
     if (this.#running !== undefined) throw new HostPowerError('busy', `power action refused: an earlier one is still running ("${this.#control.join(' ')}")`);
     const argv = [...this.#control, action];
-    const run = runProgram(argv, this.#controlTimeout).then(
+    const run = runProgram(argv, this.#controlTimeout, env).then(
       () => this.#logger?.info({ action }, 'host power action finished'),
       (err: unknown) => {
         this.#logger?.error({ action, err: (err as Error).message }, 'host power action failed');

@@ -7,6 +7,7 @@ export interface HostPowerSettings {
   backend: 'none' | 'command';
   controlCommand?: string;
   statusCommand?: string;
+  identify?: boolean;
 }
 
 export function createHostPowerBackend(settings: HostPowerSettings, logger?: CommandBackendLogger): HostPowerBackend {
@@ -17,6 +18,7 @@ export function createHostPowerBackend(settings: HostPowerSettings, logger?: Com
   return new CommandBackend({
     controlCommand: settings.controlCommand,
     ...(settings.statusCommand === undefined ? {} : { statusCommand: settings.statusCommand }),
+    ...(settings.identify === true ? { identify: true } : {}),
     ...(logger ? { logger } : {}),
   });
 }

@@ -23,13 +23,13 @@ export interface ProgramResult {
 /** Longest output kept from a program; a runaway one is cut off, not buffered without bound. */
 const MAX_OUTPUT = 64 * 1024;
 
-export function runProgram(argv: readonly string[], timeoutMs: number): Promise<ProgramResult> {
+export function runProgram(argv: readonly string[], timeoutMs: number, env?: Readonly<Record<string, string>>): Promise<ProgramResult> {
   const [program, ...args] = argv;
   if (program === undefined) return Promise.reject(new HostPowerError('failed', 'no program configured'));
   const shown = argv.join(' ');
   return new Promise((resolve, reject) => {
     // Own process group, so a timeout kills the program and anything it started (a shell script's `sleep`, say).
-    const child = spawn(program, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = spawn(program, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, ...(env === undefined ? {} : { env: { ...process.env, ...env } }) });
     let stdout = '';
     let stderr = '';
     let timedOut = false;

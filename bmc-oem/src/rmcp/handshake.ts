@@ -2,8 +2,17 @@
  * The RMCP+ session establishment on the BMC side (IPMI v2.0 §13.17-13.23):
  * Open Session Request → Response, RAKP 1 → RAKP 2, RAKP 3 → RAKP 4. All
  * crypto is the pure code in @backchannel/proto; this file holds the rules:
- * which suites are offered, who may log in at which privilege, lockout, and
- * constant-time comparison of the console's proof.
+ * which suites are offered, who may log in at which privilege, the bounds
+ * per source and per user, login throttling, and constant-time comparison
+ * of the console's proof.
+ *
+ * RAKP 2 status codes (what a client can tell apart, docs/bmc-oem.md):
+ * - 0x0D for a null or unknown name, a disabled user, and a role above the
+ *   user's privilege alike, so names cannot be told apart by the refusal
+ *   (pyghmi asks for administrator first and falls back to operator on it);
+ * - 0x01 when this source must wait after failed logins for this name, or
+ *   the name already holds `sessions.perUser` sessions: "try again later".
+ * A wrong password shows as RAKP 4 status 0x0F (and in the RAKP 2 HMAC).
  */
 import {
   AuthAlgorithm,
@@ -26,11 +35,11 @@ import {
   type RakpContext,
   type RandomBytes,
 } from '@backchannel/proto';
-import type { UserConfig } from '../config/config-types.js';
 import { isPrivilegeLevel, Privilege, type PrivilegeLevel } from '../commands/privilege.js';
-import type { RakpLockout } from './rakp-lockout.js';
-import type { DropReason, RmcpEvents } from './rmcp-events.js';
+import type { LoginThrottle } from './login-throttle.js';
+import type { DropReason, RmcpEvents, SessionEndReason } from './rmcp-events.js';
 import type { Session, SessionTable } from './session-table.js';
+import type { UserDirectory } from './user-directory.js';
 
 export type HandshakeOutcome =
   | { kind: 'reply'; payloadType: number; payload: Uint8Array }
@@ -38,15 +47,24 @@ export type HandshakeOutcome =
 
 export interface HandshakeDeps {
   table: SessionTable;
-  users: ReadonlyMap<string, UserConfig>;
-  lockout: RakpLockout;
+  users: UserDirectory;
+  throttle: LoginThrottle;
+  /** Bound on sessions per user name (sessions.perUser). */
+  perUser: number;
   /** Enabled cipher suite ids (3, 17); suite 0 can never be in it. */
   suites: readonly number[];
+  /** The highest privilege a session may reach with a suite (LAN parameter 24), if limited. */
+  suitePrivilegeLimit?: (suite: number) => PrivilegeLevel;
   /** The managed system GUID carried in RAKP 2 and hashed into it. */
   guid: Uint8Array;
   randomBytes: RandomBytes;
   events: RmcpEvents;
 }
+
+/** RAKP 2 status for "refused name or privilege": one code for every case, so names cannot be probed by it. */
+export const RAKP_REFUSED = RmcpStatus.UNAUTHORIZED_NAME;
+/** RAKP 2 / Open Session status for "not now": login throttled, or a session bound reached. */
+export const RAKP_TRY_LATER = RmcpStatus.INSUFFICIENT_RESOURCES;
 
 const ROLE_PRIVILEGE_MASK = 0x0f;
 const ROLE_RESERVED_MASK = 0xe0;
@@ -94,6 +112,44 @@ export class Handshake {
     return { status: RmcpStatus.NO_CIPHER_SUITE_MATCH };
   }
 
+  /**
+   * Removes a handshake in setup. One that got as far as RAKP 2 without
+   * finishing counts as a failed login of its source for its user: that is
+   * what a console with the wrong password does, and what a collector of
+   * RAKP 2 HMACs does.
+   */
+  endUnfinished(session: Session, why: SessionEndReason): void {
+    this.deps.table.remove(session.id);
+    if (session.state === 'rakp2-sent' && session.user !== undefined) {
+      this.deps.events.authFailed(session.user.name, `handshake abandoned after RAKP 2 (${why})`, session.peer);
+      this.noteFailure(session.source, session.user.name);
+    }
+    this.deps.events.sessionEnded(session, why);
+  }
+
+  /** Makes room under the per-source and global bounds on handshakes in setup, evicting the flood's own first. */
+  private makePendingRoom(peer: string): void {
+    for (let i = 0; i < 2; i++) {
+      const refusal = this.deps.table.refusalFor(peer);
+      let victim: Session | undefined;
+      if (refusal === 'source-pending') victim = this.deps.table.oldestPending(this.sourceOf(peer));
+      else if (refusal === 'too-many-pending') {
+        // Handshakes take milliseconds; when they pile up it is a flood of
+        // unfinished ones. Dropping the oldest of the busiest source keeps new
+        // consoles able to log in, where refusing them would hand the flood the BMC.
+        const busiest = this.deps.table.busiestPendingSource();
+        victim = this.deps.table.oldestPending(busiest);
+      }
+      if (victim === undefined) return;
+      this.endUnfinished(victim, 'evicted');
+    }
+  }
+
+  private sourceOf(peer: string): string {
+    // The table computes the same key; asked here only to pick an eviction victim.
+    return this.deps.table.sourceKey(peer);
+  }
+
   openSession(payload: Uint8Array, peer: string): HandshakeOutcome {
     let req;
     try {
@@ -107,34 +163,30 @@ export class Handshake {
     if (req.requestedPrivilege !== 0 && !isPrivilegeLevel(req.requestedPrivilege)) return refuse(RmcpStatus.INVALID_ROLE);
     const match = this.matchSuite(req.authAlgorithm, req.integrityAlgorithm, req.confidentialityAlgorithm);
     if ('status' in match) return refuse(match.status);
-    const init = {
-      consoleId: req.remoteConsoleSessionId,
-      peer,
-      algorithms: { suite: match.suite, auth: req.authAlgorithm, integrity: req.integrityAlgorithm, confidentiality: req.confidentialityAlgorithm },
-      openPrivilege: req.requestedPrivilege,
-      guid: this.deps.guid,
-    };
-    let created = this.deps.table.create(init, Privilege.User);
-    if (!created.ok && created.reason === 'too-many-pending') {
-      // Handshakes take milliseconds; when they pile up it is a flood of
-      // unfinished ones. Dropping the oldest keeps new consoles able to log
-      // in, where refusing them would hand the flood the whole BMC.
-      const oldest = this.deps.table.oldestPending();
-      if (oldest !== undefined) {
-        this.deps.table.remove(oldest.id);
-        this.deps.events.sessionEnded(oldest, 'evicted');
-      }
-      created = this.deps.table.create(init, Privilege.User);
+    this.makePendingRoom(peer);
+    const created = this.deps.table.create(
+      {
+        consoleId: req.remoteConsoleSessionId,
+        peer,
+        algorithms: { suite: match.suite, auth: req.authAlgorithm, integrity: req.integrityAlgorithm, confidentiality: req.confidentialityAlgorithm },
+        openPrivilege: req.requestedPrivilege,
+        guid: this.deps.guid,
+      },
+      Privilege.User,
+    );
+    if (!created.ok) {
+      this.deps.events.sessionLimitReached(created.reason === 'table-full' ? 'table' : 'source', peer);
+      return refuse(RmcpStatus.INSUFFICIENT_RESOURCES);
     }
-    if (!created.ok) return refuse(RmcpStatus.INSUFFICIENT_RESOURCES);
     const s = created.session;
+    const ceiling = this.deps.suitePrivilegeLimit?.(match.suite) ?? Privilege.Administrator;
     return reply(
       PayloadType.OPEN_SESSION_RESPONSE,
       encodeOpenSessionResponse({
         messageTag: req.messageTag,
         status: 0,
-        // 0 asked for "the highest the algorithms allow": every suite here allows administrator.
-        maximumPrivilege: req.requestedPrivilege === 0 ? Privilege.Administrator : req.requestedPrivilege,
+        // 0 asked for "the highest the algorithms allow".
+        maximumPrivilege: req.requestedPrivilege === 0 ? ceiling : Math.min(req.requestedPrivilege, ceiling),
         remoteConsoleSessionId: s.consoleId,
         managedSystemSessionId: s.id,
         authAlgorithm: s.algorithms.auth,
@@ -161,22 +213,35 @@ export class Handshake {
       return drop('protocol', `RAKP 1 for session ${session.id} in state ${session.state}`);
     }
     const name = Buffer.from(req.userName).toString('utf8');
-    const fail = (status: number, why: string, countsAgainstUser: boolean): HandshakeOutcome => {
+    const fail = (status: number, why: string): HandshakeOutcome => {
       this.deps.table.remove(session.id);
       this.deps.events.sessionEnded(session, 'handshake-failed');
       this.deps.events.authFailed(name, why, peer);
-      if (countsAgainstUser) this.noteFailure(name);
       return refuse(status, session.consoleId);
     };
     // Null user names (anonymous login) are refused always (PROTOCOL.md §3).
-    if (req.userName.length === 0) return fail(RmcpStatus.UNAUTHORIZED_NAME, 'null user name', false);
+    if (req.userName.length === 0) return fail(RAKP_REFUSED, 'null user name');
     const requested = req.role & ROLE_PRIVILEGE_MASK;
-    if ((req.role & ROLE_RESERVED_MASK) !== 0 || !isPrivilegeLevel(requested)) return fail(RmcpStatus.INVALID_ROLE, `invalid role byte 0x${req.role.toString(16)}`, false);
-    const user = this.deps.users.get(name);
-    if (user === undefined || !bytesEqual(Buffer.from(user.name, 'utf8'), req.userName)) return fail(RmcpStatus.UNAUTHORIZED_NAME, 'unknown user', false);
-    if (this.deps.lockout.isLocked(name)) return fail(RmcpStatus.UNAUTHORIZED_NAME, 'user locked out', false);
-    if (requested > user.privilege) return fail(RmcpStatus.UNAUTHORIZED_ROLE, `role ${requested} above the user's ${user.privilege}`, false);
-    session.user = user;
+    if ((req.role & ROLE_RESERVED_MASK) !== 0 || !isPrivilegeLevel(requested)) return fail(RmcpStatus.INVALID_ROLE, `invalid role byte 0x${req.role.toString(16)}`);
+    const user = this.deps.users.lookup(name);
+    // Unknown, disabled and "role too high" answer alike (RAKP_REFUSED).
+    if (user === undefined || !bytesEqual(Buffer.from(user.name, 'utf8'), req.userName)) return fail(RAKP_REFUSED, 'unknown or disabled user');
+    const ceiling = Math.min(user.privilege, this.deps.suitePrivilegeLimit?.(session.algorithms.suite) ?? Privilege.Administrator);
+    if (requested > ceiling) return fail(RAKP_REFUSED, `role ${requested} above the user's ${ceiling}`);
+    const verdict = this.deps.throttle.check(session.source, user.name);
+    if (!verdict.allowed) {
+      this.deps.table.remove(session.id);
+      this.deps.events.sessionEnded(session, 'handshake-failed');
+      this.deps.events.loginThrottled(user.name, peer, verdict.retryAfterMs);
+      return refuse(RAKP_TRY_LATER, session.consoleId);
+    }
+    if (this.deps.table.userCount(user.name) >= this.deps.perUser) {
+      this.deps.table.remove(session.id);
+      this.deps.events.sessionEnded(session, 'handshake-failed');
+      this.deps.events.sessionLimitReached('user', peer, user.name);
+      return refuse(RAKP_TRY_LATER, session.consoleId);
+    }
+    this.deps.table.assignUser(session, user);
     session.roleByte = req.role;
     session.consoleRandom = Uint8Array.from(req.remoteConsoleRandom);
     session.bmcRandom = this.deps.randomBytes(16);
@@ -221,7 +286,7 @@ export class Handshake {
       this.deps.table.remove(session.id);
       this.deps.events.sessionEnded(session, 'handshake-failed');
       this.deps.events.authFailed(user.name, why, peer);
-      this.noteFailure(user.name);
+      this.noteFailure(session.source, user.name);
     };
     if (req.status !== 0) {
       // The console refuses our RAKP 2 (e.g. its password differs from ours): no RAKP 4 is owed.
@@ -241,7 +306,7 @@ export class Handshake {
       const icv = rakp4Icv(ctx, keys.sik);
       session.keys = keys;
       this.deps.table.activate(session);
-      this.deps.lockout.recordSuccess(user.name);
+      this.deps.throttle.recordSuccess(session.source, user.name);
       const out = encodeRakp4({ messageTag: req.messageTag, status: 0, remoteConsoleSessionId: session.consoleId, integrityCheckValue: icv });
       session.lastHandshake = { request: Uint8Array.from(payload), payloadType: PayloadType.RAKP4, reply: out };
       this.deps.events.sessionActivated(session);
@@ -251,8 +316,9 @@ export class Handshake {
     }
   }
 
-  /** Counts a failed attempt against a configured user and reports a new lockout. */
-  noteFailure(name: string): void {
-    if (this.deps.lockout.recordFailure(name)) this.deps.events.userLockedOut(name, this.deps.lockout.lockedFor(name));
+  /** Counts a failed login of `source` as `name` and reports when it starts being throttled. */
+  noteFailure(source: string, name: string): void {
+    const o = this.deps.throttle.recordFailure(source, name);
+    if (o.startedThrottling) this.deps.events.loginThrottleStarted(name, source, o.failures, o.delayMs);
   }
 }

@@ -34,6 +34,8 @@ export type SessionEndReason =
   | 'idle-timeout'
   | 'closed-by-admin'
   | 'shutdown'
+  /** A cold reset of the BMC dropped it. */
+  | 'reset'
   | 'handshake-failed'
   /** A handshake pushed out by newer ones when `sessions.maxPending` was reached. */
   | 'evicted';
@@ -45,7 +47,12 @@ export interface RmcpEvents {
   sessionEnded(session: Session, why: SessionEndReason): void;
   /** A failed authentication attempt (unknown name, bad RAKP 3 code, abandoned after RAKP 2, refused role). */
   authFailed(userName: string, why: string, peer: string): void;
-  userLockedOut(userName: string, forMs: number): void;
+  /** A source's failures for a user name went past the free ones: from now on it waits (audit: SEL record). */
+  loginThrottleStarted(userName: string, source: string, failures: number, delayMs: number): void;
+  /** RAKP 1 refused because its source must still wait after failed logins for that name. */
+  loginThrottled(userName: string, peer: string, retryAfterMs: number): void;
+  /** A session was refused because a bound was reached (whole table, one source, one user). */
+  sessionLimitReached(bound: 'table' | 'source' | 'user', peer: string, userName?: string): void;
   /** A request was answered (name is undefined when no command matched). */
   commandAnswered(name: string | undefined, netfn: number, cmd: number, cc: number, presession: boolean): void;
   /** A handler threw; the request got cc 0xFF. */
@@ -57,7 +64,9 @@ export const NO_EVENTS: RmcpEvents = {
   sessionActivated: () => undefined,
   sessionEnded: () => undefined,
   authFailed: () => undefined,
-  userLockedOut: () => undefined,
+  loginThrottleStarted: () => undefined,
+  loginThrottled: () => undefined,
+  sessionLimitReached: () => undefined,
   commandAnswered: () => undefined,
   handlerFault: () => undefined,
 };

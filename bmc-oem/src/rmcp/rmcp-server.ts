@@ -23,20 +23,24 @@ import {
   type WireError,
 } from '@backchannel/proto';
 import type { CommandRegistry, DispatchOutcome } from '../commands/registry.js';
-import type { CommandContext, SessionControl } from '../commands/command-types.js';
+import type { CommandContext, SessionControl, SessionSummary } from '../commands/command-types.js';
 import { Privilege, type PrivilegeLevel } from '../commands/privilege.js';
-import type { LockoutConfig, SessionLimits, UserConfig } from '../config/config-types.js';
+import type { LoginThrottleConfig, SessionLimits } from '../config/config-types.js';
 import { Handshake } from './handshake.js';
-import { RakpLockout } from './rakp-lockout.js';
+import { LoginThrottle } from './login-throttle.js';
+import type { UserDirectory } from './user-directory.js';
 import { NO_EVENTS, type DropReason, type RmcpEvents } from './rmcp-events.js';
 import { SessionTable, type Session } from './session-table.js';
 
 export interface RmcpServerOptions {
   registry: CommandRegistry;
-  users: readonly UserConfig[];
+  users: UserDirectory;
   cipherSuites: readonly number[];
   sessions: SessionLimits;
-  lockout: LockoutConfig;
+  /** Login throttling: a shared instance (it outlives a cold reset of the server), or its settings. */
+  throttle: LoginThrottle | LoginThrottleConfig;
+  /** The highest privilege a session may reach with a suite (LAN configuration parameter 24). */
+  suitePrivilegeLimit?: (suite: number) => PrivilegeLevel;
   guid: Uint8Array;
   now: () => number;
   randomBytes: RandomBytes;
@@ -75,7 +79,7 @@ function reasonFor(err: WireError): DropReason {
 
 export class RmcpServer {
   readonly sessions: SessionTable;
-  readonly lockout: RakpLockout;
+  readonly throttle: LoginThrottle;
   private readonly handshake: Handshake;
   private readonly events: RmcpEvents;
   /** IVs for sealed replies, drawn from `randomBytes` in blocks. */
@@ -85,11 +89,13 @@ export class RmcpServer {
     this.events = opts.events ?? NO_EVENTS;
     this.ivRandom = pooledRandomBytes(opts.randomBytes);
     this.sessions = new SessionTable(opts.sessions, opts.now, opts.randomBytes);
-    this.lockout = new RakpLockout(opts.lockout, opts.now, new Set(opts.users.map((u) => u.name)));
+    this.throttle = opts.throttle instanceof LoginThrottle ? opts.throttle : new LoginThrottle(opts.throttle, opts.now);
     this.handshake = new Handshake({
       table: this.sessions,
-      users: new Map(opts.users.map((u) => [u.name, u])),
-      lockout: this.lockout,
+      users: opts.users,
+      throttle: this.throttle,
+      perUser: opts.sessions.perUser,
+      ...(opts.suitePrivilegeLimit === undefined ? {} : { suitePrivilegeLimit: opts.suitePrivilegeLimit }),
       suites: opts.cipherSuites,
       guid: opts.guid,
       randomBytes: opts.randomBytes,
@@ -136,21 +142,24 @@ export class RmcpServer {
 
   /** Removes expired sessions; an abandoned handshake after RAKP 2 counts as a failed login. Call periodically. */
   sweep(): void {
-    for (const { session, why } of this.sessions.expire()) {
-      if (why === 'setup-timeout' && session.state === 'rakp2-sent' && session.user !== undefined) {
-        this.events.authFailed(session.user.name, 'handshake abandoned after RAKP 2', session.peer);
-        this.handshake.noteFailure(session.user.name);
-      }
-      this.events.sessionEnded(session, why);
+    const t = this.opts.now();
+    for (const s of [...this.sessions.all()]) {
+      if (s.state !== 'active' && t - s.createdAt >= this.opts.sessions.setupTimeoutMs) this.handshake.endUnfinished(s, 'setup-timeout');
+    }
+    for (const { session, why } of this.sessions.expire()) this.events.sessionEnded(session, why);
+  }
+
+  /** Closes every session (shutdown, cold reset); `why` says which for the logs. */
+  closeAll(why: 'shutdown' | 'reset' = 'shutdown'): void {
+    for (const s of [...this.sessions.all()]) {
+      this.sessions.remove(s.id);
+      this.events.sessionEnded(s, why);
     }
   }
 
-  /** Closes every session (shutdown). */
-  closeAll(): void {
-    for (const s of [...this.sessions.all()]) {
-      this.sessions.remove(s.id);
-      this.events.sessionEnded(s, 'shutdown');
-    }
+  /** Active sessions for Get Session Info, oldest first. */
+  activeSessions(): SessionSummary[] {
+    return this.sessions.activeSessions().map((s) => ({ id: s.id, handle: s.handle, userId: s.user?.id ?? 0, privilege: s.privilege, peer: s.peer }));
   }
 
   /** Closes another session by id (Close Session from an administrator). */
@@ -261,8 +270,12 @@ export class RmcpServer {
     if (session.control !== undefined) return session.control;
     const control: SessionControl = {
       id: session.id,
+      handle: session.handle,
       get userName() {
         return session.user?.name ?? '';
+      },
+      get userId() {
+        return session.user?.id ?? 0;
       },
       get maxPrivilege() {
         return session.maxPrivilege;

@@ -1,13 +1,17 @@
 /**
  * The RMCP+ session table: random non-zero managed-system session ids, a
  * bound on sessions (and a smaller one on sessions still in setup, so an
- * unauthenticated flood cannot crowd out established sessions), setup and
- * idle timeouts. The clock and the random source are parameters.
+ * unauthenticated flood cannot crowd out established sessions), bounds per
+ * source address and per user name (so no one account or host can take
+ * the table from the others), setup and idle timeouts. The clock and the
+ * random source are parameters.
  */
 import type { RandomBytes, SessionCipher } from '@backchannel/proto';
-import type { SessionLimits, UserConfig } from '../config/config-types.js';
+import type { SessionLimits } from '../config/config-types.js';
 import type { SessionControl } from '../commands/command-types.js';
 import type { PrivilegeLevel } from '../commands/privilege.js';
+import type { LanUser } from './user-directory.js';
+import { sourceAddress } from './peer-address.js';
 import { SequenceWindow } from './sequence-window.js';
 
 export type SessionState =
@@ -38,6 +42,10 @@ export interface Session {
   readonly consoleId: number;
   /** Where the session was opened from ("address:port"), for logs. */
   readonly peer: string;
+  /** The peer's source key (address, or /64 for IPv6) the per-source bounds count by. */
+  readonly source: string;
+  /** A small number naming the session in Get Session Info (1..255, reused). */
+  readonly handle: number;
   readonly algorithms: SessionAlgorithms;
   /** Requested maximum privilege from Open Session (0 = highest the algorithms allow). */
   readonly openPrivilege: number;
@@ -47,7 +55,7 @@ export interface Session {
   createdAt: number;
   lastActivity: number;
   // Set by RAKP 1:
-  user?: UserConfig;
+  user?: LanUser;
   /** The RAKP 1 role byte exactly as sent (privilege | name-only lookup bit): it is hashed into RAKP 2/3 and the SIK. */
   roleByte?: number;
   consoleRandom?: Uint8Array;
@@ -74,7 +82,14 @@ export interface Session {
   lastHandshake?: { request: Uint8Array; payloadType: number; reply: Uint8Array };
 }
 
-export type CreateResult = { ok: true; session: Session } | { ok: false; reason: 'table-full' | 'too-many-pending' };
+export type CreateRefusal = 'table-full' | 'source-full' | 'too-many-pending' | 'source-pending';
+export type CreateResult = { ok: true; session: Session } | { ok: false; reason: CreateRefusal };
+
+function bump(map: Map<string, number>, key: string, by: number): void {
+  const n = (map.get(key) ?? 0) + by;
+  if (n <= 0) map.delete(key);
+  else map.set(key, n);
+}
 
 export interface ExpiredSession {
   session: Session;
@@ -84,6 +99,11 @@ export interface ExpiredSession {
 export class SessionTable {
   private readonly sessions = new Map<number, Session>();
   private pending = 0;
+  private readonly bySource = new Map<string, number>();
+  private readonly pendingBySource = new Map<string, number>();
+  private readonly byUser = new Map<string, number>();
+  private readonly handles = new Set<number>();
+  private nextHandle = 1;
 
   constructor(
     private readonly limits: SessionLimits,
@@ -114,16 +134,60 @@ export class SessionTable {
     throw new Error('random source returned no usable session id in 64 draws');
   }
 
+  private newHandle(): number {
+    // Handles are one byte (Get Session Info); 0 and 0xFF are not handles.
+    for (let i = 0; i < 0xfe; i++) {
+      const h = this.nextHandle;
+      this.nextHandle = h >= 0xfe ? 1 : h + 1;
+      if (!this.handles.has(h)) return h;
+    }
+    return 0;
+  }
+
+  /** The key the per-source bounds count `peer` by. */
+  sourceKey(peer: string): string {
+    return sourceAddress(peer);
+  }
+
+  /** Sessions (any state) held by a source key. */
+  sourceCount(source: string): number {
+    return this.bySource.get(source) ?? 0;
+  }
+
+  /** Handshakes in setup from a source key. */
+  sourcePendingCount(source: string): number {
+    return this.pendingBySource.get(source) ?? 0;
+  }
+
+  /** Sessions past RAKP 1 (in setup or active) held by a user name. */
+  userCount(name: string): number {
+    return this.byUser.get(name) ?? 0;
+  }
+
+  /** Which bound a new session from `peer` would break, if any (the caller may evict and ask again). */
+  refusalFor(peer: string): CreateRefusal | undefined {
+    const source = sourceAddress(peer);
+    if (this.sessions.size >= this.limits.max) return 'table-full';
+    if (this.sourceCount(source) >= this.limits.perSource) return 'source-full';
+    if (this.sourcePendingCount(source) >= this.limits.perSourcePending) return 'source-pending';
+    if (this.pending >= this.limits.maxPending) return 'too-many-pending';
+    return undefined;
+  }
+
   create(init: { consoleId: number; peer: string; algorithms: SessionAlgorithms; openPrivilege: number; guid: Uint8Array }, initialPrivilege: PrivilegeLevel): CreateResult {
     // The caller sweeps expired sessions first (it counts them: an abandoned
     // handshake is a failed RAKP attempt), so this only checks the bounds.
-    if (this.sessions.size >= this.limits.max) return { ok: false, reason: 'table-full' };
-    if (this.pending >= this.limits.maxPending) return { ok: false, reason: 'too-many-pending' };
+    const refusal = this.refusalFor(init.peer);
+    if (refusal !== undefined) return { ok: false, reason: refusal };
     const t = this.now();
+    const source = sourceAddress(init.peer);
+    const handle = this.newHandle();
     const session: Session = {
       id: this.newId(),
       consoleId: init.consoleId,
       peer: init.peer,
+      source,
+      handle,
       algorithms: init.algorithms,
       openPrivilege: init.openPrivilege,
       guid: init.guid,
@@ -138,7 +202,17 @@ export class SessionTable {
     };
     this.sessions.set(session.id, session);
     this.pending++;
+    bump(this.bySource, source, 1);
+    bump(this.pendingBySource, source, 1);
+    if (handle !== 0) this.handles.add(handle);
     return { ok: true, session };
+  }
+
+  /** RAKP 1 named the session's user: from now on it counts against that name. */
+  assignUser(session: Session, user: LanUser): void {
+    if (session.user !== undefined) bump(this.byUser, session.user.name, -1);
+    session.user = user;
+    bump(this.byUser, user.name, 1);
   }
 
   get(id: number): Session | undefined {
@@ -151,6 +225,7 @@ export class SessionTable {
     session.state = 'active';
     session.lastActivity = this.now();
     this.pending--;
+    bump(this.pendingBySource, session.source, -1);
   }
 
   touch(session: Session): void {
@@ -161,7 +236,13 @@ export class SessionTable {
     const s = this.sessions.get(id);
     if (s === undefined) return undefined;
     this.sessions.delete(id);
-    if (s.state !== 'active') this.pending--;
+    if (s.state !== 'active') {
+      this.pending--;
+      bump(this.pendingBySource, s.source, -1);
+    }
+    bump(this.bySource, s.source, -1);
+    if (s.user !== undefined) bump(this.byUser, s.user.name, -1);
+    this.handles.delete(s.handle);
     // Drop key material now rather than when the GC gets to it.
     s.keys?.sik.fill(0);
     s.keys?.k1.fill(0);
@@ -183,13 +264,37 @@ export class SessionTable {
     return out;
   }
 
-  /** The session in setup that was created first (the one to evict when handshakes pile up). */
-  oldestPending(): Session | undefined {
+  /** The session in setup that was created first, from `source` if given (the one to evict when handshakes pile up). */
+  oldestPending(source?: string): Session | undefined {
     let oldest: Session | undefined;
     for (const s of this.sessions.values()) {
-      if (s.state !== 'active' && (oldest === undefined || s.createdAt < oldest.createdAt)) oldest = s;
+      if (s.state === 'active' || (source !== undefined && s.source !== source)) continue;
+      if (oldest === undefined || s.createdAt < oldest.createdAt) oldest = s;
     }
     return oldest;
+  }
+
+  /** The source with the most handshakes in setup (a flood evicts its own first). */
+  busiestPendingSource(): string | undefined {
+    let best: string | undefined;
+    let most = 0;
+    for (const [source, n] of this.pendingBySource) {
+      if (n > most) {
+        most = n;
+        best = source;
+      }
+    }
+    return best;
+  }
+
+  /** Active sessions, oldest first (Get Session Info's index order). */
+  activeSessions(): Session[] {
+    return [...this.sessions.values()].filter((s) => s.state === 'active').sort((a, b) => a.createdAt - b.createdAt || a.handle - b.handle);
+  }
+
+  byHandle(handle: number): Session | undefined {
+    for (const s of this.sessions.values()) if (s.handle === handle) return s;
+    return undefined;
   }
 
   all(): IterableIterator<Session> {

@@ -48,12 +48,21 @@ export class UdpTransport {
   private socket: Socket | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
   private inFlight = 0;
+  /** The server core datagrams go to; a BMC cold reset replaces it while the socket stays. */
+  private server: RmcpServer;
   /** One callback for every send (none made per datagram). */
   private readonly afterSend = (err: Error | null): void => {
     if (err) this.opts.onError(err);
   };
 
-  constructor(private readonly opts: UdpTransportOptions) {}
+  constructor(private readonly opts: UdpTransportOptions) {
+    this.server = opts.server;
+  }
+
+  /** Sends later datagrams to `server` (a cold reset rebuilt it). */
+  replaceServer(server: RmcpServer): void {
+    this.server = server;
+  }
 
   async start(): Promise<{ address: string; port: number }> {
     const socket = createSocket({ type: isIPv6(this.opts.host) ? 'udp6' : 'udp4', reuseAddr: false, lookup: literalFirstLookup });
@@ -69,7 +78,7 @@ export class UdpTransport {
       });
     });
     const every = this.opts.sweepIntervalMs ?? 1000;
-    this.sweepTimer = setInterval(() => this.opts.server.sweep(), every);
+    this.sweepTimer = setInterval(() => this.server.sweep(), every);
     this.sweepTimer.unref();
     const a = socket.address();
     return { address: a.address, port: a.port };
@@ -84,7 +93,7 @@ export class UdpTransport {
     // handleDatagramNow never throws and its promise never rejects; the
     // catch is belt and braces so that a bug can never become an unhandled
     // rejection that kills the daemon.
-    const reply = this.opts.server.handleDatagramNow(new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength), peer);
+    const reply = this.server.handleDatagramNow(new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength), peer);
     if (!(reply instanceof Promise)) {
       if (reply !== undefined) this.send(reply, rinfo);
       return;

@@ -3,7 +3,7 @@ import { CommandRegistry } from '../../src/commands/registry.js';
 import { Privilege } from '../../src/commands/privilege.js';
 import type { CommandContext, SessionControl } from '../../src/commands/command-types.js';
 
-const session: SessionControl = { id: 1, userName: 'u', maxPrivilege: Privilege.Operator, setPrivilege: () => undefined, closeAfterResponse: () => undefined };
+const session: SessionControl = { id: 1, handle: 1, userId: 2, userName: 'u', maxPrivilege: Privilege.Operator, setPrivilege: () => undefined, closeAfterResponse: () => undefined };
 const lan = (privilege: CommandContext['privilege'], withSession = true): CommandContext => ({ channel: 'lan', privilege, lun: 0, ...(withSession ? { session } : {}) });
 const system: CommandContext = { channel: 'system', privilege: Privilege.Administrator, lun: 0 };
 const IANA = 0x007ed9;

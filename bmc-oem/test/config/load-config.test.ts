@@ -141,15 +141,15 @@ describe('config file', () => {
         users: [{ name: 'admin', privilege: 'administrator', passwordFile: 'rel.pw' }],
         cipherSuites: [17],
         sessions: { max: 10, maxPending: 5, idleTimeoutMs: 30000 },
-        lockout: { maxFailures: 3 },
+        loginThrottle: { freeFailures: 2 },
         device: { guid: '01234567-89ab-cdef-0123-456789abcdef', productId: 7 },
       }),
     );
     const { config } = run(['--config', file, '--listen', '127.0.0.1:2623']);
     expect(config.listen.port).toBe(2623);
     expect(Buffer.from(config.users[0]!.password.reveal()).toString()).toBe('relpass');
-    expect(config.sessions).toEqual({ max: 10, maxPending: 5, setupTimeoutMs: 10_000, idleTimeoutMs: 30_000 });
-    expect(config.lockout).toEqual({ maxFailures: 3, windowMs: 60_000, lockoutMs: 300_000 });
+    expect(config.sessions).toEqual({ max: 10, maxPending: 5, setupTimeoutMs: 10_000, idleTimeoutMs: 30_000, perUser: 64, perSource: 128, perSourcePending: 16 });
+    expect(config.loginThrottle).toEqual({ freeFailures: 2, baseDelayMs: 1000, maxDelayMs: 300_000, forgetAfterMs: 900_000 });
     expect(Buffer.from(config.device.guid!).toString('hex')).toBe('efcdab8967452301efcdab8967452301');
     expect(config.device.productId).toBe(7);
   });

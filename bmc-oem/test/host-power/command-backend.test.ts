@@ -1,6 +1,7 @@
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { BootOptions } from '../../src/chassis/boot-options.js';
 import { chassisControl, getChassisStatus } from '../../src/commands/chassis-commands.js';
 import { CommandBackend, parsePowerState } from '../../src/host-power/command-backend.js';
 import { createHostPowerBackend } from '../../src/host-power/create-host-power.js';
@@ -31,29 +32,46 @@ esac
   writeFileSync(slow, `#!/bin/sh\nsleep 5\n`);
   const failing = join(dir, 'failing');
   writeFileSync(failing, `#!/bin/sh\necho "no such gpio line 12" >&2\nexit 2\n`);
-  for (const f of [control, status, slow, failing]) chmodSync(f, 0o755);
-  return { dir, control, status, slow, failing, actions: () => readFileSync(log, 'utf8').trim().split('\n') };
+  // Records the action with the boot settings it was given in the environment.
+  const envLog = join(dir, 'env-actions');
+  const envControl = join(dir, 'env-control');
+  writeFileSync(envControl, `#!/bin/sh\necho "$1 \${BMC_BOOT_DEVICE:--} \${BMC_BOOT_PERSISTENT:--} \${BMC_BOOT_EFI:--}" >> ${envLog}\n`);
+  for (const f of [control, status, slow, failing, envControl]) chmodSync(f, 0o755);
+  return { dir, control, status, slow, failing, envControl, envLog, actions: () => readFileSync(log, 'utf8').trim().split('\n') };
 }
 
 describe('host power: command backend', () => {
-  it('runs the control program with on|off|cycle|reset|soft and reads state from the status program', async () => {
+  it('runs the control program with on|off|cycle|reset|diag|soft and reads state from the status program', async () => {
     const r = rig();
     const b = new CommandBackend({ controlCommand: r.control, statusCommand: r.status });
     expect(await b.status()).toEqual({ powerOn: false });
-    for (const action of ['on', 'off', 'cycle', 'reset', 'soft'] as const) expect(await b.control(action)).toBe('done');
-    expect(r.actions()).toEqual(['on', 'off', 'cycle', 'reset', 'soft']);
+    for (const action of ['on', 'off', 'cycle', 'reset', 'diag', 'soft'] as const) expect(await b.control(action)).toBe('done');
+    expect(r.actions()).toEqual(['on', 'off', 'cycle', 'reset', 'diag', 'soft']);
     expect(await b.status()).toEqual({ powerOn: false });
-    expect(await b.control('diag')).toBe('unsupported');
+    const limited = new CommandBackend({ controlCommand: r.control, statusCommand: r.status, actions: ['on', 'off'] });
+    expect(await limited.control('diag')).toBe('unsupported');
   });
 
   it('answers Get Chassis Status and Chassis Control through the chassis commands', async () => {
     const r = rig();
-    const b = createHostPowerBackend({ backend: 'command', controlCommand: r.control, statusCommand: r.status });
+    const b = { backend: createHostPowerBackend({ backend: 'command', controlCommand: r.control, statusCommand: r.status }) };
     expect(await chassisControl(b, Uint8Array.of(0x01))).toEqual({ cc: 0 }); // power up
     const s = await getChassisStatus(b, new Uint8Array());
     expect(s.cc).toBe(0);
     expect((s.data?.[0] ?? 0) & 0x01).toBe(1);
-    expect(await chassisControl(b, Uint8Array.of(0x04))).toEqual({ cc: 0xd5 }); // diag: not offered
+    expect(await chassisControl(b, Uint8Array.of(0x04))).toEqual({ cc: 0 }); // diag: `chassis power diag` reaches the program
+    expect(r.actions()).toEqual(['on', 'diag']);
+  });
+
+  it('passes the boot device to the program and clears a one-time setting after the start', async () => {
+    const r = rig();
+    const boot = new BootOptions({});
+    expect(boot.set(5, Uint8Array.of(0x80, 0x04, 0, 0, 0))).toBe('ok'); // one-time PXE, as `chassis bootdev pxe`
+    const b = { backend: createHostPowerBackend({ backend: 'command', controlCommand: r.envControl, statusCommand: r.status }), boot };
+    expect(await chassisControl(b, Uint8Array.of(0x01))).toEqual({ cc: 0 });
+    expect(await chassisControl(b, Uint8Array.of(0x03))).toEqual({ cc: 0 });
+    expect(readFileSync(r.envLog, 'utf8').trim().split('\n')).toEqual(['on pxe 0 0', 'reset - - -']);
+    expect(boot.selection()).toBeUndefined();
   });
 
   it('reports a failing program with its exit status and stderr', async () => {
@@ -89,7 +107,7 @@ describe('host power: command backend', () => {
 
 describe('host power: none backend', () => {
   it('reports unknown state (power-control fault bit) and answers every action with 0xD5', async () => {
-    const b = createNoneBackend();
+    const b = { backend: createNoneBackend() };
     const s = await getChassisStatus(b, new Uint8Array());
     expect(s.cc).toBe(0);
     expect((s.data?.[0] ?? 0) & 0x11).toBe(0x10);

@@ -5,7 +5,7 @@ import { SessionTable } from '../../src/rmcp/session-table.js';
 const algorithms = { suite: 17, auth: 3, integrity: 4, confidentiality: 1 };
 const guid = new Uint8Array(16);
 
-function setup(limits = { max: 4, maxPending: 2, setupTimeoutMs: 1000, idleTimeoutMs: 5000 }, rnd = (n: number) => new Uint8Array(randomBytes(n))) {
+function setup(limits = { max: 4, maxPending: 2, setupTimeoutMs: 1000, idleTimeoutMs: 5000, perUser: 64, perSource: 64, perSourcePending: 64 }, rnd = (n: number) => new Uint8Array(randomBytes(n))) {
   let t = 0;
   const clock = { now: () => t, advance: (ms: number) => (t += ms) };
   return { clock, table: new SessionTable(limits, clock.now, rnd) };

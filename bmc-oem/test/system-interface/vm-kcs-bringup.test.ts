@@ -67,21 +67,35 @@ describe('VM protocol: what a Linux KCS driver sends to bring up /dev/ipmi0 (KVM
     expect(h.si.stats()).toMatchObject({ badChecksum: 1, malformedFrames: 1, discardedFrames: 2, unexpectedResponses: 1, requests: 1 });
   });
 
-  it('serves one host connection at a time: a new connection replaces the old one', async () => {
-    const h = await start();
+  it('serves one host connection at a time: a newcomer waits for the old one to close, and is refused (takeover) while it lives', async () => {
+    const takeovers: string[] = [];
+    const h = await start({ takeoverGraceMs: 200, onTakeover: (e) => takeovers.push(e.remote ?? 'unix') });
     const first = await client(h.port);
     expect((await first.request(0x06, 0x01)).cc).toBe(0);
-    // The host comes back (its old connection may be half-open): the new one wins.
+    // A second connection while the first is live: refused after the grace time, the first keeps working.
+    const intruder = track(await VmTestClient.connect(h.port));
+    await intruder.closed;
+    expect(intruder.controls).toEqual([]);
+    expect(takeovers).toEqual(['127.0.0.1']);
+    expect((await first.request(0x06, 0x01)).cc).toBe(0);
+    expect(h.si.stats()).toMatchObject({ connections: 1, takeoversRefused: 1, replacedConnections: 0 });
+    // A host that reconnects closes its old connection first: the newcomer is served.
+    first.destroy();
     const second = await client(h.port);
-    await first.closed;
     expect((await second.request(0x06, 0x01)).cc).toBe(0);
-    expect(h.si.stats()).toMatchObject({ connections: 2, replacedConnections: 1 });
-    second.destroy();
-    await second.closed;
-    await new Promise((r) => setTimeout(r, 50));
-    const third = await client(h.port);
-    expect((await third.request(0x06, 0x01)).cc).toBe(0);
-    expect(h.si.stats()).toMatchObject({ connections: 3, disconnects: 2 });
+    expect(h.si.stats()).toMatchObject({ connections: 2, disconnects: 1, takeoversRefused: 1 });
+    expect(takeovers).toHaveLength(1);
+  });
+
+  it('a newcomer that arrives while the old connection is still closing waits for it and is served', async () => {
+    const takeovers: string[] = [];
+    const h = await start({ takeoverGraceMs: 2000, onTakeover: (e) => takeovers.push(e.remote ?? 'unix') });
+    const first = await client(h.port);
+    const second = track(await VmTestClient.connect(h.port));
+    first.destroy();
+    await second.until(() => second.controls.length > 0);
+    expect((await second.request(0x06, 0x01)).cc).toBe(0);
+    expect(takeovers).toEqual([]);
   });
 
   it('listens on a unix socket too', async () => {

@@ -54,7 +54,7 @@ export async function runSessionsBench(sessions: number): Promise<SessionsBenchR
   // The outer try removes the dir even when bmc-oem or the driver fails to start.
   try {
     const config = join(dir, 'bmc.json');
-    writeFileSync(config, JSON.stringify({ sessions: { max: Math.max(1024, sessions + 24), idleTimeoutMs: 600_000 } }));
+    writeFileSync(config, JSON.stringify({ sessions: { max: Math.max(1024, sessions + 24), perUser: sessions + 24, perSource: sessions + 24, idleTimeoutMs: 600_000 } }));
     const bmc = await startBmcOem([{ name: 'bench', privilege: 'operator', password: 'bench-secret' }], ['--config', config, '--metrics', '127.0.0.1:0']);
     try {
       const driver = await RakpDriver.open('127.0.0.1', bmc.port);

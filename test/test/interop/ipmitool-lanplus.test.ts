@@ -50,7 +50,7 @@ describe.skipIf(!hasIpmitool)('ipmitool -I lanplus against bmc-oem (skipped only
         const r = ipmitool(target(suite), ['chassis', 'status']);
         expect(r.status).toBe(0);
         expect(r.stdout).toMatch(/System Power\s+: off/);
-        expect(r.stdout).toMatch(/Power Restore Policy\s+: unknown/);
+        expect(r.stdout).toMatch(/Power Restore Policy\s+: always-off/);
       });
 
       it('channel getciphers ipmi lists exactly suites 17 and 3', () => {
@@ -66,8 +66,8 @@ describe.skipIf(!hasIpmitool)('ipmitool -I lanplus against bmc-oem (skipped only
       it('raw 0x06 0x01 (Get Device ID)', () => {
         const r = ipmitool(target(suite), ['raw', '0x06', '0x01']);
         expect(r.status).toBe(0);
-        // device id 0x20, rev 1, fw 0.01, IPMI 2.0, chassis device, IANA 32473 (D9 7E 00), product 1
-        expect(parseRawOutput(r.stdout)).toEqual([0x20, 0x01, 0x00, 0x01, 0x02, 0x80, 0xd9, 0x7e, 0x00, 0x01, 0x00]);
+        // device id 0x20, rev 1, fw 0.01, IPMI 2.0, chassis + FRU + SEL + SDR repository + sensor device, IANA 32473 (D9 7E 00), product 1
+        expect(parseRawOutput(r.stdout)).toEqual([0x20, 0x01, 0x00, 0x01, 0x02, 0x8f, 0xd9, 0x7e, 0x00, 0x01, 0x00]);
       });
 
       it('a wrong password fails', () => {

@@ -42,8 +42,8 @@ function sessionless(payloadType: number, payload: Uint8Array): Uint8Array {
   });
 }
 
-export async function exchange(server: RmcpServer, datagram: Uint8Array): Promise<{ payloadType: number; payload: Uint8Array }> {
-  const reply = await server.handleDatagram(datagram, PEER);
+export async function exchange(server: RmcpServer, datagram: Uint8Array, peer = PEER): Promise<{ payloadType: number; payload: Uint8Array }> {
+  const reply = await server.handleDatagram(datagram, peer);
   if (reply === undefined) throw new Error('no reply');
   const d = decodeRmcpDatagram(reply);
   if (d.kind !== 'ipmi20') throw new Error(`unexpected ${d.kind} reply`);
@@ -56,11 +56,15 @@ export interface ConsoleOptions {
   password: string;
   /** RAKP 1 role byte (privilege | 0x10 name-only lookup). */
   role: number;
+  /** Where the console's datagrams come from ("address:port"); 127.0.0.1:40000 by default. */
+  peer?: string;
+  /** Leave after RAKP 2 without sending RAKP 3 (what ipmitool does on a wrong password). */
+  abandonAfterRakp2?: boolean;
 }
 
 export type HandshakeResult =
   | { ok: true; session: ConsoleSession }
-  | { ok: false; stage: 'open' | 'rakp2' | 'rakp2-hmac' | 'rakp4'; status: number };
+  | { ok: false; stage: 'open' | 'rakp2' | 'rakp2-hmac' | 'rakp4' | 'abandoned'; status: number };
 
 export class ConsoleSession {
   seq = 0;
@@ -71,6 +75,7 @@ export class ConsoleSession {
     readonly bmcId: number,
     readonly consoleId: number,
     readonly crypto: SessionCrypto,
+    readonly peer: string = PEER,
   ) {}
 
   /** Seals one request (advancing the session sequence) without sending it. */
@@ -82,7 +87,7 @@ export class ConsoleSession {
 
   /** Sends a sealed datagram; undefined when the server dropped it. */
   async send(datagram: Uint8Array): Promise<IpmiLanResponse | undefined> {
-    const reply = await this.server.handleDatagram(datagram, PEER);
+    const reply = await this.server.handleDatagram(datagram, this.peer);
     if (reply === undefined) return undefined;
     const m = openIpmi2Packet(this.crypto, reply);
     if (m.sessionId !== this.consoleId) throw new Error('reply for another session');
@@ -98,19 +103,21 @@ export async function openConsoleSession(server: RmcpServer, o: ConsoleOptions):
   const algs = cipherSuiteAlgorithms(o.suite);
   if (!algs) throw new Error(`unknown suite ${o.suite}`);
   const consoleId = 0xa0a2a3a4;
+  const peer = o.peer ?? PEER;
   const open = await exchange(
     server,
     sessionless(
       PayloadType.OPEN_SESSION_REQUEST,
       encodeOpenSessionRequest({ messageTag: 1, requestedPrivilege: 0, remoteConsoleSessionId: consoleId, ...algs }),
     ),
+    peer,
   );
   const os = decodeOpenSessionResponse(open.payload);
   if (os.status !== 0 || !('managedSystemSessionId' in os)) return { ok: false, stage: 'open', status: os.status };
   const bmcId = os.managedSystemSessionId;
   const consoleRandom = rnd(16);
   const userName = Buffer.from(o.user, 'utf8');
-  const r2 = await exchange(server, sessionless(PayloadType.RAKP1, encodeRakp1({ messageTag: 2, managedSystemSessionId: bmcId, remoteConsoleRandom: consoleRandom, role: o.role, userName })));
+  const r2 = await exchange(server, sessionless(PayloadType.RAKP1, encodeRakp1({ messageTag: 2, managedSystemSessionId: bmcId, remoteConsoleRandom: consoleRandom, role: o.role, userName })), peer);
   const rakp2 = decodeRakp2(r2.payload);
   if (rakp2.status !== 0 || !('managedSystemRandom' in rakp2)) return { ok: false, stage: 'rakp2', status: rakp2.status };
   const ctx: RakpContext = {
@@ -125,14 +132,15 @@ export async function openConsoleSession(server: RmcpServer, o: ConsoleOptions):
   };
   const kuid = passwordKey(Buffer.from(o.password, 'utf8'));
   const hmacOk = constantTimeEqual(rakp2AuthCode(ctx, kuid), rakp2.keyExchangeAuthCode);
+  if (o.abandonAfterRakp2 === true) return { ok: false, stage: 'abandoned', status: hmacOk ? 0 : 0x0f };
   // Like ipmitool, a console with the wrong password notices here; it still
   // sends RAKP 3 (so the BMC sees the failure) when `hmacOk` is false.
-  const r4 = await exchange(server, sessionless(PayloadType.RAKP3, encodeRakp3({ messageTag: 3, status: 0, managedSystemSessionId: bmcId, keyExchangeAuthCode: rakp3AuthCode(ctx, kuid) })));
+  const r4 = await exchange(server, sessionless(PayloadType.RAKP3, encodeRakp3({ messageTag: 3, status: 0, managedSystemSessionId: bmcId, keyExchangeAuthCode: rakp3AuthCode(ctx, kuid) })), peer);
   const rakp4 = decodeRakp4(r4.payload);
   if (!hmacOk) return { ok: false, stage: 'rakp2-hmac', status: rakp4.status };
   if (rakp4.status !== 0) return { ok: false, stage: 'rakp4', status: rakp4.status };
   const keys = deriveSessionKeys(ctx, kuid);
   if (!constantTimeEqual(rakp4Icv(ctx, keys.sik), rakp4.integrityCheckValue)) throw new Error('RAKP 4 ICV does not verify');
   const crypto: SessionCrypto = { integrityAlgorithm: algs.integrityAlgorithm, confidentialityAlgorithm: algs.confidentialityAlgorithm, k1: keys.k1, k2: keys.k2 };
-  return { ok: true, session: new ConsoleSession(server, bmcId, consoleId, crypto) };
+  return { ok: true, session: new ConsoleSession(server, bmcId, consoleId, crypto, peer) };
 }
