@@ -10,6 +10,7 @@ import { createServer, type Server } from 'node:http';
 import { parseArgs } from 'node:util';
 import { EnvelopeKeys } from '@backchannel/proto';
 import { Agent, AGENT_VERSION } from './agent/agent.js';
+import { EXIT, exitCodeFor, UsageError } from './cli/exit-codes.js';
 import { enroll, readBundle } from './cli/enroll.js';
 import { HELP } from './cli/help.js';
 import { keygen } from './cli/keygen.js';
@@ -27,7 +28,7 @@ const randomBytes = (n: number): Uint8Array => new Uint8Array(nodeRandomBytes(n)
 function parseAddress(text: string): { host: string; port: number } {
   const m = /^(.+):(\d{1,5})$/.exec(text);
   const port = Number(m?.[2]);
-  if (!m || port < 0 || port > 65535) throw new Error(`--metrics must be HOST:PORT, got "${text}"`);
+  if (!m || port < 0 || port > 65535) throw new UsageError(`--metrics must be HOST:PORT, got "${text}"`);
   return { host: (m[1] as string).replace(/^\[|\]$/g, ''), port };
 }
 
@@ -94,13 +95,13 @@ async function runDaemon(config: AgentConfig, metricsAddress: string | undefined
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'stopping');
-    const force = setTimeout(() => process.exit(1), 10_000);
+    const force = setTimeout(() => process.exit(EXIT.failed), 10_000);
     force.unref();
     void (async () => {
       await agent.stop();
       await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
       log.flush?.();
-      process.exit(0);
+      process.exit(EXIT.ok);
     })();
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
@@ -131,7 +132,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const [command, ...rest] = positionals;
   const needConfig = (): AgentConfig => {
-    if (!values.config) throw new Error('--config FILE is required (see --help)');
+    if (!values.config) throw new UsageError('--config FILE is required (see --help)');
     return loadAgentConfig(values.config);
   };
   switch (command) {
@@ -139,7 +140,7 @@ async function main(argv: string[]): Promise<number> {
       await runDaemon(needConfig(), values.metrics);
       return -1; // keep running
     case 'enroll': {
-      if (rest.length !== 1) throw new Error('usage: hypervisor-agent enroll BUNDLE --config agent.json');
+      if (rest.length !== 1) throw new UsageError('usage: hypervisor-agent enroll BUNDLE --config agent.json');
       const written = enroll(needConfig(), readBundle(rest[0] as string), { force: values.force ?? false });
       process.stdout.write(`enrolled; wrote ${written.join(', ')} (mode 0600)\n`);
       return 0;
@@ -160,7 +161,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     default:
-      throw new Error(`unknown command "${command}" (see --help)`);
+      throw new UsageError(`unknown command "${command}" (see --help)`);
   }
 }
 
@@ -170,6 +171,6 @@ main(process.argv.slice(2)).then(
   },
   (err: Error) => {
     process.stderr.write(`hypervisor-agent: ${err.message}\n`);
-    process.exit(2);
+    process.exit(exitCodeFor(err));
   },
 );

@@ -1,5 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { decodeSecretKey, encodePublicKey } from '@backchannel/proto';
 import { describe, expect, it } from 'vitest';
@@ -63,7 +64,7 @@ describe('hypervisor-agent CLI (built dist/main.js)', () => {
     const pair = decodeSecretKey(readFileSync(keyFile, 'utf8'));
     expect(r.stdout.trim()).toBe(encodePublicKey(pair.publicKey));
     const again = run(['keygen', '--config', configPath]);
-    expect(again.status).toBe(2);
+    expect(again.status).toBe(8);
     expect(again.stderr).toMatch(/refusing to overwrite/);
   });
 
@@ -86,6 +87,34 @@ describe('hypervisor-agent CLI (built dist/main.js)', () => {
     expect(wrong.stderr).toMatch(/bundle\.hostId "hv-8" does not match config\.hostId "hv-7"/);
     writeFileSync(join(dir, 'bad.json'), JSON.stringify({ ...bundle, seed: 'short' }));
     expect(run(['enroll', join(dir, 'bad.json'), '--config', configPath, '--force']).stderr).toMatch(/bundle\.seed must match pattern/);
+  });
+
+  it('exits 2 for usage errors, 8 when a file would be replaced, 1 when the daemon cannot start; --version is the package version', async () => {
+    const pkg = JSON.parse(readFileSync(resolve(import.meta.dirname, '../package.json'), 'utf8')) as { version: string };
+    expect(run(['--version']).stdout.trim()).toBe(pkg.version);
+    expect(run(['--bogus']).status).toBe(2);
+    expect(run(['frobnicate', '--config', 'x.json']).status).toBe(2);
+    expect(run(['enroll']).status).toBe(2);
+    const { dir, configPath } = workspace();
+    const keys = makePrincipals();
+    const bundle = { version: 1, hostId: 'hv-7', seed: Buffer.from(rnd(32)).toString('base64'), managerPublicKeys: [encodePublicKey(keys.alice.publicKey)], policy: makePolicyJson(keys) };
+    writeFileSync(join(dir, 'bundle.json'), JSON.stringify(bundle));
+    expect(run(['enroll', join(dir, 'bundle.json'), '--config', configPath]).status).toBe(0);
+    const again = run(['enroll', join(dir, 'bundle.json'), '--config', configPath]);
+    expect(again.status).toBe(8);
+    expect(again.stderr).toMatch(/refusing to overwrite .*--force/);
+    expect(run(['keygen', '--config', configPath]).status).toBe(0);
+    // A valid setup whose metrics port is taken: the daemon cannot start (1), not a configuration error (2).
+    const busy = createServer();
+    await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));
+    try {
+      const port = (busy.address() as AddressInfo).port;
+      const r = run(['--config', configPath, '--metrics', `127.0.0.1:${port}`]);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/EADDRINUSE/);
+    } finally {
+      busy.close();
+    }
   });
 
   it('fails with a clear message when the seed is missing', () => {

@@ -12,8 +12,10 @@ import { hosts, keygen } from './cli/admin-commands.js';
 import { runBmcCommand } from './cli/bmc-command.js';
 import { CliError, EXIT } from './cli/cli-error.js';
 import { HELP } from './cli/help.js';
+import { hostsStatus } from './cli/hosts-status.js';
 import { queueInfo } from './cli/queue-info.js';
 import { serve } from './cli/serve.js';
+import { VERSION } from './version.js';
 
 type Handler = (argv: string[]) => Promise<number>;
 
@@ -23,7 +25,13 @@ async function bmc(argv: string[]): Promise<number> {
   return runBmcCommand(argv);
 }
 
-const COMMANDS: Record<string, Handler> = { serve, keygen, hosts, principals, tokens, vm, commands, approve, alerts, bmc };
+/** `hosts status` asks the running service (cli/hosts-status.ts); the other `hosts` commands work on the local store. */
+async function hostsCommand(argv: string[]): Promise<number> {
+  if (argv[0] === 'status') return hostsStatus(argv.slice(1));
+  return hosts(argv);
+}
+
+const COMMANDS: Record<string, Handler> = { serve, keygen, hosts: hostsCommand, principals, tokens, vm, commands, approve, alerts, bmc };
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
@@ -32,7 +40,7 @@ export async function main(argv: string[]): Promise<number> {
     return name ? EXIT.ok : EXIT.usage;
   }
   if (name === '--version') {
-    process.stdout.write('0.1.0\n');
+    process.stdout.write(`${VERSION}\n`);
     return EXIT.ok;
   }
   const handler = COMMANDS[name];

@@ -42,8 +42,10 @@ import { CommandProcessor } from './command-processor.js';
 import { LinkEngine } from './link-engine.js';
 import { OutboundQueue } from './outbound-queue.js';
 import { StatusReporter } from './status-reporter.js';
+import { PACKAGE_VERSION } from '../version.js';
 
-export const AGENT_VERSION = '0.1.0';
+/** From package.json (src/version.ts), so a release cannot report a stale version. */
+export const AGENT_VERSION = PACKAGE_VERSION;
 
 /**
  * How long after an applied action the agent looks at its domains for a status

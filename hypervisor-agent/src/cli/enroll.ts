@@ -13,6 +13,7 @@ import type { AgentConfig } from '../config/agent-config.js';
 import { makeValidator, ValidationError } from '../config/json-validation.js';
 import { writeSecretFile } from '../config/secrets.js';
 import { compilePolicy } from '../policy/policy.js';
+import { FileExistsError } from './exit-codes.js';
 
 export interface EnrollmentBundle {
   version: 1;
@@ -72,7 +73,7 @@ export function enroll(config: AgentConfig, bundle: EnrollmentBundle, options: {
   const targets = [config.seedFile, config.managerKeysFile, ...(bundle.policy ? [config.policyFile] : [])];
   if (!options.force) {
     const existing = targets.filter((p) => existsSync(p));
-    if (existing.length > 0) throw new Error(`refusing to overwrite ${existing.join(', ')} (use --force to replace them)`);
+    if (existing.length > 0) throw new FileExistsError(`refusing to overwrite ${existing.join(', ')} (use --force to replace them)`);
   }
   writeSecretFile(config.seedFile, `${bundle.seed}\n`);
   writeSecretFile(config.managerKeysFile, `${JSON.stringify({ managerPublicKeys: bundle.managerPublicKeys ?? [] }, null, 2)}\n`);

@@ -28,4 +28,10 @@ BMC link URIs (config "link"):
 
 Environment:
   BACKCHANNEL_FAULT_DELAY_BEFORE_COMMIT_MS   fault injection for crash tests only
+
+Exit codes:
+  0  success, or a clean stop on SIGTERM/SIGINT
+  1  failure: cannot start, a fatal error, or a stop that overran its grace period
+  2  usage or configuration error (bad flag; invalid config, policy, seed, key or bundle)
+  8  enroll/keygen would replace an existing file (pass --force)
 `;

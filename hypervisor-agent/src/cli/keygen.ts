@@ -2,9 +2,10 @@
 import { existsSync } from 'node:fs';
 import { encodePublicKey, encodeSecretKey, generateSigningKeyPair, keyId, type RandomBytes } from '@backchannel/proto';
 import { writeSecretFile } from '../config/secrets.js';
+import { FileExistsError } from './exit-codes.js';
 
 export function keygen(path: string, randomBytes: RandomBytes, options: { force?: boolean } = {}): { publicKey: string; keyId: string } {
-  if (existsSync(path) && !options.force) throw new Error(`refusing to overwrite ${path} (use --force to replace the host key)`);
+  if (existsSync(path) && !options.force) throw new FileExistsError(`refusing to overwrite ${path} (use --force to replace the host key)`);
   const pair = generateSigningKeyPair(randomBytes);
   writeSecretFile(path, `${encodeSecretKey(pair)}\n`);
   return { publicKey: encodePublicKey(pair.publicKey), keyId: keyId(pair.publicKey) };

@@ -25,6 +25,7 @@ import { registerCommandRoutes } from './routes/commands.js';
 import { registerHostRoutes } from './routes/hosts.js';
 import { registerOpsRoutes } from './routes/ops.js';
 import type { LinkHealth } from './views.js';
+import { VERSION } from '../version.js';
 
 export type ApiInstance = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>;
 
@@ -72,7 +73,7 @@ export async function buildApp(options: BuildAppOptions): Promise<ApiInstance> {
       openapi: '3.0.3',
       info: {
         title: 'Backchannel vms-agent API',
-        version: '1.0.0',
+        version: VERSION,
         description: 'Out-of-band VM management through the BMC. Every /v1 route and /metrics need `Authorization: Bearer TOKEN` (vms-agent tokens create).',
       },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },

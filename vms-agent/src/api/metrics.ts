@@ -1,5 +1,5 @@
 /** Prometheus metrics of the service, on a registry of its own (tests build many apps). */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
 
 export class ServiceMetrics {
   readonly registry: Registry;
@@ -31,5 +31,23 @@ export class ServiceMetrics {
     this.inboundRejected = new Counter({ name: 'vms_agent_inbound_rejected_total', help: 'Records or envelopes dropped', labelNames: ['host', 'code'], registers });
     this.queueFull = new Counter({ name: 'vms_agent_queue_full_total', help: 'Put Record answered 0xC4 (queue full)', labelNames: ['host'], registers });
     this.reconnects = new Counter({ name: 'vms_agent_reconnects_total', help: 'RMCP+ sessions opened again after a failure', labelNames: ['host'], registers });
+  }
+
+  /** Every series labelled with a host. */
+  get #perHost(): Metric<string>[] {
+    return [this.linkUp, this.recordsPut, this.recordsGot, this.retransmissions, this.inboundRejected, this.queueFull, this.reconnects] as Metric<string>[];
+  }
+
+  /**
+   * Drops the series of hosts that are no longer in the store, so a removed
+   * host's `vms_agent_link_up{host=…}` does not stay behind as a dead link.
+   */
+  async retainHosts(hosts: ReadonlySet<string>): Promise<void> {
+    for (const metric of this.#perHost) {
+      const m = metric as Gauge<string>;
+      for (const { labels } of (await m.get()).values) {
+        if (typeof labels.host === 'string' && !hosts.has(labels.host)) m.remove(labels as Record<string, string>);
+      }
+    }
   }
 }

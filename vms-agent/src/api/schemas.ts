@@ -141,6 +141,8 @@ export const CommandListQuery = Type.Object({
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
 });
 
+const QueueFigures = Type.Object({ depth: Type.Integer(), usedBytes: Type.Integer(), capacityBytes: Type.Integer() });
+
 export const Host = Type.Object({
   id: Type.String(),
   bmc: Type.Object({ address: Type.String(), port: Type.Integer(), user: Type.String(), privilege: Type.String(), cipherSuites: Type.Array(Type.Integer()) }),
@@ -152,6 +154,14 @@ export const Host = Type.Object({
     lastError: Nullable(Type.String()),
     unacked: Type.Integer(),
     lastReceiveAtMs: Nullable(Type.Number()),
+    queues: Type.Optional(
+      Nullable(
+        Type.Object(
+          { atMs: Type.Number(), toHost: QueueFigures, toManager: QueueFigures },
+          { description: "Both BMC queues at the link's last Get Queue Info (every 15 s and at connect); null before the first" },
+        ),
+      ),
+    ),
   }),
   status: Nullable(Type.Object({ reportTimeMs: Type.Number(), receivedAtMs: Type.Number(), ageMs: Type.Number(), reportSeq: Type.Number() })),
 });

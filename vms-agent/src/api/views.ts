@@ -111,6 +111,14 @@ export interface LinkHealth {
   lastError: string | null;
   unacked: number;
   lastReceiveAtMs: number | null;
+  /** Depth and bytes of both BMC queues at the link's last Get Queue Info (null before the first). */
+  queues?: { atMs: number; toHost: QueueFigures; toManager: QueueFigures } | null;
+}
+
+export interface QueueFigures {
+  depth: number;
+  usedBytes: number;
+  capacityBytes: number;
 }
 
 export function hostView(h: HostRecord, status: StatusRecord | undefined, link: LinkHealth | undefined, nowMs: number) {
@@ -120,8 +128,8 @@ export function hostView(h: HostRecord, status: StatusRecord | undefined, link: 
     hostPublicKey: h.hostPublicKey ?? null,
     policyInfo: h.policyInfo ?? null,
     link: link
-      ? { state: link.state, sinceMs: link.since, lastError: link.lastError, unacked: link.unacked, lastReceiveAtMs: link.lastReceiveAtMs }
-      : { state: 'stopped' as const, sinceMs: null, lastError: 'no link running in this process', unacked: 0, lastReceiveAtMs: null },
+      ? { state: link.state, sinceMs: link.since, lastError: link.lastError, unacked: link.unacked, lastReceiveAtMs: link.lastReceiveAtMs, queues: link.queues ?? null }
+      : { state: 'stopped' as const, sinceMs: null, lastError: 'no link running in this process', unacked: 0, lastReceiveAtMs: null, queues: null },
     status: status ? { reportTimeMs: status.timeMs, receivedAtMs: status.receivedAtMs, ageMs: Math.max(0, nowMs - status.receivedAtMs), reportSeq: status.reportSeq } : null,
   };
 }

@@ -45,9 +45,11 @@ export async function keygen(argv: string[]): Promise<number> {
     return EXIT.ok;
   }
   const pair = generateSigningKeyPair(systemRandom);
-  writeSecretFile(file, `${encodeSecretKey(pair)}\n`, p.values.force === true);
   const pub = encodePublicKey(pair.publicKey);
-  emit(out, { file, publicKey: pub, keyId: keyId(pair.publicKey) }, () => `wrote Ed25519 secret key to ${file} (0600)\npublic key: ${pub}\nkey id:     ${keyId(pair.publicKey)}`);
+  writeSecretFile(file, `${encodeSecretKey(pair)}\n`, p.values.force === true);
+  // The public half beside it, as ssh-keygen does: what `principals add --public-key-file` and a policy need.
+  writeFileSync(`${file}.pub`, `${pub}\n`, { mode: 0o644 });
+  emit(out, { file, publicKeyFile: `${file}.pub`, publicKey: pub, keyId: keyId(pair.publicKey) }, () => `wrote Ed25519 secret key to ${file} (0600) and its public key to ${file}.pub\npublic key: ${pub}\nkey id:     ${keyId(pair.publicKey)}`);
   return EXIT.ok;
 }
 

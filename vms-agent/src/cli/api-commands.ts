@@ -30,28 +30,83 @@ export function describeCommand(c: CommandJson): string {
   return lines.join('\n');
 }
 
-async function waitFor(api: ApiClient, id: string, timeoutMs: number, out: Out): Promise<CommandJson> {
+/** Default for --timeout: how long --wait follows a command before giving up (exit 7; the command goes on). */
+export const DEFAULT_WAIT_SECONDS = 120;
+
+/**
+ * Follows a command until it is final or awaits approval. Awaiting approval
+ * only a person changes, so the wait ends there (exit 9) unless a key file
+ * was given, which signs the challenge on this machine and goes on waiting.
+ */
+async function waitFor(api: ApiClient, first: CommandJson, timeoutMs: number, out: Out, keyFile: string | undefined): Promise<CommandJson> {
   const deadline = Date.now() + timeoutMs;
-  let hinted = false;
-  let waiting = false;
+  let c = first;
+  let signed = false;
   for (;;) {
-    // Long-poll (?wait) while the command moves on its own; awaiting approval only a person changes, so look every 250 ms.
-    const wait: number = waiting ? 0 : Math.max(0, Math.min(deadline - Date.now(), 10_000));
-    const c: CommandJson = await api.request<CommandJson>('GET', `/v1/commands/${encodeURIComponent(id)}${wait > 0 ? `?wait=${wait}` : ''}`);
     if (c.state in FINAL) return c;
-    waiting = c.state === 'awaiting_approval';
-    if (waiting && !hinted && !out.json) {
-      out.write(`waiting for approval: vms-agent approve ${id} --key FILE`);
-      hinted = true;
+    // Every signature collected: the response is on its way to the hypervisor, so the command moves on by itself.
+    const answered = c.state === 'awaiting_approval' && c.responseSent;
+    if (c.state === 'awaiting_approval' && !answered) {
+      if (!keyFile || signed) return c;
+      c = await signChallengeWith(api, c, keyFile, out);
+      signed = true;
+      continue;
     }
-    if (Date.now() >= deadline) throw new CliError(EXIT.expired, 'WAIT_TIMEOUT', `command ${id} is still ${c.state} after ${Math.round(timeoutMs / 1000)} s; check later with: vms-agent commands show ${id}`);
-    if (waiting || wait === 0) await new Promise((r) => setTimeout(r, 250));
+    if (Date.now() >= deadline) throw new CliError(EXIT.expired, 'WAIT_TIMEOUT', `command ${c.id} is still ${c.state} after ${Math.round(timeoutMs / 1000)} s; check later with: vms-agent commands show ${c.id}`);
+    // Long-poll (?wait): the server answers as soon as the command is final or awaits approval,
+    // so an answered command awaiting its result is looked at every 250 ms instead.
+    const wait = answered ? 0 : Math.max(1, Math.min(deadline - Date.now(), 10_000));
+    const before = c.state;
+    c = await api.request<CommandJson>('GET', `/v1/commands/${encodeURIComponent(c.id)}${wait > 0 ? `?wait=${wait}` : ''}`);
+    if (c.state === before && !(c.state in FINAL)) await new Promise((r) => setTimeout(r, answered ? 250 : 100));
   }
+}
+
+/** What --wait prints and returns when the command is not final yet but awaits someone's approval. */
+function awaitingApproval(out: Out, c: CommandJson): number {
+  emit(out, c, () => `${describeCommand(c)}\nawaiting approval: vms-agent approve ${c.id} --key FILE (operator-held key) or vms-agent approve ${c.id} (custodial key)`);
+  return EXIT.awaitingApproval;
+}
+
+/**
+ * Signs a command's challenge with a key file on this machine and posts the
+ * signature. Before signing it recomputes the request digest from the
+ * request shown, so what the operator sees is what the signature binds.
+ */
+async function signChallengeWith(api: ApiClient, c: CommandJson, keyFile: string, out: Out): Promise<CommandJson> {
+  if (c.state !== 'awaiting_approval' || !c.challenge) {
+    throw new CliError(EXIT.conflict, 'NOT_AWAITING_APPROVAL', `command ${c.id} is ${c.state}; only a command awaiting approval can be approved`);
+  }
+  const pair = decodeSecretKey(readFileSync(keyFile, 'utf8'));
+  const r = c.request;
+  const action = parseActionName(r.action);
+  const digest = requestDigest({ requestId: r.requestId, hostId: r.hostId, principal: r.principal, action: action ?? 0, domain: r.domain, parameters: r.parameters, issuedAtMs: r.issuedAtMs });
+  const ch = c.challenge;
+  if (!bytesEqual(digest, new Uint8Array(Buffer.from(ch.requestDigest, 'base64'))) || ch.requestId !== r.requestId || ch.hostId !== r.hostId) {
+    throw new CliError(EXIT.failed, 'DIGEST_MISMATCH', 'the challenge does not belong to the request shown: refusing to sign (the server may be compromised)');
+  }
+  if (Date.now() >= ch.expiresAtMs) throw new CliError(EXIT.expired, 'CHALLENGE_EXPIRED', `the challenge expired at ${iso(ch.expiresAtMs)}; issue the command again`);
+  const sig = signChallenge({ requestId: ch.requestId, hostId: ch.hostId, nonce: new Uint8Array(Buffer.from(ch.nonce, 'base64')), expiresAtMs: ch.expiresAtMs, requestDigest: digest }, pair);
+  if (!out.json) out.write(`signing: ${r.action} ${r.domain} on ${r.hostId}, requested by ${r.principal} (key ${keyId(pair.publicKey)})`);
+  return api.request<CommandJson>('POST', `/v1/commands/${encodeURIComponent(c.id)}/approvals`, { signature: Buffer.from(sig.signature!).toString('base64'), keyId: sig.keyId });
+}
+
+function waitTimeoutMs(p: Parsed): number {
+  const timeout = Number(str(p, 'timeout') ?? DEFAULT_WAIT_SECONDS) * 1000;
+  if (!(timeout > 0)) throw usage('--timeout is seconds, > 0');
+  return timeout;
+}
+
+/** The exit code of a command --wait followed: its final state's, or 9 when it awaits approval. */
+function settle(out: Out, c: CommandJson): number {
+  if (c.state === 'awaiting_approval') return awaitingApproval(out, c);
+  emit(out, c, () => describeCommand(c));
+  return FINAL[c.state] ?? EXIT.failed;
 }
 
 export async function vm(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
-  const p = parse(rest, { wait: { type: 'boolean' }, timeout: { type: 'string' }, param: { type: 'string', multiple: true } });
+  const p = parse(rest, { wait: { type: 'boolean' }, timeout: { type: 'string' }, key: { type: 'string' }, param: { type: 'string', multiple: true } });
   const out = stdoutOut(p.json);
   const api = client(p);
   if (sub === 'list') {
@@ -60,7 +115,7 @@ export async function vm(argv: string[]): Promise<number> {
     emit(out, d, () => `${table(d.domains.map((x) => [x.name, x.state, x.vcpus, Math.round(x.memoryKib / 1024), x.id >= 0 ? x.id : '-']), ['DOMAIN', 'STATE', 'VCPUS', 'MEM-MIB', 'ID'])}\n(as of status report ${ago(d.ageMs)} ago)`);
     return EXIT.ok;
   }
-  if (!sub || !VM_ACTIONS.includes(sub) || parseActionName(sub) === undefined) throw usage(`vm ${sub ?? ''}: use list HOST, or ${VM_ACTIONS.join('|')} HOST DOMAIN [--wait]`);
+  if (!sub || !VM_ACTIONS.includes(sub) || parseActionName(sub) === undefined) throw usage(`vm ${sub ?? ''}: use list HOST, or ${VM_ACTIONS.join('|')} HOST DOMAIN [--wait [--timeout S] [--key FILE]]`);
   const host = need(p, 0, 'HOST');
   const domain = need(p, 1, 'DOMAIN');
   const params: Record<string, string> = {};
@@ -69,20 +124,19 @@ export async function vm(argv: string[]): Promise<number> {
     if (i < 1) throw usage(`--param must be KEY=VALUE, got "${kv}"`);
     params[kv.slice(0, i)] = kv.slice(i + 1);
   }
-  const timeout = Number(str(p, 'timeout') ?? 120) * 1000;
-  if (p.values.wait && !(timeout > 0)) throw usage('--timeout is seconds, > 0');
+  const keyFile = str(p, 'key');
+  if (keyFile && !p.values.wait) throw usage('--key signs the challenge while waiting: use it with --wait');
+  const timeout = p.values.wait ? waitTimeoutMs(p) : 0;
   const started = Date.now();
   // With --wait the POST itself long-polls (?wait), so a command that settles quickly takes one request.
   const firstWait = p.values.wait ? Math.min(timeout, 10_000) : 0;
   const path = `/v1/hosts/${encodeURIComponent(host)}/domains/${encodeURIComponent(domain)}/actions${firstWait > 0 ? `?wait=${firstWait}` : ''}`;
-  let c = await api.request<CommandJson>('POST', path, { action: sub, params });
+  const c = await api.request<CommandJson>('POST', path, { action: sub, params });
   if (!p.values.wait) {
     emit(out, c, () => `command ${c.id} ${c.state}; follow it with: vms-agent commands show ${c.id}`);
     return EXIT.ok;
   }
-  if (!(c.state in FINAL)) c = await waitFor(api, c.id, Math.max(1, timeout - (Date.now() - started)), out);
-  emit(out, c, () => describeCommand(c));
-  return FINAL[c.state] ?? EXIT.failed;
+  return settle(out, await waitFor(api, c, Math.max(1, timeout - (Date.now() - started)), out, keyFile));
 }
 
 export async function commands(argv: string[]): Promise<number> {
@@ -106,39 +160,22 @@ export async function commands(argv: string[]): Promise<number> {
   throw usage(`commands ${sub ?? ''}: use show ID or list [--host H] [--state S]`);
 }
 
-/**
- * Signs a command's challenge with a key file on this machine and posts
- * the signature. Before signing it recomputes the request digest from the
- * request shown, so what the operator sees is what the signature binds.
- */
+/** `approve ID [--key FILE] [--wait]`: sign here with an operator-held key, or with the caller's custodial key. */
 export async function approve(argv: string[]): Promise<number> {
-  const p = parse(argv, { key: { type: 'string' } });
+  const p = parse(argv, { key: { type: 'string' }, wait: { type: 'boolean' }, timeout: { type: 'string' } });
   const out = stdoutOut(p.json);
   const id = need(p, 0, 'command ID');
   const keyFile = str(p, 'key');
+  const timeout = p.values.wait ? waitTimeoutMs(p) : 0;
   const api = client(p);
   const c = await api.request<CommandJson>('GET', `/v1/commands/${encodeURIComponent(id)}`);
   if (c.state !== 'awaiting_approval' || !c.challenge) {
     throw new CliError(EXIT.conflict, 'NOT_AWAITING_APPROVAL', `command ${id} is ${c.state}; only a command awaiting approval can be approved`);
   }
-  if (!keyFile) {
-    const r = await api.request<CommandJson>('POST', `/v1/commands/${encodeURIComponent(id)}/approvals`, {});
-    emit(out, r, () => `approved ${id} with your custodial key; ${r.responseSent ? 'challenge response queued' : 'more approvals needed'}`);
-    return EXIT.ok;
-  }
-  const pair = decodeSecretKey(readFileSync(keyFile, 'utf8'));
-  const r = c.request;
-  const action = parseActionName(r.action);
-  const digest = requestDigest({ requestId: r.requestId, hostId: r.hostId, principal: r.principal, action: action ?? 0, domain: r.domain, parameters: r.parameters, issuedAtMs: r.issuedAtMs });
-  const ch = c.challenge;
-  if (!bytesEqual(digest, new Uint8Array(Buffer.from(ch.requestDigest, 'base64'))) || ch.requestId !== r.requestId || ch.hostId !== r.hostId) {
-    throw new CliError(EXIT.failed, 'DIGEST_MISMATCH', 'the challenge does not belong to the request shown: refusing to sign (the server may be compromised)');
-  }
-  if (Date.now() >= ch.expiresAtMs) throw new CliError(EXIT.expired, 'CHALLENGE_EXPIRED', `the challenge expired at ${iso(ch.expiresAtMs)}; issue the command again`);
-  const sig = signChallenge({ requestId: ch.requestId, hostId: ch.hostId, nonce: new Uint8Array(Buffer.from(ch.nonce, 'base64')), expiresAtMs: ch.expiresAtMs, requestDigest: digest }, pair);
-  if (!out.json) out.write(`signing: ${r.action} ${r.domain} on ${r.hostId}, requested by ${r.principal} (key ${keyId(pair.publicKey)})`);
-  const after = await api.request<CommandJson>('POST', `/v1/commands/${encodeURIComponent(id)}/approvals`, { signature: Buffer.from(sig.signature!).toString('base64'), keyId: sig.keyId });
-  emit(out, after, () => `approved ${id}; ${after.responseSent ? 'challenge response queued' : `${after.approvals.length} of ${ch.approvalsRequired} approvals`}`);
+  const after = keyFile ? await signChallengeWith(api, c, keyFile, out) : await api.request<CommandJson>('POST', `/v1/commands/${encodeURIComponent(id)}/approvals`, {});
+  if (p.values.wait) return settle(out, await waitFor(api, after, timeout, out, undefined));
+  const how = keyFile ? '' : ' with your custodial key';
+  emit(out, after, () => `approved ${id}${how}; ${after.responseSent ? 'challenge response queued' : `${after.approvals.length} of ${c.challenge!.approvalsRequired} approvals`}`);
   return EXIT.ok;
 }
 

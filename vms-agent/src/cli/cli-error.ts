@@ -3,6 +3,7 @@
  *   0 success          1 failed (or the command ended failed)   2 usage error
  *   3 not found        4 not authenticated / not permitted       5 cannot reach the server or BMC
  *   6 command denied   7 command expired, or --wait timed out    8 conflict (wrong state)
+ *   9 --wait returned at awaiting_approval: the command needs a signature only a person can give
  */
 export const EXIT = {
   ok: 0,
@@ -14,6 +15,7 @@ export const EXIT = {
   denied: 6,
   expired: 7,
   conflict: 8,
+  awaitingApproval: 9,
 } as const;
 
 export class CliError extends Error {

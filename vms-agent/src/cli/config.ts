@@ -3,16 +3,19 @@
  * file over defaults. The result is one frozen object.
  *
  * Config file: --config FILE, else $BACKCHANNEL_CONFIG, else
- * ~/.config/backchannel/vms-agent.json when it exists. Keys: url, token,
+ * ~/.config/backchannel/vms-agent.json when it exists, else the system-wide
+ * /etc/vms-agent/vms-agent.json (the service's, docs/deploy.md) when this
+ * user can read it. Keys: url, token,
  * tokenFile, db (SQLite file or postgres:// URL), masterKeyFile, listen
  * ("host:port"), logLevel, stepSeconds, skewSteps, pollMinMs, pollMaxMs,
  * serviceKeySignsRequests, custodialKeySignsRequests, linkLeaseMs,
- * rmcpTimeoutMs, rmcpRetries.
+ * rmcpTimeoutMs, rmcpRetries, shutdownGraceMs.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { usage } from './cli-error.js';
+import { DEFAULT_SHUTDOWN_GRACE_MS } from './shutdown.js';
 
 export interface VmsAgentConfig {
   url: string;
@@ -39,9 +42,14 @@ export interface VmsAgentConfig {
   /** RMCP+ client: per-attempt wait for a BMC answer, and retransmissions before the session counts as lost. */
   rmcpTimeoutMs: number;
   rmcpRetries: number;
+  /** serve: how long a graceful stop may take before the process exits anyway (code 1). */
+  shutdownGraceMs: number;
 }
 
 export const DEFAULT_PORT = 8480;
+
+/** The service's configuration as the packages install it (docs/deploy.md); the last place the CLI looks. */
+export const SYSTEM_CONFIG_FILE = '/etc/vms-agent/vms-agent.json';
 
 export interface ConfigFlags {
   config?: string | undefined;
@@ -54,13 +62,29 @@ export interface ConfigFlags {
 
 type FileConfig = Partial<
   Record<'url' | 'token' | 'tokenFile' | 'db' | 'masterKeyFile' | 'listen' | 'logLevel', string> &
-    Record<'stepSeconds' | 'skewSteps' | 'pollMinMs' | 'pollMaxMs' | 'linkLeaseMs' | 'rmcpTimeoutMs' | 'rmcpRetries', number> & Record<'serviceKeySignsRequests' | 'custodialKeySignsRequests', boolean>
+    Record<'stepSeconds' | 'skewSteps' | 'pollMinMs' | 'pollMaxMs' | 'linkLeaseMs' | 'rmcpTimeoutMs' | 'rmcpRetries' | 'shutdownGraceMs', number> & Record<'serviceKeySignsRequests' | 'custodialKeySignsRequests', boolean>
 >;
 
-function readConfigFile(flags: ConfigFlags, env: NodeJS.ProcessEnv): FileConfig {
+function readable(path: string): boolean {
+  try {
+    accessSync(path, constants.R_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The config file to read, or undefined for none: an explicit one must exist; the defaults are used only when present (and, for the system one, readable). */
+function configPath(flags: ConfigFlags, env: NodeJS.ProcessEnv, systemFile: string): string | undefined {
   const explicit = flags.config ?? env.BACKCHANNEL_CONFIG;
-  const path = explicit ?? join(homedir(), '.config', 'backchannel', 'vms-agent.json');
-  if (!explicit && !existsSync(path)) return {};
+  if (explicit) return explicit;
+  const user = join(homedir(), '.config', 'backchannel', 'vms-agent.json');
+  if (existsSync(user)) return user;
+  return existsSync(systemFile) && readable(systemFile) ? systemFile : undefined;
+}
+
+function readConfigFile(path: string | undefined): FileConfig {
+  if (!path) return {};
   let parsed: unknown;
   try {
     parsed = JSON.parse(readFileSync(path, 'utf8'));
@@ -68,11 +92,15 @@ function readConfigFile(flags: ConfigFlags, env: NodeJS.ProcessEnv): FileConfig 
     throw usage(`cannot read config file ${path}: ${(err as Error).message}`);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw usage(`config file ${path} must hold a JSON object`);
-  const known = new Set(['url', 'token', 'tokenFile', 'db', 'masterKeyFile', 'listen', 'logLevel', 'stepSeconds', 'skewSteps', 'pollMinMs', 'pollMaxMs', 'serviceKeySignsRequests', 'custodialKeySignsRequests', 'linkLeaseMs', 'rmcpTimeoutMs', 'rmcpRetries']);
+  const known = new Set(['url', 'token', 'tokenFile', 'db', 'masterKeyFile', 'listen', 'logLevel', 'stepSeconds', 'skewSteps', 'pollMinMs', 'pollMaxMs', 'serviceKeySignsRequests', 'custodialKeySignsRequests', 'linkLeaseMs', 'rmcpTimeoutMs', 'rmcpRetries', 'shutdownGraceMs']);
   for (const [k, v] of Object.entries(parsed)) {
     if (!known.has(k)) throw usage(`config file ${path}: unknown key "${k}" (known: ${[...known].join(', ')})`);
     if (k === 'serviceKeySignsRequests' || k === 'custodialKeySignsRequests') {
       if (typeof v !== 'boolean') throw usage(`config file ${path}: "${k}" must be true or false`);
+      continue;
+    }
+    if (k === 'shutdownGraceMs') {
+      if (!(Number.isInteger(v) && (v as number) >= 100 && (v as number) <= 600_000)) throw usage(`config file ${path}: "${k}" must be an integer in 100..600000 (ms)`);
       continue;
     }
     if (k === 'linkLeaseMs') {
@@ -100,9 +128,21 @@ export function parseListen(text: string): { host: string; port: number } {
   return { host: (m[1] ?? m[2])!, port };
 }
 
-export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.env): Readonly<VmsAgentConfig> {
-  const file = readConfigFile(flags, env);
-  const tokenFromFile = file.tokenFile ? readFileSync(file.tokenFile, 'utf8').trim() : undefined;
+/** tokenFile: relative to the config file; one line (surrounding white space, such as the final newline, is ignored). */
+function readTokenFile(tokenFile: string, configFile: string): string {
+  const path = resolve(dirname(configFile), tokenFile);
+  try {
+    return readFileSync(path, 'utf8').trim();
+  } catch (err) {
+    throw usage(`config file ${configFile}: cannot read tokenFile ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+}
+
+export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.env, systemFile: string = SYSTEM_CONFIG_FILE): Readonly<VmsAgentConfig> {
+  const path = configPath(flags, env, systemFile);
+  const file = readConfigFile(path);
+  // Only read when no token came from a flag or the environment: an unreadable token file must not break "--token".
+  const tokenFromFile = file.tokenFile && path && !(flags.token ?? env.BACKCHANNEL_TOKEN ?? file.token) ? readTokenFile(file.tokenFile, path) : undefined;
   const listen = parseListen(flags.listen ?? env.BACKCHANNEL_LISTEN ?? file.listen ?? `127.0.0.1:${DEFAULT_PORT}`);
   return Object.freeze({
     url: (flags.url ?? env.BACKCHANNEL_URL ?? file.url ?? `http://127.0.0.1:${DEFAULT_PORT}`).replace(/\/+$/, ''),
@@ -121,5 +161,6 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     linkLeaseMs: file.linkLeaseMs ?? 15_000,
     rmcpTimeoutMs: file.rmcpTimeoutMs ?? 1000,
     rmcpRetries: file.rmcpRetries ?? 3,
+    shutdownGraceMs: file.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS,
   });
 }

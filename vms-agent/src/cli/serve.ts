@@ -1,7 +1,8 @@
 /**
  * `vms-agent serve`: the store, the links to every BMC, and the API, in one
  * process. Binds 127.0.0.1 unless --listen says otherwise. SIGINT/SIGTERM
- * stop the API, then the links, then close the store.
+ * stop the API, then the links, then close the store; a stop that overruns
+ * the grace period (or a second signal) exits at once with 1 (cli/shutdown.ts).
  *
  * On a PostgreSQL store several replicas may run: each drives only the
  * host links whose lease it holds (link/lease-keeper.ts), and is woken by
@@ -22,8 +23,8 @@ import { parse } from './args.js';
 import { EXIT } from './cli-error.js';
 import { openLocalStore, redactDb, systemRandom } from './local-store.js';
 import { createLogger } from './logger.js';
-
-export const VERSION = '0.1.0';
+import { stopSignal } from './shutdown.js';
+import { VERSION } from '../version.js';
 
 export async function serve(argv: string[], options: { connector?: BmcConnector } = {}): Promise<number> {
   const p = parse(argv, { listen: { type: 'string' }, 'no-links': { type: 'boolean' } });
@@ -61,13 +62,10 @@ export async function serve(argv: string[], options: { connector?: BmcConnector 
   await links?.start();
   const address = await app.listen({ host: config.listenHost, port: config.listenPort });
   logger.info({ address, db: redactDb(config.db), links: !!links, ...(leases ? { replica: leases.owner } : {}) }, 'vms-agent serving');
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string) => {
-      logger.info({ signal }, 'shutting down');
-      resolve();
-    };
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGTERM', () => stop('SIGTERM'));
+  await stopSignal({
+    graceMs: config.shutdownGraceMs,
+    onSignal: (signal) => logger.info({ signal, graceMs: config.shutdownGraceMs }, 'shutting down'),
+    onForced: (reason) => logger.error({ reason }, 'forced exit: graceful shutdown did not finish'),
   });
   await app.close();
   await links?.stop();

@@ -75,6 +75,8 @@ export class HostLink {
   #lastAckOnlyAt = 0;
   #lastQueueInfoAt = 0;
   #helloQueued = false;
+  /** Both queues as the last Get Queue Info saw them, for operators (GET /v1/hosts, `vms-agent hosts status`). */
+  #queueFigures: LinkHealth['queues'] = null;
   readonly #holes: HoleFiller;
 
   constructor(options: HostLinkOptions) {
@@ -90,7 +92,7 @@ export class HostLink {
   }
 
   health(): LinkHealth {
-    return { ...this.#health, unacked: this.#tracker.size };
+    return { ...this.#health, unacked: this.#tracker.size, queues: this.#queueFigures };
   }
 
   start(): void {
@@ -186,6 +188,8 @@ export class HostLink {
     const q = this.#queues!;
     const [q1, q2] = [await q.queueInfo(QueueId.ToHost), await q.queueInfo(QueueId.ToManager)];
     this.#lastQueueInfoAt = this.#o.clock();
+    const figures = (i: typeof q1) => ({ depth: i.depth, usedBytes: i.usedBytes, capacityBytes: i.capacityBytes });
+    this.#queueFigures = { atMs: this.#lastQueueInfoAt, toHost: figures(q1), toManager: figures(q2) };
     this.#maxRecord = q1.maxRecord;
     const known = { q1: this.#epochs.q1 || this.#host.q1Epoch, q2: this.#epochs.q2 || this.#host.q2Epoch };
     const q1Lost = known.q1 !== 0 && known.q1 !== q1.bmcEpoch;

@@ -82,6 +82,8 @@ export class LinkManager {
       if (ids.has(id)) continue;
       await this.#stopLink(id, link);
     }
+    // A removed host's series go with it (every tick: a link wound down late may have set one again).
+    await this.#o.metrics?.retainHosts(new Set(all));
   }
 
   health(hostId: string): LinkHealth | undefined {
