@@ -52,6 +52,9 @@ export const AGENT_VERSION = '0.1.0';
  */
 const REPORT_AFTER_ACTION_MS = 50;
 
+/** How long `stop()` lets running libvirt actions finish (main.ts force-exits after 10 s). */
+const STOP_GRACE_MS = 3000;
+
 export interface AgentOptions {
   hostId: string;
   keys: EnvelopeKeys;
@@ -111,6 +114,8 @@ export class Agent {
       retransmit: options.retransmit,
       currentAck: () => this.#ackSent(),
     });
+    // Actions run beside the link (team brief, "the agent seam"): the processor journals and hands over,
+    // the runner applies, and a finished action's result is put out at once.
     this.#processor = new CommandProcessor({
       hostId: options.hostId,
       store: this.store,
@@ -120,8 +125,10 @@ export class Agent {
       randomBytes: options.randomBytes,
       send: (body) => this.#sendTracked(body),
       alert: (facts) => this.#alert(facts),
-      onApply: (r) => {
-        options.log.info({ requestId: r.requestId, action: actionName(r.action ?? 0), domain: r.domain, principal: r.principal }, 'applying action');
+      wake: () => this.#link.wake(),
+      onJobError: (err) => options.log.error({ err: (err as Error).message }, 'action job failed'),
+      onApply: (r) => options.log.info({ requestId: r.requestId, action: actionName(r.action ?? 0), domain: r.domain, principal: r.principal }, 'applying action'),
+      onApplied: () => {
         // Not at once: the result carries the new state, and a report put on the BMC in the
         // same moment only delays the manager's read of that result.
         setTimeout(() => {
@@ -209,6 +216,10 @@ export class Agent {
 
   async stop(): Promise<void> {
     await this.#link.stop();
+    // Running actions get a moment to finish and journal; what is still running then stays
+    // `applying` on disk and is reported ERR_INTERRUPTED at the next start.
+    const abandoned = await this.#processor.stop(STOP_GRACE_MS);
+    if (abandoned > 0) this.#o.log.warn({ abandoned }, 'actions still running at stop were abandoned (reported as interrupted at the next start)');
     await this.#o.libvirt.close();
     this.#journal.close();
     this.store.close();

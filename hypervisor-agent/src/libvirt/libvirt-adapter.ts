@@ -13,7 +13,8 @@
  * has no lifecycle events either, so status changes are found by polling.
  */
 import { Hypervisor } from '@unraid/libvirt';
-import { Action, DomainState, Outcome, actionName, type DomainInfo } from '@backchannel/proto';
+import { Action, DomainState, Outcome, StopMethod, actionName, type DomainInfo } from '@backchannel/proto';
+import type { ActionParams } from './action-params.js';
 import { classifyLibvirtError, isConnectionFailure, type LibvirtFailure } from './libvirt-errors.js';
 
 type NativeDomain = Awaited<ReturnType<Hypervisor['domainLookupByName']>>;
@@ -26,7 +27,19 @@ export interface ActionOutcome {
   errorMessage: string;
   domains?: DomainInfo[];
   domainInfo?: DomainInfo;
+  /** How a shutdown ended. */
+  stopMethod?: StopMethod;
+  /** What happened, in words, when the outcome alone does not say it. */
+  detail?: string;
 }
+
+/** A domain as libvirt names it: what the policy decides on and what an action is applied to. */
+export interface DomainTarget {
+  name: string;
+  uuid: string;
+}
+
+export type Resolution = { kind: 'found'; target: DomainTarget } | { kind: 'missing' | 'error'; failure: LibvirtFailure };
 
 export interface LibvirtAdapterOptions {
   uri: string;
@@ -98,8 +111,19 @@ export class LibvirtAdapter {
     return this.#withConnection(async (h) => describeDomain(h, await h.domainLookupByName(name)));
   }
 
-  /** Applies `action` to `domain`; never throws. */
-  async execute(action: Action, domain: string): Promise<ActionOutcome> {
+  /** The domain's canonical identity (libvirt's name and UUID for `name`); never throws. */
+  async resolve(name: string): Promise<Resolution> {
+    try {
+      const info = await this.domainInfo(name);
+      return { kind: 'found', target: { name: info.name ?? '', uuid: info.uuid ?? '' } };
+    } catch (err) {
+      const failure = classifyLibvirtError(err);
+      return { kind: failure.code === 'VIR_ERR_NO_DOMAIN' ? 'missing' : 'error', failure };
+    }
+  }
+
+  /** Applies `action` to `target` (looked up by UUID: the domain the policy decided on); never throws. */
+  async execute(action: Action, target: DomainTarget | undefined, params: ActionParams = {}, signal?: AbortSignal): Promise<ActionOutcome> {
     if (action === Action.ACTION_LIST_DOMAINS) {
       try {
         const domains = await this.listDomains();
@@ -108,12 +132,13 @@ export class LibvirtAdapter {
         return failed(DomainState.DOMAIN_STATE_NOSTATE, classifyLibvirtError(err));
       }
     }
+    if (!target) return failed(DomainState.DOMAIN_STATE_NOSTATE, { code: 'ERR_NO_TARGET', message: `${actionName(action)} needs a domain` });
     let h: Hypervisor;
     let dom: NativeDomain;
     let before: DomainState;
     try {
       h = await this.connect();
-      dom = await h.domainLookupByName(domain);
+      dom = await h.domainLookupByUUIDString(target.uuid);
       before = (await h.domainGetInfo(dom)).state as number as DomainState;
     } catch (err) {
       return failed(DomainState.DOMAIN_STATE_NOSTATE, this.#noteFailure(err));
@@ -134,16 +159,11 @@ export class LibvirtAdapter {
         case Action.ACTION_RESUME:
           await h.domainResume(dom);
           break;
-        case Action.ACTION_SHUTDOWN: {
-          await h.domainShutdown(dom);
-          const timedOut = await this.#awaitShutoff(h, dom);
-          if (timedOut) return timedOut(before);
-          break;
-        }
+        case Action.ACTION_SHUTDOWN:
+          return await this.#shutdown(h, dom, before, params, signal);
         case Action.ACTION_REBOOT: {
-          await h.domainShutdown(dom);
-          const timedOut = await this.#awaitShutoff(h, dom);
-          if (timedOut) return timedOut(before);
+          const stopped = await this.#shutdown(h, dom, before, {}, signal);
+          if (stopped.outcome !== Outcome.OUTCOME_APPLIED) return stopped;
           await h.domainCreate(dom);
           break;
         }
@@ -161,21 +181,57 @@ export class LibvirtAdapter {
     return ok(before, await this.#stateOf(h, dom));
   }
 
-  async #awaitShutoff(h: Hypervisor, dom: NativeDomain): Promise<((before: DomainState) => ActionOutcome) | undefined> {
-    const waited = await waitForShutoff(() => this.#stateOf(h, dom), {
-      timeoutMs: this.#options.shutdownTimeoutMs,
+  /**
+   * ACPI shutdown, then wait for the domain to be off: shut off, or gone (a
+   * transient domain is forgotten once it powers off). With `forceAfterMs`,
+   * a guest still running then is destroyed.
+   */
+  async #shutdown(h: Hypervisor, dom: NativeDomain, before: DomainState, params: ActionParams, signal?: AbortSignal): Promise<ActionOutcome> {
+    await h.domainShutdown(dom);
+    const force = params.forceAfterMs;
+    const timeoutMs = force ?? params.timeoutMs ?? this.#options.shutdownTimeoutMs;
+    const started = this.#now();
+    const waited = await waitForShutoff(() => this.#stateOrGone(h, dom), {
+      timeoutMs,
       pollMs: this.#options.shutdownPollMs ?? 250,
       now: this.#now,
       sleep: this.#sleep,
+      ...(signal ? { signal } : {}),
     });
-    if (waited.shutoff) return undefined;
-    const seconds = Math.round(this.#options.shutdownTimeoutMs / 1000);
-    return (before) =>
-      failed(
-        before,
-        { code: 'ERR_SHUTDOWN_TIMEOUT', message: `the guest did not power off within ${seconds} s after the ACPI shutdown request (it may ignore ACPI); use destroy to force it off` },
-        waited.state,
-      );
+    const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
+    if (waited.off) {
+      const gone = waited.state === 'gone';
+      return ok(before, DomainState.DOMAIN_STATE_SHUTOFF, {
+        stopMethod: gone ? StopMethod.STOP_METHOD_DOMAIN_GONE : StopMethod.STOP_METHOD_GUEST_POWERED_OFF,
+        detail: `${gone ? 'the guest powered off and libvirt removed the transient domain' : 'the guest powered off'} ${seconds(this.#now() - started)} after the ACPI request`,
+      });
+    }
+    const last = waited.state === 'gone' ? DomainState.DOMAIN_STATE_SHUTOFF : waited.state;
+    if (signal?.aborted) return failed(before, { code: 'ERR_INTERRUPTED', message: 'the agent stopped while waiting for the guest to power off' }, last);
+    if (force !== undefined) {
+      try {
+        await h.domainDestroy(dom);
+      } catch (err) {
+        const code = classifyLibvirtError(err).code;
+        if (code !== 'VIR_ERR_NO_DOMAIN' && code !== 'VIR_ERR_OPERATION_INVALID') throw err; // already off by itself: fine
+      }
+      return ok(before, DomainState.DOMAIN_STATE_SHUTOFF, { stopMethod: StopMethod.STOP_METHOD_FORCED, detail: `the guest was still running ${seconds(force)} after the ACPI request; destroyed (force_after_s)` });
+    }
+    return failed(
+      before,
+      { code: 'ERR_SHUTDOWN_TIMEOUT', message: `the guest did not power off within ${seconds(timeoutMs)} after the ACPI shutdown request (it may ignore ACPI); use destroy, or shutdown with force_after_s` },
+      last,
+    );
+  }
+
+  /** The domain's state, or 'gone' when libvirt no longer knows it. */
+  async #stateOrGone(h: Hypervisor, dom: NativeDomain): Promise<DomainState | 'gone'> {
+    try {
+      return (await h.domainGetInfo(dom)).state as number as DomainState;
+    } catch (err) {
+      if (classifyLibvirtError(err).code === 'VIR_ERR_NO_DOMAIN') return 'gone';
+      return DomainState.DOMAIN_STATE_NOSTATE;
+    }
   }
 
   async #stateOf(h: Hypervisor, dom: NativeDomain): Promise<DomainState> {
@@ -207,17 +263,17 @@ export class LibvirtAdapter {
   }
 }
 
-/** Polls `stateOf` until SHUTOFF or the timeout; returns the last state seen. */
+/** Polls `stateOf` until the domain is off (SHUTOFF or gone), the timeout passes, or `signal` aborts; returns the last state seen. */
 export async function waitForShutoff(
-  stateOf: () => Promise<DomainState>,
-  options: { timeoutMs: number; pollMs: number; now: () => number; sleep: (ms: number) => Promise<void> },
-): Promise<{ shutoff: boolean; state: DomainState }> {
+  stateOf: () => Promise<DomainState | 'gone'>,
+  options: { timeoutMs: number; pollMs: number; now: () => number; sleep: (ms: number) => Promise<void>; signal?: AbortSignal },
+): Promise<{ off: boolean; state: DomainState | 'gone' }> {
   const deadline = options.now() + options.timeoutMs;
   while (true) {
     const state = await stateOf();
-    if (state === DomainState.DOMAIN_STATE_SHUTOFF) return { shutoff: true, state };
-    if (options.now() >= deadline) return { shutoff: false, state };
-    await options.sleep(options.pollMs);
+    if (state === DomainState.DOMAIN_STATE_SHUTOFF || state === 'gone') return { off: true, state };
+    if (options.now() >= deadline || options.signal?.aborted) return { off: false, state };
+    await options.sleep(Math.min(options.pollMs, Math.max(0, deadline - options.now())));
   }
 }
 

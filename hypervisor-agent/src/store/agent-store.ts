@@ -20,7 +20,13 @@
 import Database from 'better-sqlite3';
 import type { ReplayWindowState } from '@backchannel/proto';
 
-export type RequestState = 'challenged' | 'applying' | 'done';
+/**
+ * `resolving`: accepted, its domain being looked up in libvirt before the policy
+ * decides (nothing applied; looked up again after a restart). `challenged`:
+ * waiting for signatures. `applying`: handed to libvirt (reported, never
+ * retried, after a crash). `done`: the result is journaled.
+ */
+export type RequestState = 'resolving' | 'challenged' | 'applying' | 'done';
 
 export interface RequestRow {
   requestId: string;
@@ -32,6 +38,8 @@ export interface RequestRow {
   result: Uint8Array | null; // CommandResult protobuf
   createdMs: number;
   updatedMs: number;
+  /** The domain as libvirt resolved it (what the policy decided on and what is acted on); null before, or for host-wide actions. */
+  target?: { name: string; uuid: string } | null;
 }
 
 export interface NonceRow {
@@ -52,6 +60,12 @@ CREATE TABLE IF NOT EXISTS seen_envelopes (digest_hex TEXT PRIMARY KEY, message_
 CREATE INDEX IF NOT EXISTS seen_envelopes_by_time ON seen_envelopes (seen_ms);
 `;
 
+/** Columns added after the first release; added to an older database on open. */
+const ADDED_COLUMNS: [table: string, column: string, type: string][] = [
+  ['requests', 'target_name', 'TEXT'],
+  ['requests', 'target_uuid', 'TEXT'],
+];
+
 interface RawRequest {
   request_id: string;
   request: Buffer;
@@ -62,6 +76,8 @@ interface RawRequest {
   result: Buffer | null;
   created_ms: number;
   updated_ms: number;
+  target_name: string | null;
+  target_uuid: string | null;
 }
 
 const u8 = (b: Buffer): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
@@ -77,6 +93,10 @@ export class AgentStore {
     if (path !== ':memory:') this.#db.pragma('journal_mode = WAL');
     this.#db.pragma('synchronous = FULL');
     this.#db.exec(SCHEMA);
+    for (const [table, column, type] of ADDED_COLUMNS) {
+      const columns = this.#db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[];
+      if (!columns.some((c) => c.name === column)) this.#db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${type}`);
+    }
   }
 
   /** Commits the unit of work and closes the database. */
@@ -210,10 +230,11 @@ export class AgentStore {
 
   putRequest(row: RequestRow): void {
     this.#write(
-        `INSERT INTO requests (request_id, request, digest, state, challenge, approvals, result, created_ms, updated_ms)
-         VALUES (@requestId, @request, @digest, @state, @challenge, @approvals, @result, @createdMs, @updatedMs)
+        `INSERT INTO requests (request_id, request, digest, state, challenge, approvals, result, created_ms, updated_ms, target_name, target_uuid)
+         VALUES (@requestId, @request, @digest, @state, @challenge, @approvals, @result, @createdMs, @updatedMs, @targetName, @targetUuid)
          ON CONFLICT(request_id) DO UPDATE SET state = excluded.state, challenge = excluded.challenge,
-           approvals = excluded.approvals, result = excluded.result, updated_ms = excluded.updated_ms`,
+           approvals = excluded.approvals, result = excluded.result, updated_ms = excluded.updated_ms,
+           target_name = excluded.target_name, target_uuid = excluded.target_uuid`,
       )
       .run({
         requestId: row.requestId,
@@ -225,6 +246,8 @@ export class AgentStore {
         result: row.result ? Buffer.from(row.result) : null,
         createdMs: row.createdMs,
         updatedMs: row.updatedMs,
+        targetName: row.target?.name ?? null,
+        targetUuid: row.target?.uuid ?? null,
       });
   }
 
@@ -269,5 +292,6 @@ function toRequestRow(row: RawRequest): RequestRow {
     result: row.result ? u8(row.result) : null,
     createdMs: row.created_ms,
     updatedMs: row.updated_ms,
+    target: row.target_uuid !== null && row.target_name !== null ? { name: row.target_name, uuid: row.target_uuid } : null,
   };
 }

@@ -24,6 +24,8 @@ export const AlertKind = v1.AlertKind;
 export type AlertKind = backchannel.v1.AlertKind;
 export const Role = v1.Role;
 export type Role = backchannel.v1.Role;
+export const StopMethod = v1.StopMethod;
+export type StopMethod = backchannel.v1.StopMethod;
 export const ResyncReason = v1.ResyncReason;
 export type ResyncReason = backchannel.v1.ResyncReason;
 
@@ -40,6 +42,7 @@ export type Ack = backchannel.v1.IAck;
 export type Hello = backchannel.v1.IHello;
 export type Resync = backchannel.v1.IResync;
 export type Signature = backchannel.v1.ISignature;
+export type CommandProgress = backchannel.v1.ICommandProgress;
 
 /** The payload kinds a Body can carry (the `payload` oneof). */
 export type PayloadKind = NonNullable<backchannel.v1.Body['payload']>;

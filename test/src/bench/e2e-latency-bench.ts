@@ -122,7 +122,10 @@ async function libvirtDirect(count: number): Promise<number[]> {
     const times: number[] = [];
     for (let i = 0; i < count + 5; i++) {
       const start = performance.now();
-      const r = await adapter.execute(i % 2 === 0 ? Action.ACTION_DESTROY : Action.ACTION_START, 'web-1');
+      // As the agent does it: the name resolved to libvirt's identity, then the action on that UUID.
+      const resolved = await adapter.resolve('web-1');
+      if (resolved.kind !== 'found') throw new Error(`libvirt direct: ${resolved.failure.code} ${resolved.failure.message}`);
+      const r = await adapter.execute(i % 2 === 0 ? Action.ACTION_DESTROY : Action.ACTION_START, resolved.target);
       if (r.errorCode) throw new Error(`libvirt direct: ${r.errorCode} ${r.errorMessage}`);
       if (i >= 5) times.push(performance.now() - start); // the first calls warm the binding up
     }

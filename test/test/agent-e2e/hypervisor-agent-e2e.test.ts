@@ -254,7 +254,10 @@ describe.skipIf(!ready)('hypervisor-agent ↔ bmc-oem ↔ manager (needs ipmitoo
 
   it('kill -9 between apply and commit: restarted, it does not apply again and the result still reaches queue 2', async () => {
     await agent.stop();
-    agent = await startAgent(setup, { BACKCHANNEL_FAULT_DELAY_BEFORE_COMMIT_MS: '4000' });
+    // Each record read waits this long before its commit: long enough to kill the agent between the
+    // apply and the commit (300 ms below), short next to the 5 s challenge TTL (the request, any ack
+    // record before it, and the response each wait once).
+    agent = await startAgent(setup, { BACKCHANNEL_FAULT_DELAY_BEFORE_COMMIT_MS: '1500' });
     // A fresh test:/// connection starts from the fixture again: web-1 is running.
     const req = request('alice', Action.ACTION_SUSPEND, 'web-1');
     manager.send({ commandRequest: req });

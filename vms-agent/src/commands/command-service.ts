@@ -31,7 +31,7 @@ import {
 } from '@backchannel/proto';
 import { ServiceError } from '../errors.js';
 import type { CommandDetail, Mutation, Store } from '../store/store.js';
-import { type CommandState, isLocallyExpired, judgeApproval, planChallenge } from './lifecycle.js';
+import { type CommandState, isFinal, isLocallyExpired, judgeApproval, planChallenge } from './lifecycle.js';
 
 export interface CommandServiceOptions {
   store: Store;
@@ -301,6 +301,13 @@ export class CommandService {
       challenge: challengeBytes,
     });
     return out;
+  }
+
+  /** Mutations for a CommandProgress: an event on the command's trail while the host still applies it (none once it is final). */
+  async onProgress(hostId: string, progress: backchannel.v1.CommandProgress): Promise<Mutation[]> {
+    const c = await this.#o.store.getCommand(progress.requestId);
+    if (!c || c.hostId !== hostId || isFinal(c.state)) return [];
+    return [{ kind: 'command.event', id: c.id, atMs: this.#o.clock(), event: progress.stage || 'applying', detail: progress.detail || `still applying after ${progress.elapsedMs} ms` }];
   }
 
   /** Mutations for a CommandResult; a repeated result changes nothing. */

@@ -50,6 +50,9 @@ export async function dispatchBody(
       out.mutations.push(...m);
       break;
     }
+    case 'commandProgress':
+      out.mutations.push(...(await deps.commands.onProgress(host.id, body.commandProgress as backchannel.v1.CommandProgress)));
+      break;
     case 'statusReport': {
       const r = body.statusReport as backchannel.v1.StatusReport;
       out.mutations.push({

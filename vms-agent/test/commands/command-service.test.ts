@@ -194,6 +194,19 @@ describe('CommandService', () => {
     expect(await svc.onResult('hv-02', v1.CommandResult.create({ requestId: c.id, outcome: Outcome.OUTCOME_APPLIED }))).toEqual([]);
   });
 
+  it('puts a host\'s "still applying" on the command\'s trail, until the command is final', async () => {
+    const { svc, store } = await setup();
+    const c = await svc.issue({ principal: 'alice', hostId: 'hv-01', domain: 'web-1', action: 'shutdown' });
+    const progress = v1.CommandProgress.create({ requestId: c.id, stage: 'applying', detail: 'shutdown of web-1 still running after 1000 ms', elapsedMs: 1000 });
+    expect(await svc.onProgress('hv-02', progress)).toEqual([]);
+    await store.apply(await svc.onProgress('hv-01', progress));
+    const during = await svc.get(c.id);
+    expect(during.state).toBe('queued');
+    expect(during.events.at(-1)).toMatchObject({ kind: 'applying', detail: 'shutdown of web-1 still running after 1000 ms' });
+    await store.apply(await svc.onResult('hv-01', v1.CommandResult.create({ requestId: c.id, outcome: Outcome.OUTCOME_APPLIED })));
+    expect(await svc.onProgress('hv-01', progress)).toEqual([]);
+  });
+
   it('maps a denied result to denied, with the reason in the trail', async () => {
     const { svc, store } = await setup();
     const c = await svc.issue({ principal: 'bob', hostId: 'hv-01', domain: 'db-1', action: 'destroy' });
