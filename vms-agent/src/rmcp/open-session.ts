@@ -94,7 +94,7 @@ export interface OpenSessionOptions {
   giveUpMs?: number;
   /** Lower bound of the adaptive RTO; default 20 ms. */
   minRtoMs?: number;
-  /** Upper bound of the adaptive RTO, back-off included; default 1000 ms (the initial RTO may be above it). */
+  /** Upper bound of the adaptive RTO, back-off included; default 500 ms (the initial RTO may be above it). */
   maxRtoMs?: number;
   /** Idle time before a keep-alive; default 30 000 ms, 0 disables. */
   keepAliveMs?: number;

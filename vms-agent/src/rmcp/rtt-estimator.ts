@@ -33,7 +33,7 @@ export interface RtoBounds {
   maxRtoMs: number;
 }
 
-export const DEFAULT_RTO_BOUNDS: RtoBounds = Object.freeze({ initialRtoMs: 1000, minRtoMs: 20, maxRtoMs: 1000 });
+export const DEFAULT_RTO_BOUNDS: RtoBounds = Object.freeze({ initialRtoMs: 1000, minRtoMs: 20, maxRtoMs: 500 });
 
 /** Clock granularity G: timers fire at whole milliseconds at best. */
 const GRANULARITY_MS = 1;

@@ -59,7 +59,7 @@ describe('RttEstimator (RFC 6298)', () => {
   it('refuses inconsistent bounds', () => {
     expect(() => new RttEstimator({ minRtoMs: 0 })).toThrow(RangeError);
     expect(() => new RttEstimator({ minRtoMs: 100, maxRtoMs: 50 })).toThrow(RangeError);
-    expect(DEFAULT_RTO_BOUNDS).toEqual({ initialRtoMs: 1000, minRtoMs: 20, maxRtoMs: 1000 });
+    expect(DEFAULT_RTO_BOUNDS).toEqual({ initialRtoMs: 1000, minRtoMs: 20, maxRtoMs: 500 });
   });
 
   it('never leaves its bounds, whatever the samples and timeouts', () => {
