@@ -56,7 +56,7 @@ function rewriteJson(path: string, edit: (config: Record<string, unknown>) => vo
 }
 
 /** Restarts the stack's agent and vms-agent with their default tuning (the stack's tests run them faster). */
-async function useDefaults(stack: VmsAgentStack, agentReportSeconds?: number, vmsExtra: Record<string, unknown> = {}): Promise<void> {
+export async function useDefaults(stack: VmsAgentStack, agentReportSeconds?: number, vmsExtra: Record<string, unknown> = {}): Promise<void> {
   await Promise.all([stack.vms.stop(), stack.agent.stop()]);
   rewriteJson(join(stack.dir, 'vms-agent.json'), (c) => {
     delete c.pollMinMs;
@@ -74,7 +74,7 @@ async function useDefaults(stack: VmsAgentStack, agentReportSeconds?: number, vm
   await waitLinkUp(stack);
 }
 
-async function waitLinkUp(stack: VmsAgentStack): Promise<void> {
+export async function waitLinkUp(stack: VmsAgentStack): Promise<void> {
   for (let i = 0; i < 300; i++) {
     const { json } = await stack.api<{ hosts: { link: { state: string }; status: unknown }[] }>('GET', '/v1/hosts', 'alice');
     if (json.hosts[0]?.link.state === 'up' && json.hosts[0].status) return;
@@ -83,7 +83,7 @@ async function waitLinkUp(stack: VmsAgentStack): Promise<void> {
   throw new Error('the link to hv-01 did not come up with a status report');
 }
 
-async function runCommand(client: JsonHttpClient, domain: string, action: string): Promise<{ ms: number; c: CommandJson }> {
+export async function runCommand(client: JsonHttpClient, domain: string, action: string): Promise<{ ms: number; c: CommandJson }> {
   const start = performance.now();
   const posted = await client.request<CommandJson>('POST', `/v1/hosts/hv-01/domains/${domain}/actions?wait=10000`, { action });
   if (posted.status !== 202) throw new Error(`POST ${action} ${domain} answered ${posted.status}`);
@@ -94,7 +94,7 @@ async function runCommand(client: JsonHttpClient, domain: string, action: string
   return { ms, c };
 }
 
-function sample(ms: number, c: CommandJson): LatencySample {
+export function sample(ms: number, c: CommandJson): LatencySample {
   const at = (state: string) => (c.events.find((e) => e.state === state)?.atMs ?? Number.NaN) - c.createdAtMs;
   return { totalMs: ms, phases: { sent: at('sent'), challenged: at('challenged'), final: at('applied') } };
 }

@@ -29,8 +29,9 @@ export const BMC_HELP = `usage: vms-agent bmc info --bmc HOST[:PORT] --user NAME
   --password-file FILE file whose first line is the password (kept out of argv and shell history)
   --cipher N           acceptable cipher suite, repeatable or comma separated (default 17,3)
   --privilege LEVEL    user | operator | administrator (default operator)
-  --timeout MS         wait per attempt (default 1000)
-  --retries N          retransmissions per request (default 3)
+  --timeout MS         wait before resending while no round trip is measured yet (default 1000);
+                       then the wait follows the measured round trips (docs/rmcp.md)
+  --retries N          give up after timeout × (retries + 1) ms without an answer (default 3)
 
 exit codes: 0 ok, 1 non-zero completion code or failure, 2 usage, 4 authentication or privilege refused, 5 BMC unreachable`;
 

@@ -7,6 +7,11 @@
  * On a PostgreSQL store several replicas may run: each drives only the
  * host links whose lease it holds (link/lease-keeper.ts), and is woken by
  * the others' NOTIFY when they queue a message for one of its hosts.
+ * On a SQLite store only one may run (store-owner-lock.ts).
+ *
+ * Start-up order: the store's owner lock, the store, the API bound to its
+ * port, and only then the links: a serve that cannot own the store or its
+ * port exits (non-zero, one clear line) without ever talking to a BMC.
  */
 import { hostname } from 'node:os';
 import { buildApp } from '../api/app.js';
@@ -20,17 +25,25 @@ import { LeaseKeeper } from '../link/lease-keeper.js';
 import { isLinkLeases } from '../store/link-leases.js';
 import { PostgresStore } from '../store/postgres-store.js';
 import { parse } from './args.js';
-import { EXIT } from './cli-error.js';
-import { openLocalStore, redactDb, systemRandom } from './local-store.js';
+import { CliError, EXIT } from './cli-error.js';
+import { isPostgresUrl, openLocalStore, redactDb, systemRandom } from './local-store.js';
 import { createLogger } from './logger.js';
 import { stopSignal } from './shutdown.js';
+import { StoreOwnerLock } from './store-owner-lock.js';
 import { VERSION } from '../version.js';
 
 export async function serve(argv: string[], options: { connector?: BmcConnector } = {}): Promise<number> {
   const p = parse(argv, { listen: { type: 'string' }, 'no-links': { type: 'boolean' } });
   const config = p.config();
   const logger = createLogger(config.logLevel);
-  const store = await openLocalStore(config, { onError: (err) => logger.warn({ err: err.message }, 'idle database connection failed') });
+  const lock = isPostgresUrl(config.db) || config.db === ':memory:' ? undefined : StoreOwnerLock.acquire(config.db);
+  let store;
+  try {
+    store = await openLocalStore(config, { onError: (err) => logger.warn({ err: err.message }, 'idle database connection failed') });
+  } catch (err) {
+    lock?.release();
+    throw err;
+  }
   const clock = () => Date.now();
   const leases = isLinkLeases(store)
     ? new LeaseKeeper({ leases: store, owner: `${hostname()}:${process.pid}:${Buffer.from(systemRandom(4)).toString('hex')}`, ttlMs: config.linkLeaseMs, clock })
@@ -53,14 +66,25 @@ export async function serve(argv: string[], options: { connector?: BmcConnector 
       ...(leases ? { leases } : {}),
     });
   }
+  const app = await buildApp({ store, commands, metrics, clock, logger, ...(links ? { linkHealth: (h: string) => links?.health(h) } : {}) });
+  let address: string;
+  try {
+    address = await app.listen({ host: config.listenHost, port: config.listenPort });
+  } catch (err) {
+    // No link was started: nothing but the store and the lock to let go of.
+    await app.close().catch(() => undefined);
+    await store.close();
+    lock?.release();
+    const e = err as NodeJS.ErrnoException;
+    const why = e.code === 'EADDRINUSE' ? 'the port is in use (another vms-agent serve, or another program)' : e.message;
+    throw new CliError(EXIT.failed, 'LISTEN_FAILED', `cannot listen on ${config.listenHost}:${config.listenPort}: ${why}; no BMC link was started`);
+  }
   // Another replica queued something for a host whose link runs here: send it now rather than at the next poll.
   const wakes =
     links && store instanceof PostgresStore
       ? await store.listenForWakes((h) => links?.wake(h), { onError: (err) => logger.warn({ err: err.message }, 'wake notifications lost; reconnecting (links still poll)') })
       : undefined;
-  const app = await buildApp({ store, commands, metrics, clock, logger, ...(links ? { linkHealth: (h: string) => links?.health(h) } : {}) });
   await links?.start();
-  const address = await app.listen({ host: config.listenHost, port: config.listenPort });
   logger.info({ address, db: redactDb(config.db), links: !!links, ...(leases ? { replica: leases.owner } : {}) }, 'vms-agent serving');
   await stopSignal({
     graceMs: config.shutdownGraceMs,
@@ -71,5 +95,6 @@ export async function serve(argv: string[], options: { connector?: BmcConnector 
   await links?.stop();
   await wakes?.close();
   await store.close();
+  lock?.release();
   return EXIT.ok;
 }

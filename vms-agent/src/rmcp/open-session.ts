@@ -7,10 +7,15 @@
  * 2. Get Channel Cipher Suites (pre-session, v1.5 framing), when the BMC answers it: the
  *    acceptable suites it does not offer are skipped.
  * 3. For each remaining suite in preference order: Open Session, RAKP 1-4.
- *    A suite the BMC refuses moves on to the next one; a step that times out
- *    restarts the whole handshake with fresh ids and randoms (a BMC keeps no
- *    useful state from a half-finished one), up to `retries` times.
+ *    A suite the BMC refuses moves on to the next one. Each message is sent
+ *    again, word for word, on the adaptive RTO until answered; only a step
+ *    that goes `giveUpMs` without an answer restarts the whole handshake
+ *    with fresh ids and randoms, once.
  * 4. Set Session Privilege Level, inside the new session.
+ *
+ * Every exchange, from the first pre-session request on, feeds one
+ * RttEstimator (RFC 6298): the session starts with the round trips the
+ * handshake measured.
  */
 import { randomBytes as nodeRandomBytes } from 'node:crypto';
 import {
@@ -41,6 +46,7 @@ import {
 import { type Clock, systemClock } from './clock.js';
 import { badRakp2ProofError, badRakp4ProofError, privilegeRefusedError, refusalError } from './auth-failure.js';
 import { RmcpError } from './errors.js';
+import { DEFAULT_RTO_BOUNDS, type RtoBounds, RttEstimator } from './rtt-estimator.js';
 import {
   buildOpenSessionRequest,
   buildPreSessionRequest,
@@ -58,6 +64,11 @@ import { connectUdp, type DatagramTransport } from './udp-transport.js';
 
 export const DEFAULT_CIPHER_SUITES: readonly number[] = Object.freeze([17, 3]);
 
+/** A handshake whose step went giveUpMs unanswered is started again once, with fresh ids (the BMC may have lost the first). */
+const HANDSHAKE_ATTEMPTS = 2;
+/** Get Channel Cipher Suites is optional for a BMC before a session: a few sends, then the suites are tried in order. */
+const CIPHER_SUITE_QUERY_SENDS = 3;
+
 export interface OpenSessionOptions {
   host: string;
   port: number;
@@ -67,10 +78,24 @@ export interface OpenSessionOptions {
   privilege?: string | PrivilegeLevel;
   /** Acceptable suites, most preferred first; default [17, 3]. */
   cipherSuites?: readonly number[];
-  /** Per-attempt wait for an answer; default 1000 ms. */
+  /**
+   * Wait for an answer before any round trip is measured (the initial RTO,
+   * RFC 6298 §2.1); default 1000 ms. Afterwards the wait follows the
+   * measured round trips (SRTT + 4 RTTVAR, within minRtoMs..maxRtoMs).
+   */
   timeoutMs?: number;
-  /** Retransmissions of a request or of a handshake message, and restarts of a timed-out handshake; default 3. */
+  /**
+   * Sets the default give-up time: giveUpMs = timeoutMs × (retries + 1), the
+   * time the old fixed schedule took (default 3 → 4 s). Not a count of lost
+   * datagrams: within that time a request is resent as often as the RTO says.
+   */
   retries?: number;
+  /** A request (or handshake step) unanswered this long fails, and a BMC silent this long ends the session; default timeoutMs × (retries + 1). */
+  giveUpMs?: number;
+  /** Lower bound of the adaptive RTO; default 20 ms. */
+  minRtoMs?: number;
+  /** Upper bound of the adaptive RTO, back-off included; default 500 ms (the initial RTO may be above it). */
+  maxRtoMs?: number;
   /** Idle time before a keep-alive; default 30 000 ms, 0 disables. */
   keepAliveMs?: number;
   /** Requests in flight at once (1..63); default 63. */
@@ -99,7 +124,8 @@ interface Resolved {
   privilege: PrivilegeLevel;
   suites: number[];
   timeoutMs: number;
-  retries: number;
+  giveUpMs: number;
+  rto: RtoBounds;
   keepAliveMs: number;
   maxInFlight: number;
   queryCipherSuites: boolean;
@@ -135,6 +161,12 @@ function resolveOptions(o: OpenSessionOptions): Resolved {
     return n;
   };
   if (!Number.isInteger(o.port) || o.port < 1 || o.port > 65535) bad(`port ${o.port} is not 1..65535`);
+  const timeoutMs = int(o.timeoutMs, DEFAULT_RTO_BOUNDS.initialRtoMs, 1, 60_000, 'timeoutMs');
+  const retries = int(o.retries, 3, 0, 20, 'retries');
+  const giveUpMs = int(o.giveUpMs, timeoutMs * (retries + 1), 1, 3_600_000, 'giveUpMs');
+  const minRtoMs = int(o.minRtoMs, Math.min(DEFAULT_RTO_BOUNDS.minRtoMs, timeoutMs), 1, 60_000, 'minRtoMs');
+  const maxRtoMs = int(o.maxRtoMs, Math.max(DEFAULT_RTO_BOUNDS.maxRtoMs, minRtoMs), 1, 60_000, 'maxRtoMs');
+  if (maxRtoMs < minRtoMs) bad(`maxRtoMs (${maxRtoMs}) is below minRtoMs (${minRtoMs})`);
   return {
     host: o.host,
     port: o.port,
@@ -142,8 +174,9 @@ function resolveOptions(o: OpenSessionOptions): Resolved {
     kuid: passwordKey(password),
     privilege,
     suites,
-    timeoutMs: int(o.timeoutMs, 1000, 1, 60_000, 'timeoutMs'),
-    retries: int(o.retries, 3, 0, 20, 'retries'),
+    timeoutMs,
+    giveUpMs,
+    rto: { initialRtoMs: timeoutMs, minRtoMs, maxRtoMs },
     keepAliveMs: int(o.keepAliveMs, 30_000, 0, 3_600_000, 'keepAliveMs'),
     maxInFlight: int(o.maxInFlight, 63, 1, 63, 'maxInFlight'),
     queryCipherSuites: o.queryCipherSuites ?? true,
@@ -166,28 +199,49 @@ export async function openSession(options: OpenSessionOptions): Promise<RmcpSess
 
 /**
  * Sends `datagram` and waits for a datagram `parse` recognises, sending it
- * `sends` times in all with `timeoutMs` between; undefined when none came.
+ * again word for word each time the RTO passes, for `budgetMs` (and at most
+ * `maxSends` times); undefined when nothing came. Feeds `rtt` (Karn: only an
+ * answer to a single send is a measurement).
  */
-function exchange<T>(o: Resolved, transport: DatagramTransport, datagram: Uint8Array, parse: (d: Uint8Array) => T | undefined, sends: number): Promise<T | undefined> {
+function exchange<T>(
+  o: Resolved,
+  transport: DatagramTransport,
+  rtt: RttEstimator,
+  datagram: Uint8Array,
+  parse: (d: Uint8Array) => T | undefined,
+  budgetMs: number,
+  maxSends = Number.POSITIVE_INFINITY,
+): Promise<T | undefined> {
   return new Promise((resolve) => {
-    let left = sends;
+    const firstSentAt = o.clock.now();
+    let sends = 0;
+    let level = rtt.backoffLevel;
     let timer: unknown;
     const finish = (v: T | undefined): void => {
       if (timer !== undefined) o.clock.clearTimeout(timer);
       transport.onDatagram(() => undefined);
       resolve(v);
     };
-    const fire = (): void => {
-      if (left === 0) return finish(undefined);
-      left--;
+    const send = (): void => {
+      sends++;
       transport.send(datagram);
-      timer = o.clock.setTimeout(fire, o.timeoutMs);
+      const now = o.clock.now();
+      timer = o.clock.setTimeout(onTimer, Math.max(0, Math.min(rtt.rtoMs, firstSentAt + budgetMs - now)));
+    };
+    const onTimer = (): void => {
+      timer = undefined;
+      if (o.clock.now() - firstSentAt >= budgetMs || sends >= maxSends) return finish(undefined);
+      level = rtt.backOff(level);
+      send();
     };
     transport.onDatagram((d) => {
       const v = parse(d);
-      if (v !== undefined) finish(v);
+      if (v === undefined) return;
+      if (sends === 1) rtt.sample(o.clock.now() - firstSentAt);
+      else rtt.ambiguousAnswer();
+      finish(v);
     });
-    fire();
+    send();
   });
 }
 
@@ -199,14 +253,15 @@ function randomU32(o: Resolved): number {
   }
 }
 
-async function preSession(o: Resolved, transport: DatagramTransport, framing: 'v15' | 'v20', cmd: number, data: Uint8Array, rqSeq: number, sends: number) {
+async function preSession(o: Resolved, transport: DatagramTransport, rtt: RttEstimator, framing: 'v15' | 'v20', cmd: number, data: Uint8Array, rqSeq: number, maxSends?: number) {
   const d = buildPreSessionRequest(framing, NetFn.APP, cmd, data, rqSeq);
-  return exchange(o, transport, d, (r) => parsePreSessionResponse(r, NetFn.APP, cmd, rqSeq), sends);
+  return exchange(o, transport, rtt, d, (r) => parsePreSessionResponse(r, NetFn.APP, cmd, rqSeq), o.giveUpMs, maxSends);
 }
 
 async function establish(o: Resolved, transport: DatagramTransport): Promise<RmcpSession> {
   const where = `${o.host}:${o.port}`;
-  const caps = await preSession(o, transport, 'v15', AppCommand.GET_CHANNEL_AUTH_CAPABILITIES, encodeChannelAuthCapabilitiesRequest({ channel: CURRENT_CHANNEL, extendedData: true, requestedPrivilege: o.privilege }), 1, o.retries + 1);
+  const rtt = new RttEstimator(o.rto);
+  const caps = await preSession(o, transport, rtt, 'v15', AppCommand.GET_CHANNEL_AUTH_CAPABILITIES, encodeChannelAuthCapabilitiesRequest({ channel: CURRENT_CHANNEL, extendedData: true, requestedPrivilege: o.privilege }), 1);
   if (!caps) throw new RmcpError('ERR_RMCP_TIMEOUT', `no answer from ${where} to Get Channel Authentication Capabilities`);
   if (caps.cc !== 0) throw new RmcpError('ERR_RMCP_HANDSHAKE_FAILED', `${where} refused Get Channel Authentication Capabilities (cc 0x${caps.cc.toString(16)})`);
   try {
@@ -219,15 +274,15 @@ async function establish(o: Resolved, transport: DatagramTransport): Promise<Rmc
 
   let candidates = o.suites;
   if (o.queryCipherSuites) {
-    const offered = await queryCipherSuites(o, transport);
+    const offered = await queryCipherSuites(o, transport, rtt);
     if (offered) candidates = o.suites.filter((s) => offered.includes(s));
     if (candidates.length === 0) throw new RmcpError('ERR_RMCP_NO_COMMON_SUITE', `${where} offers cipher suites [${offered?.join(', ')}], none of [${o.suites.join(', ')}]`);
   }
 
   let timedOut = false;
   for (const suite of candidates) {
-    for (let attempt = 0; attempt <= o.retries; attempt++) {
-      const outcome = await handshakeOnce(o, transport, suite);
+    for (let attempt = 0; attempt < HANDSHAKE_ATTEMPTS; attempt++) {
+      const outcome = await handshakeOnce(o, transport, rtt, suite);
       if (outcome === 'timeout') {
         timedOut = true;
         continue;
@@ -236,18 +291,19 @@ async function establish(o: Resolved, transport: DatagramTransport): Promise<Rmc
       return outcome;
     }
   }
-  if (timedOut) throw new RmcpError('ERR_RMCP_TIMEOUT', `session establishment with ${where} timed out ${o.retries + 1} time(s)`);
+  if (timedOut) throw new RmcpError('ERR_RMCP_TIMEOUT', `session establishment with ${where} timed out (a step went ${o.giveUpMs} ms without an answer, ${HANDSHAKE_ATTEMPTS} attempt(s))`);
   throw new RmcpError('ERR_RMCP_NO_COMMON_SUITE', `${where} accepted none of cipher suites [${candidates.join(', ')}]`);
 }
 
 /** The standard suites the BMC lists, or undefined when it does not answer Get Channel Cipher Suites before a session. */
-async function queryCipherSuites(o: Resolved, transport: DatagramTransport): Promise<number[] | undefined> {
+async function queryCipherSuites(o: Resolved, transport: DatagramTransport, rtt: RttEstimator): Promise<number[] | undefined> {
   const slices: Uint8Array[] = [];
   for (let index = 0; index <= MAX_CIPHER_SUITE_LIST_INDEX; index++) {
     const data = encodeChannelCipherSuitesRequest({ channel: CURRENT_CHANNEL, payloadType: PayloadType.IPMI, listBySuite: true, listIndex: index });
     // IPMI 1.5 framing, as ipmitool sends it: ipmi_sim answers only that form before a session.
-    // Two sends only: a BMC that ignores this before a session should not cost the full retry budget.
-    const r = await preSession(o, transport, 'v15', AppCommand.GET_CHANNEL_CIPHER_SUITES, data, 2 + (index % 60), 2);
+    // A few sends only: a BMC that ignores this before a session should not cost the whole give-up time
+    // (and when all are lost, the suites are simply tried in order).
+    const r = await preSession(o, transport, rtt, 'v15', AppCommand.GET_CHANNEL_CIPHER_SUITES, data, 2 + (index % 60), CIPHER_SUITE_QUERY_SENDS);
     if (!r || r.cc !== 0) return undefined;
     try {
       const slice = decodeChannelCipherSuitesResponse(r.data).recordData;
@@ -272,7 +328,7 @@ async function queryCipherSuites(o: Resolved, transport: DatagramTransport): Pro
   }
 }
 
-async function handshakeOnce(o: Resolved, transport: DatagramTransport, suite: number): Promise<RmcpSession | 'timeout' | 'suite-refused'> {
+async function handshakeOnce(o: Resolved, transport: DatagramTransport, rtt: RttEstimator, suite: number): Promise<RmcpSession | 'timeout' | 'suite-refused'> {
   const where = `${o.host}:${o.port}`;
   const h: HandshakeInput = {
     userName: o.userName,
@@ -283,18 +339,18 @@ async function handshakeOnce(o: Resolved, transport: DatagramTransport, suite: n
     remoteConsoleRandom: o.randomBytes(16),
     messageTag: o.randomBytes(1)[0] ?? 0,
   };
-  // Each message is sent again, word for word, until answered (up to retries + 1 sends):
+  // Each message is sent again, word for word, until answered (for up to giveUpMs):
   // the BMC answers a repeated RAKP 1 or RAKP 3 with the same reply. Starting a new
   // handshake instead would leave this one half open after RAKP 2, which a BMC counts
   // as a failed login: a few lost datagrams would lock the user out.
-  const sends = o.retries + 1;
-  const opened = await exchange(o, transport, buildOpenSessionRequest(h), (d) => parseOpenSessionResponse(h, d), sends);
+  const budget = o.giveUpMs;
+  const opened = await exchange(o, transport, rtt, buildOpenSessionRequest(h), (d) => parseOpenSessionResponse(h, d), budget);
   if (!opened) return 'timeout';
   if (opened.kind === 'refused') {
     if (SUITE_REFUSALS.has(opened.status)) return 'suite-refused';
     throw refusalError(where, 'Open Session', opened.status);
   }
-  const rakp2 = await exchange(o, transport, buildRakp1(h, opened.bmcSessionId), (d) => parseRakp2(h, opened.bmcSessionId, d), sends);
+  const rakp2 = await exchange(o, transport, rtt, buildRakp1(h, opened.bmcSessionId), (d) => parseRakp2(h, opened.bmcSessionId, d), budget);
   if (!rakp2) return 'timeout';
   if (rakp2.kind === 'refused') throw refusalError(where, 'RAKP message 1', rakp2.status);
   if (rakp2.kind === 'bad-proof') {
@@ -303,7 +359,7 @@ async function handshakeOnce(o: Resolved, transport: DatagramTransport, suite: n
     throw badRakp2ProofError(where);
   }
   const ctx = rakp2.ctx;
-  const rakp4 = await exchange(o, transport, buildRakp3(h, ctx), (d) => parseRakp4(h, ctx, d), sends);
+  const rakp4 = await exchange(o, transport, rtt, buildRakp3(h, ctx), (d) => parseRakp4(h, ctx, d), budget);
   if (!rakp4) return 'timeout';
   if (rakp4.kind === 'refused') throw refusalError(where, 'RAKP message 3', rakp4.status);
   if (rakp4.kind === 'bad-proof') throw badRakp4ProofError(where);
@@ -313,8 +369,9 @@ async function handshakeOnce(o: Resolved, transport: DatagramTransport, suite: n
     bmcSessionId: opened.bmcSessionId,
     consoleSessionId: h.consoleSessionId,
     randomBytes: o.randomBytes,
-    timeoutMs: o.timeoutMs,
-    retries: o.retries,
+    rtt,
+    giveUpMs: o.giveUpMs,
+    now: o.clock.now(),
     maxInFlight: o.maxInFlight,
   });
   const session = new RmcpSession(
@@ -322,7 +379,7 @@ async function handshakeOnce(o: Resolved, transport: DatagramTransport, suite: n
     transport,
     state,
     o.clock,
-    { keepAliveMs: o.keepAliveMs, closeTimeoutMs: o.timeoutMs },
+    { keepAliveMs: o.keepAliveMs, closeTimeoutMs: o.timeoutMs, giveUpMs: o.giveUpMs },
   );
   let priv;
   try {

@@ -7,6 +7,7 @@
 import { AppCommand, NetFn, encodeCloseSessionRequest } from '@backchannel/proto';
 import type { Clock } from './clock.js';
 import { RmcpError } from './errors.js';
+import type { RttSnapshot } from './rtt-estimator.js';
 import type { SessionCounters, SessionState } from './session-state.js';
 import type { DatagramTransport } from './udp-transport.js';
 
@@ -38,6 +39,8 @@ export interface RmcpSessionOptions {
   keepAliveMs: number;
   /** How long close() waits for the Close Session answer. */
   closeTimeoutMs: number;
+  /** The session state's give-up time (for messages). */
+  giveUpMs: number;
 }
 
 /** Shared by every request without data (never written to). */
@@ -49,12 +52,13 @@ export class RmcpSession {
   /**
    * One timer for every retransmission deadline, armed lazily: it is set
    * for the earliest deadline when none is armed, and not moved when
-   * requests are answered. Every later request's deadline is later, so the
-   * timer can only fire early; it then re-arms for the next deadline. This
-   * keeps timer calls off the per-request path (one every timeoutMs under
-   * steady load instead of two per request).
+   * requests are answered (it then fires early and re-arms for the next
+   * deadline). It is moved only when a new deadline comes before it: the
+   * RTO adapts, so a request sent after a backed-off one can be due first.
+   * This keeps timer calls off the per-request path.
    */
   private retransmitTimer: unknown;
+  private retransmitTimerAt = 0;
   private keepAliveTimer: unknown;
   private lastActivity: number;
   private state_: 'open' | 'closing' | 'closed' = 'open';
@@ -89,10 +93,15 @@ export class RmcpSession {
     return this.sm.counters;
   }
 
+  /** SRTT, RTTVAR and RTO of this session (RFC 6298; rtt-estimator.ts). */
+  get roundTrip(): RttSnapshot {
+    return this.sm.roundTrip;
+  }
+
   /**
    * Sends one IPMI request and resolves with its completion code and data.
-   * Rejects with ERR_RMCP_TIMEOUT after every retransmission went
-   * unanswered, and ERR_RMCP_SESSION_CLOSED once the session is closed.
+   * Rejects with ERR_RMCP_TIMEOUT when no answer came within the give-up
+   * time (retransmitting on the adaptive RTO meanwhile), and ERR_RMCP_SESSION_CLOSED once the session is closed.
    */
   request(netFn: number, cmd: number, data: Uint8Array = NO_DATA, lun = 0): Promise<IpmiResponse> {
     if (this.state_ !== 'open') return Promise.reject(this.closedError());
@@ -151,19 +160,25 @@ export class RmcpSession {
 
   private onDatagram(datagram: Uint8Array): void {
     if (this.state_ === 'closed') return;
-    const r = this.sm.receive(datagram);
+    const now = this.clock.now();
+    const r = this.sm.receive(datagram, now);
     if (r.kind !== 'response') return;
     const w = this.inFlight.get(r.rqSeq);
     this.inFlight.delete(r.rqSeq);
-    this.lastActivity = this.clock.now();
+    this.lastActivity = now;
     w?.resolve({ cc: r.cc, data: r.data });
     if (this.queue.length > 0) this.pump();
   }
 
   private scheduleRetransmit(): void {
-    if (this.retransmitTimer !== undefined || this.state_ === 'closed') return;
+    if (this.state_ === 'closed') return;
     const next = this.sm.nextDeadline();
     if (next === undefined) return;
+    if (this.retransmitTimer !== undefined) {
+      if (this.retransmitTimerAt <= next) return;
+      this.clock.clearTimeout(this.retransmitTimer);
+    }
+    this.retransmitTimerAt = next;
     this.retransmitTimer = this.clock.setTimeout(() => this.onRetransmitTimer(), Math.max(0, next - this.clock.now()));
   }
 
@@ -175,7 +190,11 @@ export class RmcpSession {
     for (const rqSeq of work.expired) {
       const w = this.inFlight.get(rqSeq);
       this.inFlight.delete(rqSeq);
-      w?.reject(new RmcpError('ERR_RMCP_TIMEOUT', `no answer to netfn 0x${hex(w.netFn)} cmd 0x${hex(w.cmd)} from ${this.info.host}:${this.info.port}`));
+      w?.reject(new RmcpError('ERR_RMCP_TIMEOUT', `no answer to netfn 0x${hex(w.netFn)} cmd 0x${hex(w.cmd)} from ${this.info.host}:${this.info.port} in ${this.options.giveUpMs} ms`));
+    }
+    if (work.dead) {
+      void this.teardown(new RmcpError('ERR_RMCP_SESSION_CLOSED', `BMC ${this.info.host}:${this.info.port} stopped answering: nothing heard for ${this.options.giveUpMs} ms`));
+      return;
     }
     this.pump();
   }
