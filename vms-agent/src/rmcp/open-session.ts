@@ -231,14 +231,13 @@ function exchange<T>(
     const onTimer = (): void => {
       timer = undefined;
       if (o.clock.now() - firstSentAt >= budgetMs || sends >= maxSends) return finish(undefined);
-      level = rtt.backOff(level);
+      level = rtt.timedOut(sends, level);
       send();
     };
     transport.onDatagram((d) => {
       const v = parse(d);
       if (v === undefined) return;
       if (sends === 1) rtt.sample(o.clock.now() - firstSentAt);
-      else rtt.ambiguousAnswer();
       finish(v);
     });
     send();

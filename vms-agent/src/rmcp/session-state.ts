@@ -60,7 +60,7 @@ interface Pending {
   /** Transmissions so far. */
   sends: number;
   firstSentAt: number;
-  /** The back-off level of the last transmission (RttEstimator.backOff). */
+  /** The back-off level of the last transmission (RttEstimator.timedOut). */
   backoffLevel: number;
   deadline: number;
 }
@@ -164,7 +164,6 @@ export class SessionState {
     this.counters.received++;
     // Karn's rule: only a request sent once tells how long a round trip takes.
     if (p.sends === 1) this.rtt.sample(now - p.firstSentAt);
-    else this.rtt.ambiguousAnswer();
     return { kind: 'response', rqSeq: res.rqSeq, cc: res.cc, data: res.data };
   }
 
@@ -179,7 +178,7 @@ export class SessionState {
         work.expired.push(p.rqSeq);
         continue;
       }
-      p.backoffLevel = this.rtt.backOff(p.backoffLevel);
+      p.backoffLevel = this.rtt.timedOut(p.sends, p.backoffLevel);
       p.sends++;
       p.deadline = this.deadlineFor(now, p.firstSentAt);
       this.counters.retransmitted++;

@@ -43,6 +43,17 @@ describe('RttEstimator (RFC 6298)', () => {
     expect(e.rtoMs).toBeLessThan(60);
   });
 
+  it('times out linearly three times per message, then doubles', () => {
+    const e = new RttEstimator({ initialRtoMs: 100, minRtoMs: 100, maxRtoMs: 10_000 });
+    let level = 0;
+    const waits: number[] = [];
+    for (let sends = 1; sends <= 6; sends++) {
+      level = e.timedOut(sends, level);
+      waits.push(e.rtoMs);
+    }
+    expect(waits).toEqual([100, 100, 100, 200, 400, 800]);
+  });
+
   it('backs off once per round, however many requests of that round time out', () => {
     const e = new RttEstimator({ initialRtoMs: 100, minRtoMs: 100, maxRtoMs: 10_000 });
     const levelAtSend = e.backoffLevel;

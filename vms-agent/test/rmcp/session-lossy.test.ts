@@ -81,7 +81,7 @@ describe('RMCP+ session on a lossy link (simulated time)', () => {
     link.faults = { ...CLEAN, drop: 1 };
     const [reachedBefore, droppedBefore] = [link.stats.requests, link.stats.dropped];
     const answer = session.request(6, 1);
-    // 1.5 s of total loss: with the RTO backing off from 20 ms that is 8 sends, more than the old 3 retries allowed.
+    // 1.5 s of total loss: from a 20 ms RTO that is 10 sends, more than the old 3 retries allowed.
     await clock.advance(1500);
     const reachedDuringOutage = link.stats.requests - reachedBefore;
     link.faults = CLEAN;
@@ -104,8 +104,8 @@ describe('RMCP+ session on a lossy link (simulated time)', () => {
     await clock.runUntil(answer, 10_000);
     await expect(answer).rejects.toMatchObject({ code: 'ERR_RMCP_TIMEOUT' });
     expect(failedAt - t0).toBe(DEFAULT_GIVE_UP_MS);
-    // Sent at 0, 20, 60, 140, 300, 620, then every 500 ms (maxRtoMs) until 4000: 12 sends, not the old 4.
-    expect(link.stats.requests - before).toBe(12);
+    // Sent at 0, 20, 40, 60 (linear), 80, 120, 200, 360, 680 (backing off), then every 500 ms (maxRtoMs) until 4000: 15 sends, not the old 4.
+    expect(link.stats.requests - before).toBe(15);
     const reason = await session.done;
     expect(isRmcpError(reason, 'ERR_RMCP_SESSION_CLOSED')).toBe(true);
     expect(reason?.message).toMatch(/nothing heard for 4000 ms/);

@@ -76,11 +76,27 @@ describe('SessionState', () => {
     expect(s.receive(bmcAnswers(once.datagram), 30).kind).toBe('response');
     expect(rtt.snapshot()).toMatchObject({ samples: 1, srttMs: 30, rtoMs: 30 + 4 * 15 });
     const twice = s.submit(6, 1, new Uint8Array(0), 0, 100);
-    // RTO 90: resent at 190 with the RTO doubled; the answer at 195 may be to either copy.
+    // RTO 90: resent at 190; the answer at 195 may be to either copy, so it is no measurement.
     expect(s.due(190).retransmit).toHaveLength(1);
-    expect(rtt.backoffLevel).toBe(1);
     expect(s.receive(bmcAnswers(twice.datagram), 195).kind).toBe('response');
-    expect(rtt.snapshot()).toMatchObject({ samples: 1, srttMs: 30, backoffLevel: 0 });
+    expect(rtt.snapshot()).toMatchObject({ samples: 1, srttMs: 30 });
+  });
+
+  it('resends a request three times on the same RTO, then backs off, and keeps the back-off until an unambiguous answer', () => {
+    const rtt = new RttEstimator({ initialRtoMs: 100, minRtoMs: 100, maxRtoMs: 10_000 });
+    const s = new SessionState({ crypto, bmcSessionId: BMC_ID, consoleSessionId: CONSOLE_ID, randomBytes: rng, rtt, giveUpMs: 60_000, now: 0 });
+    const slow = s.submit(6, 1, new Uint8Array(0), 0, 0);
+    const resentAt: number[] = [];
+    for (let t = 0; t <= 1500; t += 10) if (s.due(t).retransmit.length > 0) resentAt.push(t);
+    // Linear: 100, 200, 300; then 200, 400, 800 ms apart.
+    expect(resentAt).toEqual([100, 200, 300, 400, 600, 1000]);
+    expect(rtt.backoffLevel).toBe(3);
+    expect(s.receive(bmcAnswers(slow.datagram), 1100).kind).toBe('response');
+    // Karn: the back-off stays for the next request, which is then answered in time and measured.
+    expect(rtt.rtoMs).toBe(800);
+    const next = s.submit(6, 1, new Uint8Array(0), 0, 1200);
+    expect(s.receive(bmcAnswers(next.datagram), 1500).kind).toBe('response');
+    expect(rtt.snapshot()).toMatchObject({ backoffLevel: 0, samples: 1, srttMs: 300 });
   });
 
   it('gives a request up after giveUpMs without an answer, but keeps a session whose BMC answers other requests', () => {
