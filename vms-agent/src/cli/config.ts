@@ -7,7 +7,7 @@
  * tokenFile, db (SQLite file or postgres:// URL), masterKeyFile, listen
  * ("host:port"), logLevel, stepSeconds, skewSteps, pollMinMs, pollMaxMs,
  * serviceKeySignsRequests, custodialKeySignsRequests, linkLeaseMs,
- * rmcpTimeoutMs, rmcpRetries.
+ * rmcpTimeoutMs, rmcpRetries, tlsCertFile, tlsKeyFile.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -39,6 +39,9 @@ export interface VmsAgentConfig {
   /** RMCP+ client: per-attempt wait for a BMC answer, and retransmissions before the session counts as lost. */
   rmcpTimeoutMs: number;
   rmcpRetries: number;
+  /** `serve`: PEM certificate chain and key for HTTPS (both or neither). */
+  tlsCertFile: string | undefined;
+  tlsKeyFile: string | undefined;
 }
 
 export const DEFAULT_PORT = 8480;
@@ -50,10 +53,12 @@ export interface ConfigFlags {
   db?: string | undefined;
   'master-key-file'?: string | undefined;
   listen?: string | undefined;
+  'tls-cert'?: string | undefined;
+  'tls-key'?: string | undefined;
 }
 
 type FileConfig = Partial<
-  Record<'url' | 'token' | 'tokenFile' | 'db' | 'masterKeyFile' | 'listen' | 'logLevel', string> &
+  Record<'url' | 'token' | 'tokenFile' | 'db' | 'masterKeyFile' | 'listen' | 'logLevel' | 'tlsCertFile' | 'tlsKeyFile', string> &
     Record<'stepSeconds' | 'skewSteps' | 'pollMinMs' | 'pollMaxMs' | 'linkLeaseMs' | 'rmcpTimeoutMs' | 'rmcpRetries', number> & Record<'serviceKeySignsRequests' | 'custodialKeySignsRequests', boolean>
 >;
 
@@ -68,7 +73,7 @@ function readConfigFile(flags: ConfigFlags, env: NodeJS.ProcessEnv): FileConfig 
     throw usage(`cannot read config file ${path}: ${(err as Error).message}`);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw usage(`config file ${path} must hold a JSON object`);
-  const known = new Set(['url', 'token', 'tokenFile', 'db', 'masterKeyFile', 'listen', 'logLevel', 'stepSeconds', 'skewSteps', 'pollMinMs', 'pollMaxMs', 'serviceKeySignsRequests', 'custodialKeySignsRequests', 'linkLeaseMs', 'rmcpTimeoutMs', 'rmcpRetries']);
+  const known = new Set(['url', 'token', 'tokenFile', 'db', 'masterKeyFile', 'listen', 'logLevel', 'stepSeconds', 'skewSteps', 'pollMinMs', 'pollMaxMs', 'serviceKeySignsRequests', 'custodialKeySignsRequests', 'linkLeaseMs', 'rmcpTimeoutMs', 'rmcpRetries', 'tlsCertFile', 'tlsKeyFile']);
   for (const [k, v] of Object.entries(parsed)) {
     if (!known.has(k)) throw usage(`config file ${path}: unknown key "${k}" (known: ${[...known].join(', ')})`);
     if (k === 'serviceKeySignsRequests' || k === 'custodialKeySignsRequests') {
@@ -121,5 +126,7 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     linkLeaseMs: file.linkLeaseMs ?? 15_000,
     rmcpTimeoutMs: file.rmcpTimeoutMs ?? 1000,
     rmcpRetries: file.rmcpRetries ?? 3,
+    tlsCertFile: flags['tls-cert'] ?? file.tlsCertFile,
+    tlsKeyFile: flags['tls-key'] ?? file.tlsKeyFile,
   });
 }

@@ -9,6 +9,7 @@
  */
 import { hostname } from 'node:os';
 import { buildApp } from '../api/app.js';
+import { isLoopbackHost, loadTlsFiles, type TlsFiles } from '../api/tls.js';
 import { ServiceMetrics } from '../api/metrics.js';
 import { CommandService } from '../commands/command-service.js';
 import { serviceKeyPair } from '../keys/service-key.js';
@@ -19,16 +20,29 @@ import { LeaseKeeper } from '../link/lease-keeper.js';
 import { isLinkLeases } from '../store/link-leases.js';
 import { PostgresStore } from '../store/postgres-store.js';
 import { parse } from './args.js';
-import { EXIT } from './cli-error.js';
+import { CliError, EXIT, usage } from './cli-error.js';
 import { openLocalStore, redactDb, systemRandom } from './local-store.js';
 import { createLogger } from './logger.js';
 
 export const VERSION = '0.1.0';
 
 export async function serve(argv: string[], options: { connector?: BmcConnector } = {}): Promise<number> {
-  const p = parse(argv, { listen: { type: 'string' }, 'no-links': { type: 'boolean' } });
+  const p = parse(argv, { listen: { type: 'string' }, 'no-links': { type: 'boolean' }, 'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' } });
   const config = p.config();
   const logger = createLogger(config.logLevel);
+  // Before the store opens: a bad certificate is a start-up error, not a half-started service.
+  let tls: TlsFiles | undefined;
+  if (config.tlsCertFile || config.tlsKeyFile) {
+    if (!config.tlsCertFile || !config.tlsKeyFile) throw usage('TLS needs both --tls-cert FILE and --tls-key FILE (or tlsCertFile and tlsKeyFile in the config file)');
+    try {
+      tls = loadTlsFiles(config.tlsCertFile, config.tlsKeyFile);
+    } catch (err) {
+      throw new CliError(EXIT.usage, 'BAD_TLS_FILES', (err as Error).message);
+    }
+    if (tls.keyModeWarning) logger.warn(tls.keyModeWarning);
+  } else if (!isLoopbackHost(config.listenHost)) {
+    logger.warn({ listen: config.listenHost }, 'the API listens beyond the loopback interface without TLS: bearer tokens cross the network in clear; give --tls-cert and --tls-key');
+  }
   const store = await openLocalStore(config, { onError: (err) => logger.warn({ err: err.message }, 'idle database connection failed') });
   const clock = () => Date.now();
   const leases = isLinkLeases(store)
@@ -57,10 +71,10 @@ export async function serve(argv: string[], options: { connector?: BmcConnector 
     links && store instanceof PostgresStore
       ? await store.listenForWakes((h) => links?.wake(h), { onError: (err) => logger.warn({ err: err.message }, 'wake notifications lost; reconnecting (links still poll)') })
       : undefined;
-  const app = await buildApp({ store, commands, metrics, clock, logger, ...(links ? { linkHealth: (h: string) => links?.health(h) } : {}) });
+  const app = await buildApp({ store, commands, metrics, clock, logger, ...(links ? { linkHealth: (h: string) => links?.health(h) } : {}), ...(tls ? { https: { cert: tls.cert, key: tls.key } } : {}) });
   await links?.start();
   const address = await app.listen({ host: config.listenHost, port: config.listenPort });
-  logger.info({ address, db: redactDb(config.db), links: !!links, ...(leases ? { replica: leases.owner } : {}) }, 'vms-agent serving');
+  logger.info({ address, tls: !!tls, db: redactDb(config.db), links: !!links, ...(leases ? { replica: leases.owner } : {}) }, 'vms-agent serving');
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       logger.info({ signal }, 'shutting down');
