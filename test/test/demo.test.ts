@@ -29,6 +29,8 @@ describe('npm run demo (built entry)', () => {
     expect(stdout).toContain('result: denied (ERR_UNKNOWN_PRINCIPAL');
     expect(stdout).toContain('security alert: unknown_principal, mallory → destroy db-1');
     expect(stdout).toContain('host signature verified');
+    expect(stdout).toContain('mallory: 403 FORBIDDEN');
+    expect(stdout).toMatch(/sec: alert \d+ acknowledged by sec at .*ticket SEC-1/);
     expect(stdout).toMatch(/1 \(to host\)\s+0x[0-9a-f]{8}\s+0\s/);
     expect(stdout).toContain('domains now: db-1 paused, web-1 running, web-2 running');
     expect(stdout).toContain('All processes stopped.');

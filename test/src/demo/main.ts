@@ -31,6 +31,7 @@ interface CommandView {
 }
 
 interface AlertView {
+  id: number;
   kind: string;
   principal: string;
   action: string;
@@ -91,6 +92,14 @@ async function main(keep: boolean): Promise<void> {
   say(`result: ${denied.state} (${denied.result?.errorCode}: ${denied.result?.errorMessage})`);
   const alerts = await waitForAlert(stack, 'mallory');
   for (const a of alerts) say(`security alert: ${a.kind}, ${a.principal} → ${a.action} ${a.domain}: "${a.reason}" (host signature ${a.signatureStatus})`);
+
+  step('The security team acknowledges the alert, with a comment (mallory could not: acknowledging needs the security role, and nobody acknowledges an alert about themselves)');
+  const refused = await stack.api<{ code: string; message: string }>('POST', `/v1/alerts/${alerts[0]!.id}/ack`, 'mallory', { comment: 'nothing to see' });
+  if (refused.status !== 403) throw new Error(`mallory's acknowledgement answered ${refused.status}, expected 403`);
+  say(`mallory: ${refused.status} ${refused.json.code}`);
+  const ack = await stack.cli(['alerts', 'ack', String(alerts[0]!.id), '--comment', 'mallory is not in hv-01 policy: expected, ticket SEC-1'], 'sec');
+  if (ack.code !== 0) throw new Error(`vms-agent alerts ack failed (${ack.code}): ${ack.stderr}`);
+  say(`sec: ${ack.stdout.trim()}`);
 
   step('Queue and link figures');
   const { json: hosts } = await stack.api<{ hosts: HostView[] }>('GET', '/v1/hosts', 'alice');

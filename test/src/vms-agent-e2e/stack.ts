@@ -117,8 +117,10 @@ export class VmsAgentStack {
     for (const name of ['alice', 'mallory']) this.publicKeys[name] = (await this.cliJson<{ publicKey: string }>(['principals', 'add', name, '--custodial'])).publicKey;
     this.publicKeys.bob = (await this.cliJson<{ publicKey: string }>(['keygen', '--out', this.bobKeyFile])).publicKey;
     await this.must(['principals', 'add', 'bob', '--public-key', this.publicKeys.bob]);
-    for (const name of ['alice', 'bob', 'mallory']) this.tokens[name] = (await this.cliJson<{ token: string }>(['tokens', 'create', name])).token;
-    say('principals: alice (key held by vms-agent, custodial), bob (operator-held key file, vms-agent never sees it), mallory (custodial); an API token each');
+    // sec is the security team: reads and acknowledges alerts, issues nothing (docs/security.md "Roles").
+    await this.must(['principals', 'add', 'sec', '--custodial', '--roles', 'security,viewer']);
+    for (const name of ['alice', 'bob', 'mallory', 'sec']) this.tokens[name] = (await this.cliJson<{ token: string }>(['tokens', 'create', name])).token;
+    say('principals: alice (key held by vms-agent, custodial), bob (operator-held key file, vms-agent never sees it), mallory (custodial), each with the default roles operator, approver, viewer; sec (security team: reads and acknowledges alerts); an API token each');
     await this.must(['hosts', 'add', 'hv-01', '--bmc', `127.0.0.1:${rmcpPort}`, '--user', 'oper', '--password-file', join(d, 'bmc.pw')]);
     await this.must(['hosts', 'enrollment', 'hv-01', '--out', join(d, 'hv-01.bundle.json')]);
     say('host hv-01 added to vms-agent with its BMC address; enrollment bundle (random 32-byte seed, manager keys) written 0600');

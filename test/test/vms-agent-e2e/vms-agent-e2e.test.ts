@@ -112,8 +112,11 @@ describe('vms-agent against bmc-oem and hypervisor-agent (libvirt test driver)',
       if (alerts.length === 0) await new Promise((r2) => setTimeout(r2, 100));
     }
     expect(alerts).toEqual([expect.objectContaining({ kind: 'unknown_principal', principal: 'mallory', signatureStatus: 'verified' })]);
-    const ack = await stack.cli(['alerts', 'ack', String(alerts[0]!.id)], 'alice');
-    expect(ack.code).toBe(0);
+    // Only the security role acknowledges, with a comment, and never an alert about itself.
+    expect((await stack.cli(['alerts', 'ack', String(alerts[0]!.id), '--comment', 'not me'], 'mallory')).code).toBe(4);
+    const ack = await stack.cli(['alerts', 'ack', String(alerts[0]!.id), '--comment', 'mallory is the red-team account', '--json'], 'sec');
+    expect(ack.code, ack.stderr).toBe(0);
+    expect(JSON.parse(ack.stdout)).toMatchObject({ acknowledged: true, acknowledgedBy: 'sec', acknowledgedComment: 'mallory is the red-team account' });
   });
 
   it('kill -9 with commands in flight: after restart every command is final, none lost, none applied twice', async () => {

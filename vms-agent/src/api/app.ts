@@ -11,7 +11,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import swagger from '@fastify/swagger';
 import { Ajv } from 'ajv';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type RawServerDefault } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type RawServerDefault } from 'fastify';
 import type { CommandService } from '../commands/command-service.js';
 import { ServiceError } from '../errors.js';
 import { StoreConflictError, StoreNotFoundError, type Store } from '../store/store.js';
@@ -51,6 +51,13 @@ export async function buildApp(options: BuildAppOptions): Promise<ApiInstance> {
     // fastify would log req.url with its query string; request-log.ts logs without it.
     disableRequestLogging: true,
     bodyLimit: 64 * 1024,
+    // A domain name may be 251 bytes, each percent-encoded as 3 characters.
+    maxParamLength: 1024,
+    // A URL that does not decode (bad percent-encoding, not UTF-8) or a too long path segment: the usual error format.
+    frameworkErrors: (err, _req, reply) => {
+      const message = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'a path segment is longer than 1024 characters' : `the URL cannot be decoded into valid UTF-8 path segments (${err.code})`;
+      (reply as unknown as FastifyReply).code(400).send({ code: 'VALIDATION_FAILED', message });
+    },
     ...(options.https ? { https: { cert: options.https.cert, key: options.https.key, minVersion: 'TLSv1.2' as const } } : {}),
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as ApiInstance;
 

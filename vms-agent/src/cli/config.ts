@@ -9,7 +9,7 @@
  * tokenFile, db (SQLite file or postgres:// URL), masterKeyFile, listen
  * ("host:port"), logLevel, stepSeconds, skewSteps, pollMinMs, pollMaxMs,
  * serviceKeySignsRequests, custodialKeySignsRequests, linkLeaseMs,
- * rmcpTimeoutMs, rmcpRetries, shutdownGraceMs.
+ * rmcpTimeoutMs, rmcpRetries, shutdownGraceMs, tlsCertFile, tlsKeyFile.
  */
 import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -44,6 +44,9 @@ export interface VmsAgentConfig {
   rmcpRetries: number;
   /** serve: how long a graceful stop may take before the process exits anyway (code 1). */
   shutdownGraceMs: number;
+  /** `serve`: PEM certificate chain and key for HTTPS (both or neither). */
+  tlsCertFile: string | undefined;
+  tlsKeyFile: string | undefined;
 }
 
 export const DEFAULT_PORT = 8480;
@@ -58,10 +61,12 @@ export interface ConfigFlags {
   db?: string | undefined;
   'master-key-file'?: string | undefined;
   listen?: string | undefined;
+  'tls-cert'?: string | undefined;
+  'tls-key'?: string | undefined;
 }
 
 type FileConfig = Partial<
-  Record<'url' | 'token' | 'tokenFile' | 'db' | 'masterKeyFile' | 'listen' | 'logLevel', string> &
+  Record<'url' | 'token' | 'tokenFile' | 'db' | 'masterKeyFile' | 'listen' | 'logLevel' | 'tlsCertFile' | 'tlsKeyFile', string> &
     Record<'stepSeconds' | 'skewSteps' | 'pollMinMs' | 'pollMaxMs' | 'linkLeaseMs' | 'rmcpTimeoutMs' | 'rmcpRetries' | 'shutdownGraceMs', number> & Record<'serviceKeySignsRequests' | 'custodialKeySignsRequests', boolean>
 >;
 
@@ -92,7 +97,7 @@ function readConfigFile(path: string | undefined): FileConfig {
     throw usage(`cannot read config file ${path}: ${(err as Error).message}`);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw usage(`config file ${path} must hold a JSON object`);
-  const known = new Set(['url', 'token', 'tokenFile', 'db', 'masterKeyFile', 'listen', 'logLevel', 'stepSeconds', 'skewSteps', 'pollMinMs', 'pollMaxMs', 'serviceKeySignsRequests', 'custodialKeySignsRequests', 'linkLeaseMs', 'rmcpTimeoutMs', 'rmcpRetries', 'shutdownGraceMs']);
+  const known = new Set(['url', 'token', 'tokenFile', 'db', 'masterKeyFile', 'listen', 'logLevel', 'stepSeconds', 'skewSteps', 'pollMinMs', 'pollMaxMs', 'serviceKeySignsRequests', 'custodialKeySignsRequests', 'linkLeaseMs', 'rmcpTimeoutMs', 'rmcpRetries', 'shutdownGraceMs', 'tlsCertFile', 'tlsKeyFile']);
   for (const [k, v] of Object.entries(parsed)) {
     if (!known.has(k)) throw usage(`config file ${path}: unknown key "${k}" (known: ${[...known].join(', ')})`);
     if (k === 'serviceKeySignsRequests' || k === 'custodialKeySignsRequests') {
@@ -162,5 +167,7 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     rmcpTimeoutMs: file.rmcpTimeoutMs ?? 1000,
     rmcpRetries: file.rmcpRetries ?? 3,
     shutdownGraceMs: file.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS,
+    tlsCertFile: flags['tls-cert'] ?? file.tlsCertFile,
+    tlsKeyFile: flags['tls-key'] ?? file.tlsKeyFile,
   });
 }

@@ -7,6 +7,8 @@ Usage: vms-agent COMMAND [options]
 
 Service
   serve [--listen HOST:PORT] [--no-links]      run the API (default 127.0.0.1:8480) and the BMC links
+        [--tls-cert FILE --tls-key FILE]       HTTPS only (PEM chain and key); clients trust it with
+                                               NODE_EXTRA_CA_CERTS=CA.pem and --url https://...
 
 Local administration (needs --db and the master key, not a token)
   keygen --out FILE [--force]                  new Ed25519 key (operator key for "approve"): FILE (0600)

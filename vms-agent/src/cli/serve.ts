@@ -15,6 +15,7 @@
  */
 import { hostname } from 'node:os';
 import { buildApp } from '../api/app.js';
+import { isLoopbackHost, loadTlsFiles, type TlsFiles } from '../api/tls.js';
 import { ServiceMetrics } from '../api/metrics.js';
 import { CommandService } from '../commands/command-service.js';
 import { serviceKeyPair } from '../keys/service-key.js';
@@ -25,7 +26,7 @@ import { LeaseKeeper } from '../link/lease-keeper.js';
 import { isLinkLeases } from '../store/link-leases.js';
 import { PostgresStore } from '../store/postgres-store.js';
 import { parse } from './args.js';
-import { CliError, EXIT } from './cli-error.js';
+import { CliError, EXIT, usage } from './cli-error.js';
 import { isPostgresUrl, openLocalStore, redactDb, systemRandom } from './local-store.js';
 import { createLogger } from './logger.js';
 import { stopSignal } from './shutdown.js';
@@ -33,9 +34,22 @@ import { StoreOwnerLock } from './store-owner-lock.js';
 import { VERSION } from '../version.js';
 
 export async function serve(argv: string[], options: { connector?: BmcConnector } = {}): Promise<number> {
-  const p = parse(argv, { listen: { type: 'string' }, 'no-links': { type: 'boolean' } });
+  const p = parse(argv, { listen: { type: 'string' }, 'no-links': { type: 'boolean' }, 'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' } });
   const config = p.config();
   const logger = createLogger(config.logLevel);
+  // Before the store opens: a bad certificate is a start-up error, not a half-started service.
+  let tls: TlsFiles | undefined;
+  if (config.tlsCertFile || config.tlsKeyFile) {
+    if (!config.tlsCertFile || !config.tlsKeyFile) throw usage('TLS needs both --tls-cert FILE and --tls-key FILE (or tlsCertFile and tlsKeyFile in the config file)');
+    try {
+      tls = loadTlsFiles(config.tlsCertFile, config.tlsKeyFile);
+    } catch (err) {
+      throw new CliError(EXIT.usage, 'BAD_TLS_FILES', (err as Error).message);
+    }
+    if (tls.keyModeWarning) logger.warn(tls.keyModeWarning);
+  } else if (!isLoopbackHost(config.listenHost)) {
+    logger.warn({ listen: config.listenHost }, 'the API listens beyond the loopback interface without TLS: bearer tokens cross the network in clear; give --tls-cert and --tls-key');
+  }
   const lock = isPostgresUrl(config.db) || config.db === ':memory:' ? undefined : StoreOwnerLock.acquire(config.db);
   let store;
   try {
@@ -66,7 +80,7 @@ export async function serve(argv: string[], options: { connector?: BmcConnector 
       ...(leases ? { leases } : {}),
     });
   }
-  const app = await buildApp({ store, commands, metrics, clock, logger, ...(links ? { linkHealth: (h: string) => links?.health(h) } : {}) });
+  const app = await buildApp({ store, commands, metrics, clock, logger, ...(links ? { linkHealth: (h: string) => links?.health(h) } : {}), ...(tls ? { https: { cert: tls.cert, key: tls.key } } : {}) });
   let address: string;
   try {
     address = await app.listen({ host: config.listenHost, port: config.listenPort });
@@ -85,7 +99,7 @@ export async function serve(argv: string[], options: { connector?: BmcConnector 
       ? await store.listenForWakes((h) => links?.wake(h), { onError: (err) => logger.warn({ err: err.message }, 'wake notifications lost; reconnecting (links still poll)') })
       : undefined;
   await links?.start();
-  logger.info({ address, db: redactDb(config.db), links: !!links, ...(leases ? { replica: leases.owner } : {}) }, 'vms-agent serving');
+  logger.info({ address, tls: !!tls, db: redactDb(config.db), links: !!links, ...(leases ? { replica: leases.owner } : {}) }, 'vms-agent serving');
   await stopSignal({
     graceMs: config.shutdownGraceMs,
     onSignal: (signal) => logger.info({ signal, graceMs: config.shutdownGraceMs }, 'shutting down'),
