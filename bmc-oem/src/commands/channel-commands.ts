@@ -16,6 +16,8 @@ export const SYSTEM_CHANNEL = 0x0f;
 const CURRENT_CHANNEL = 0x0e;
 /** IPMI Forum IANA (7154), LSB first, as Get Channel Info's vendor id (§22.24). */
 const IPMI_FORUM_IANA = [0xf2, 0x1b, 0x00] as const;
+/** "Requested sensor, data, or record not present". */
+const CC_NOT_PRESENT = 0xcb;
 /** Session counts are six-bit fields. */
 const MAX_COUNT = 0x3f;
 
@@ -86,7 +88,9 @@ export function getSessionInfo(deps: ChannelCommandDeps, ctx: CommandContext, da
     return { cc: CompletionCode.InvalidDataField };
   }
   const head = [s?.handle ?? 0, Math.min(MAX_COUNT, deps.maxSessions), Math.min(MAX_COUNT, sessions.length)];
-  if (s === undefined) return { cc: CompletionCode.Ok, data: Uint8Array.from(head) };
+  // A session asked for by index, handle or id that does not exist: "not present" (ipmitool's
+  // `session info all` stops there). The current session of a session-less request: counts only.
+  if (s === undefined) return index === 0x00 ? { cc: CompletionCode.Ok, data: Uint8Array.from(head) } : { cc: CC_NOT_PRESENT };
   // IPMI v2.0/RMCP+ (1 in bits 7:4) on the LAN channel.
   const body = [s.userId & 0x3f, s.privilege & 0x0f, 0x10 | (deps.lanChannel & 0x0f), ...(ipv4Bytes(s.peer) ?? [])];
   return { cc: CompletionCode.Ok, data: Uint8Array.from([...head, ...body]) };

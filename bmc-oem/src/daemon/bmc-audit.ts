@@ -14,7 +14,7 @@ import type { Logger } from 'pino';
 import type { ChassisControlAction } from '../commands/host-power-port.js';
 import { CHASSIS_CONTROL_ACTIONS } from '../commands/host-power-port.js';
 import type { BmcMetrics } from '../metrics.js';
-import { addressBytes, BmcEventCode, encodeBmcEvent, type BmcEventCodeValue } from '../sel/bmc-events.js';
+import { BmcEventCode, encodeBmcEvent, lastAddressByte, type BmcEventCodeValue } from '../sel/bmc-events.js';
 import type { SelStore } from '../sel/sel-store.js';
 import type { UserChangeKind } from '../users/user-commands.js';
 
@@ -25,7 +25,6 @@ const USER_CHANGE_CODES: Record<UserChangeKind, number> = { name: 1, password: 2
 export class BmcAudit {
   constructor(
     private readonly o: {
-      iana: number;
       /** The SEL of the service now running (it is replaced by a cold reset). */
       sel: () => SelStore | undefined;
       logger: Logger;
@@ -33,11 +32,11 @@ export class BmcAudit {
     },
   ) {}
 
-  #record(code: BmcEventCodeValue, details: readonly number[]): void {
+  #record(code: BmcEventCodeValue, data2 = 0, data3 = 0): void {
     const sel = this.o.sel();
     if (sel === undefined) return;
     try {
-      sel.add(encodeBmcEvent(this.o.iana, code, details), true);
+      sel.add(encodeBmcEvent(code, data2, data3), true);
     } catch (err) {
       this.o.logger.error({ err: (err as Error).message, code }, 'cannot write the SEL');
     }
@@ -49,30 +48,30 @@ export class BmcAudit {
   }
 
   started(why: 'start' | 'cold-reset' | 'warm-reset'): void {
-    this.#record(BmcEventCode.Started, [why === 'start' ? 0 : why === 'cold-reset' ? 1 : 2]);
+    this.#record(BmcEventCode.Started, why === 'start' ? 0 : why === 'cold-reset' ? 1 : 2);
   }
 
   powerAction(action: ChassisControlAction, outcome: 'done' | 'failed' | 'unsupported', channel: 'lan' | 'system', userId: number): void {
-    this.#record(BmcEventCode.HostPower, [CHASSIS_CONTROL_ACTIONS.indexOf(action), outcome === 'done' ? 0 : 1, channel === 'lan' ? 0x01 : 0x0f, userId]);
+    this.#record(BmcEventCode.HostPower, CHASSIS_CONTROL_ACTIONS.indexOf(action) | (outcome === 'done' ? 0 : 0x80), channel === 'lan' ? userId : 0);
   }
 
   userChanged(what: UserChangeKind, userId: number, channel: 'lan' | 'system', byUserId: number): void {
-    this.#record(BmcEventCode.UserChanged, [USER_CHANGE_CODES[what], userId, channel === 'lan' ? 0x01 : 0x0f, byUserId]);
+    this.#record(BmcEventCode.UserChanged, userId, USER_CHANGE_CODES[what] | (channel === 'lan' ? 0x10 : 0x20));
     this.o.logger.info({ what, userId, channel, byUserId }, 'user changed');
   }
 
   loginThrottled(userName: string, userId: number, source: string, failures: number, delayMs: number): void {
-    this.#record(BmcEventCode.LoginThrottled, [userId, ...addressBytes(source)]);
+    this.#record(BmcEventCode.LoginThrottled, userId, lastAddressByte(source));
     this.#security('login-throttled', { user: userName, source, failures, delayMs }, 'repeated failed logins: this source must now wait before trying this user again');
   }
 
   hostLinkTakeover(listen: string, remote: string | undefined): void {
-    this.#record(BmcEventCode.HostLinkTakeover, [1, ...addressBytes(remote ?? '')]);
+    this.#record(BmcEventCode.HostLinkTakeover, lastAddressByte(remote));
     this.#security('host-link-takeover', { listen, remote }, 'a second connection tried to take over the live host link; refused');
   }
 
   queueSeqCollision(queue: number, seq: number, peer: string, user: string): void {
-    this.#record(BmcEventCode.QueueSeqCollision, [queue, seq & 0xff, (seq >>> 8) & 0xff, (seq >>> 16) & 0xff, seq >>> 24]);
+    this.#record(BmcEventCode.QueueSeqCollision, queue, seq & 0xff);
     this.#security('queue-seq-collision', { queue, seq, peer, user }, 'a queue seq was put again with different bytes from another source or user (foreign producer)');
   }
 }

@@ -93,7 +93,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     (q) => service?.queues.depth(q) ?? 0,
     () => service?.sel.entries.length ?? 0,
   );
-  const audit = new BmcAudit({ iana: config.iana, sel: () => service?.sel, logger, metrics });
+  const audit = new BmcAudit({ sel: () => service?.sel, logger, metrics });
   const events = rmcpObserver(logger, metrics, {
     throttleStarted: (user, src, failures, delayMs) => audit.loginThrottled(user, service?.users.lookup(user)?.id ?? 0, src, failures, delayMs),
   });

@@ -119,12 +119,14 @@ export class LanConfig {
     }
   }
 
-  /** Parameter 24: a reserved byte, then 4 bits per cipher suite entry (in parameter 23's order), 16 entries. */
+  /**
+   * Parameter 24: a reserved byte, then 4 bits for each of cipher suite ids
+   * 0..15, indexed by suite id (as real BMCs fill it and FreeIPMI and
+   * ipmitool read it: "XXXa..." for suite 3 at administrator); 0 marks a suite
+   * not offered. Suite 17 has no nibble: its limit stays administrator.
+   */
   #privilegeNibbles(): number[] {
-    const nibbles = Array.from({ length: 16 }, (_, i) => {
-      const suite = this.#suites[i];
-      return suite === undefined ? 0 : this.suiteLimit(suite);
-    });
+    const nibbles = Array.from({ length: 16 }, (_, id) => (this.#suites.includes(id) ? this.suiteLimit(id) : 0));
     const out = [0x00];
     for (let i = 0; i < 16; i += 2) out.push(((nibbles[i + 1] ?? 0) << 4) | (nibbles[i] ?? 0));
     return out;
@@ -143,12 +145,14 @@ export class LanConfig {
       case LanParam.CipherSuitePrivileges: {
         if (data.length !== 9) return 'length';
         const next = new Map<number, PrivilegeLevel>();
-        for (const [i, suite] of this.#suites.entries()) {
-          const byte = data[1 + (i >> 1)] ?? 0;
-          const level = i % 2 === 0 ? byte & 0x0f : byte >> 4;
+        for (const suite of this.#suites) {
+          if (suite > 15) continue; // no nibble for it
+          const byte = data[1 + (suite >> 1)] ?? 0;
+          const level = suite % 2 === 0 ? byte & 0x0f : byte >> 4;
           if (level < Privilege.Callback || level > Privilege.Oem) return 'invalid';
           next.set(suite, level as PrivilegeLevel);
         }
+        for (const [suite, level] of this.#suitePrivileges) if (!next.has(suite)) next.set(suite, level);
         const suitePrivileges: Record<string, number> = {};
         for (const [k, v] of next) suitePrivileges[String(k)] = v;
         this.#file.save({ version: 1, suitePrivileges });

@@ -4,6 +4,9 @@
  *   host-power backend: S0/G0 working, or S4/S5 soft-off;
  * - Host Link (sensor 2): Cable/Interconnect (type 1Bh), offset 0
  *   "connected" while the host's system-interface connection is up;
+ * - BMC Audit (sensor 3): an event-only OEM sensor (type C0h, event type
+ *   70h) whose events are bmc-oem's own SEL records (sel/bmc-events.ts);
+ *   it has no reading of its own (no state asserted);
  * - one temperature per Linux thermal zone (sensors 16+), in degrees C, read
  *   from `thermal_zoneN/temp` (millidegrees) with its critical and hot trip
  *   points as thresholds.
@@ -13,9 +16,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { HostPowerBackend } from '../commands/host-power-port.js';
+import { BMC_AUDIT_OFFSETS, BMC_AUDIT_SENSOR_NUMBER, BMC_AUDIT_SENSOR_TYPE, OEM_EVENT_TYPE } from '../sel/bmc-events.js';
 import { compactSensorRecord, fullSensorRecord, mcDeviceLocatorRecord, type DiscreteSensorSpec, type ThresholdSensorSpec } from './sdr-records.js';
 
-export const SensorNumber = { HostPower: 0x01, HostLink: 0x02, FirstThermal: 0x10 } as const;
+export const SensorNumber = { HostPower: 0x01, HostLink: 0x02, BmcAudit: BMC_AUDIT_SENSOR_NUMBER, FirstThermal: 0x10 } as const;
 const SENSOR_TYPE_TEMPERATURE = 0x01;
 const SENSOR_TYPE_CABLE = 0x1b;
 const SENSOR_TYPE_ACPI_POWER = 0x22;
@@ -23,6 +27,7 @@ const READING_SENSOR_SPECIFIC = 0x6f;
 const UNIT_DEGREES_C = 0x01;
 const ENTITY_SYSTEM_BOARD = 0x07;
 const ENTITY_SYSTEM_CHASSIS = 0x17;
+const ENTITY_MANAGEMENT_MODULE = 0x06;
 const ACPI_S0_WORKING = 0;
 const ACPI_SOFT_OFF = 6;
 /** Largest number of thermal zones given sensors (sensor numbers 0x10..0x2F). */
@@ -128,6 +133,12 @@ export function buildSensors(src: SensorSources): Sensor[] {
       kind: 'discrete',
       spec: { number: SensorNumber.HostLink, name: 'Host Link', entityId: ENTITY_SYSTEM_BOARD, entityInstance: 1, sensorType: SENSOR_TYPE_CABLE, readingType: READING_SENSOR_SPECIFIC, offsets: 0x01 },
       read: () => Promise.resolve({ raw: 0, states: src.hostLinkUp() ? 0x01 : 0x00, unavailable: false, thresholds: 0 }),
+    },
+    {
+      number: SensorNumber.BmcAudit,
+      kind: 'discrete',
+      spec: { number: SensorNumber.BmcAudit, name: 'BMC Audit', entityId: ENTITY_MANAGEMENT_MODULE, entityInstance: 1, sensorType: BMC_AUDIT_SENSOR_TYPE, readingType: OEM_EVENT_TYPE, offsets: BMC_AUDIT_OFFSETS },
+      read: () => Promise.resolve({ raw: 0, states: 0, unavailable: false, thresholds: 0 }),
     },
   ];
   if (src.thermal.enabled) {

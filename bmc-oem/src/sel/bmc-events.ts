@@ -1,54 +1,63 @@
 /**
- * bmc-oem's own SEL records: OEM timestamped records (type 0xC0, IPMI
- * v2.0 §32.2) carrying the configured IANA as manufacturer id and six bytes
- * of event data, the first of which says what happened. The layout is
- * documented in docs/bmc-oem.md ("SEL records bmc-oem writes").
+ * bmc-oem's own SEL records. They are standard system event records (type
+ * 02h, IPMI v2.0 §32.1) carrying OEM events (event/reading type 70h) of the
+ * "BMC Audit" sensor (OEM sensor type C0h, sensor number 3, listed in the
+ * SDR), so every client decodes them: ipmitool and FreeIPMI name the
+ * sensor, and pyghmi, which fails on OEM record types C0h-FFh, reads them.
+ * Event data 1 says what happened (bits 3:0) and that bytes 2 and 3 hold
+ * OEM data (bits 7:4 = 1010b). docs/bmc-oem.md, "SEL records bmc-oem
+ * writes", has the table.
  *
- *   0-1 record id, 2 type 0xC0, 3-6 timestamp, 7-9 IANA (LSB first),
- *   10 event code, 11-15 details (per event, below)
+ *   0-1 record id, 2 type 02h, 3-6 timestamp, 7-8 generator 20h 00h (BMC),
+ *   9 EvM rev 04h, 10 sensor type C0h, 11 sensor number 03h,
+ *   12 event dir/type 70h (assertion, OEM), 13 data 1, 14 data 2, 15 data 3
  */
-import { isIP } from 'node:net';
-
-export const OEM_TIMESTAMPED_RECORD = 0xc0;
+export const SYSTEM_EVENT_RECORD = 0x02;
+export const BMC_AUDIT_SENSOR_TYPE = 0xc0;
+export const BMC_AUDIT_SENSOR_NUMBER = 0x03;
+export const OEM_EVENT_TYPE = 0x70;
+const BMC_GENERATOR_ID = 0x20;
+const EVM_REV = 0x04;
+/** Event data 1 bits 7:6 = 10b and 5:4 = 10b: data 2 and 3 are OEM codes. */
+const OEM_DATA_FLAGS = 0xa0;
 
 export const BmcEventCode = {
-  /** 11: why (0 process start, 1 cold reset, 2 warm reset). */
-  Started: 0x01,
-  /** 11: Chassis Control action (0 off .. 5 soft), 12: 0 done / 1 failed, 13: channel (1 LAN, 15 host), 14: user id (0 host). */
-  HostPower: 0x02,
-  /** 11: user id, 12-15: the source's IPv4 address (IPv6: the first 4 bytes of its /64). */
-  LoginThrottled: 0x03,
-  /** 11: 1 refused, 12-15: the newcomer's IPv4 address (0 for unix sockets and IPv6). */
-  HostLinkTakeover: 0x04,
-  /** 11: queue, 12-15: the seq a second producer reused with different bytes (LSB first). */
-  QueueSeqCollision: 0x05,
-  /** 11: what (1 name, 2 password, 3 enabled, 4 disabled, 5 access), 12: user id, 13: channel (1 LAN, 15 host), 14: by user id (0 host). */
-  UserChanged: 0x06,
+  /** data 2: why (0 process start, 1 cold reset, 2 warm reset). */
+  Started: 0x1,
+  /** data 2: Chassis Control action (0 off .. 5 soft) + 80h if it failed; data 3: user id (0 = the host side). */
+  HostPower: 0x2,
+  /** data 2: user id; data 3: last byte of the source's IPv4 address (0 for IPv6). */
+  LoginThrottled: 0x3,
+  /** data 2: last byte of the newcomer's IPv4 address (0 for unix sockets and IPv6). */
+  HostLinkTakeover: 0x4,
+  /** data 2: queue; data 3: low byte of the seq that was put again with different bytes. */
+  QueueSeqCollision: 0x5,
+  /** data 2: user id changed; data 3: what (1 name, 2 password, 3 enabled, 4 disabled, 5 access) + 10h from the LAN, 20h from the host. */
+  UserChanged: 0x6,
 } as const;
 
 export type BmcEventCodeValue = (typeof BmcEventCode)[keyof typeof BmcEventCode];
 
-export function encodeBmcEvent(iana: number, code: BmcEventCodeValue, details: readonly number[] = []): Uint8Array {
+/** All the codes, as the "BMC Audit" sensor's event offsets (bit n = code n). */
+export const BMC_AUDIT_OFFSETS = Object.values(BmcEventCode).reduce((mask, code) => mask | (1 << code), 0);
+
+export function encodeBmcEvent(code: BmcEventCodeValue, data2 = 0, data3 = 0): Uint8Array {
   const r = new Uint8Array(16);
-  r[2] = OEM_TIMESTAMPED_RECORD;
-  r[7] = iana & 0xff;
-  r[8] = (iana >>> 8) & 0xff;
-  r[9] = (iana >>> 16) & 0xff;
-  r[10] = code;
-  for (let i = 0; i < 5; i++) r[11 + i] = (details[i] ?? 0) & 0xff;
+  r[2] = SYSTEM_EVENT_RECORD;
+  r[7] = BMC_GENERATOR_ID;
+  r[8] = 0x00; // channel 0, LUN 0
+  r[9] = EVM_REV;
+  r[10] = BMC_AUDIT_SENSOR_TYPE;
+  r[11] = BMC_AUDIT_SENSOR_NUMBER;
+  r[12] = OEM_EVENT_TYPE;
+  r[13] = OEM_DATA_FLAGS | (code & 0x0f);
+  r[14] = data2 & 0xff;
+  r[15] = data3 & 0xff;
   return r;
 }
 
-/** Four bytes naming a source address in a record (see LoginThrottled). */
-export function addressBytes(address: string): number[] {
-  const bare = address.replace(/::\/64$/, '::');
-  if (isIP(bare) === 4) return bare.split('.').map((p) => Number(p) & 0xff);
-  if (isIP(bare) === 6) {
-    const head = bare.split('::')[0] ?? '';
-    const groups = head === '' ? [] : head.split(':');
-    const g0 = Number.parseInt(groups[0] ?? '0', 16) || 0;
-    const g1 = Number.parseInt(groups[1] ?? '0', 16) || 0;
-    return [g0 >>> 8, g0 & 0xff, g1 >>> 8, g1 & 0xff];
-  }
-  return [0, 0, 0, 0];
+/** The last byte of an IPv4 address (the part that tells hosts on one subnet apart), 0 otherwise. */
+export function lastAddressByte(address: string | undefined): number {
+  const m = /(?:^|:)(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(address ?? '');
+  return m === null ? 0 : Number(m[4]) & 0xff;
 }

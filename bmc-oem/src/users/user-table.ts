@@ -178,8 +178,14 @@ export class UserTable implements UserDirectory {
     return undefined;
   }
 
+  /**
+   * An unused id: no name, no password, disabled, no access. IPMI messaging
+   * is on, so a user an administrator creates (name, password, privilege,
+   * enable) can log in without a separate Set User Access for the bit;
+   * without a privilege it cannot anyway.
+   */
   #blank(id: number): UserSlot {
-    return { id, name: '', enabled: false, privilege: NO_ACCESS, ipmiMessaging: false, linkAuth: false, callbackOnly: false, password: undefined, configFingerprint: undefined };
+    return { id, name: '', enabled: false, privilege: NO_ACCESS, ipmiMessaging: id !== NULL_USER_ID, linkAuth: false, callbackOnly: false, password: undefined, configFingerprint: undefined };
   }
 
   #save(): void {

@@ -18,6 +18,7 @@
  */
 import { requireBytes } from '../bytes.js';
 import { WireError } from '../errors.js';
+import { ipmiDeviations, type DeviationSink } from './deviations.js';
 import { isByte } from './ranges.js';
 
 export interface ChannelAuthCapabilitiesRequest {
@@ -77,9 +78,16 @@ export function encodeChannelAuthCapabilities(m: ChannelAuthCapabilities): Uint8
   ]);
 }
 
-export function decodeChannelAuthCapabilities(buf: Uint8Array): ChannelAuthCapabilities {
-  requireBytes(buf, 0, 8, 'ERR_TRUNCATED', 'Get Channel Auth Capabilities response');
-  if (buf.length !== 8) throw new WireError('ERR_TRAILING_BYTES', 'bytes after Get Channel Auth Capabilities response', 8);
+/**
+ * Decodes Get Channel Authentication Capabilities, tolerantly: the first 4
+ * bytes (channel, auth types, status, v2.0 support) are needed; missing OEM
+ * bytes read as 0 and bytes past the 8th are ignored, each reported to
+ * `onDeviation` (by default `ipmiDeviations`).
+ */
+export function decodeChannelAuthCapabilities(buf: Uint8Array, onDeviation: DeviationSink = ipmiDeviations.sink): ChannelAuthCapabilities {
+  requireBytes(buf, 0, 4, 'ERR_TRUNCATED', 'Get Channel Auth Capabilities response');
+  if (buf.length < 8) onDeviation({ message: 'Get Channel Auth Capabilities', kind: 'short', length: buf.length });
+  else if (buf.length > 8) onDeviation({ message: 'Get Channel Auth Capabilities', kind: 'long', length: buf.length });
   const b = (i: number): number => buf[i] ?? 0;
   return {
     channel: b(0) & 0x0f,

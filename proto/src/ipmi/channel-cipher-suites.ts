@@ -12,6 +12,7 @@
  */
 import { requireBytes } from '../bytes.js';
 import { WireError } from '../errors.js';
+import { ipmiDeviations, type DeviationSink } from './deviations.js';
 
 export const CIPHER_SUITE_SLICE_BYTES = 16;
 export const MAX_CIPHER_SUITE_LIST_INDEX = 0x3f;
@@ -51,10 +52,11 @@ export function encodeChannelCipherSuitesResponse(m: ChannelCipherSuitesResponse
   return out;
 }
 
-export function decodeChannelCipherSuitesResponse(buf: Uint8Array): ChannelCipherSuitesResponse {
+/** Decodes a slice of cipher suite records; more than 16 bytes of record data is a deviation: the first 16 are kept. */
+export function decodeChannelCipherSuitesResponse(buf: Uint8Array, onDeviation: DeviationSink = ipmiDeviations.sink): ChannelCipherSuitesResponse {
   requireBytes(buf, 0, 1, 'ERR_TRUNCATED', 'Get Channel Cipher Suites response');
-  if (buf.length > 1 + CIPHER_SUITE_SLICE_BYTES) throw new WireError('ERR_TRAILING_BYTES', 'more than 16 bytes of record data', 1 + CIPHER_SUITE_SLICE_BYTES);
-  return { channel: (buf[0] ?? 0) & 0x0f, recordData: buf.slice(1) };
+  if (buf.length > 1 + CIPHER_SUITE_SLICE_BYTES) onDeviation({ message: 'Get Channel Cipher Suites', kind: 'long', length: buf.length });
+  return { channel: (buf[0] ?? 0) & 0x0f, recordData: buf.slice(1, 1 + CIPHER_SUITE_SLICE_BYTES) };
 }
 
 /** The 16-byte slice a BMC returns for `listIndex` of its whole record data (empty past the end). */

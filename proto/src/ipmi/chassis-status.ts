@@ -13,6 +13,7 @@
  */
 import { requireBytes } from '../bytes.js';
 import { WireError } from '../errors.js';
+import { ipmiDeviations, type DeviationSink } from './deviations.js';
 import { isByte } from './ranges.js';
 
 export interface ChassisStatus {
@@ -37,11 +38,17 @@ export function encodeChassisStatus(m: ChassisStatus): Uint8Array {
   return new Uint8Array(bytes);
 }
 
-export function decodeChassisStatus(buf: Uint8Array): ChassisStatus {
-  requireBytes(buf, 0, 3, 'ERR_TRUNCATED', 'Get Chassis Status response');
-  if (buf.length > 4) throw new WireError('ERR_TRAILING_BYTES', 'bytes after Get Chassis Status response', 4);
+/**
+ * Decodes Get Chassis Status, tolerantly: the power state byte is needed;
+ * missing bytes 2-3 read as 0 and bytes past the 4th are ignored, each
+ * reported to `onDeviation` (by default `ipmiDeviations`).
+ */
+export function decodeChassisStatus(buf: Uint8Array, onDeviation: DeviationSink = ipmiDeviations.sink): ChassisStatus {
+  requireBytes(buf, 0, 1, 'ERR_TRUNCATED', 'Get Chassis Status response');
+  if (buf.length < 3) onDeviation({ message: 'Get Chassis Status', kind: 'short', length: buf.length });
+  else if (buf.length > 4) onDeviation({ message: 'Get Chassis Status', kind: 'long', length: buf.length });
   const out: ChassisStatus = { currentPowerState: buf[0] ?? 0, lastPowerEvent: buf[1] ?? 0, miscChassisState: buf[2] ?? 0 };
-  if (buf.length === 4) out.frontPanelButtons = buf[3] ?? 0;
+  if (buf.length >= 4) out.frontPanelButtons = buf[3] ?? 0;
   return out;
 }
 

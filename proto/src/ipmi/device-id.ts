@@ -12,8 +12,9 @@
  *   9..10  product id (LE)
  *   11..14 auxiliary firmware revision (optional)
  */
-import { readU16LE, requireBytes } from '../bytes.js';
+import { requireBytes } from '../bytes.js';
 import { WireError } from '../errors.js';
+import { ipmiDeviations, type DeviationSink } from './deviations.js';
 import { isByte, isU16 } from './ranges.js';
 
 export interface DeviceId {
@@ -59,11 +60,22 @@ export function encodeDeviceId(m: DeviceId): Uint8Array {
   return out;
 }
 
-export function decodeDeviceId(buf: Uint8Array): DeviceId {
-  requireBytes(buf, 0, DEVICE_ID_BYTES, 'ERR_TRUNCATED', 'Get Device ID response');
-  if (buf.length !== DEVICE_ID_BYTES && buf.length !== DEVICE_ID_BYTES + DEVICE_ID_AUX_BYTES) {
-    throw new WireError('ERR_TRAILING_BYTES', `Get Device ID response of ${buf.length} bytes (want 11 or 15)`, DEVICE_ID_BYTES);
-  }
+/** Fewer bytes than this carry no manufacturer at all: not a Get Device ID answer. */
+export const DEVICE_ID_MIN_BYTES = 6;
+
+/**
+ * Decodes a Get Device ID answer, tolerantly: 11 or 15 bytes are the spec;
+ * 6-10 bytes (manufacturer or product cut short) read the missing bytes as
+ * 0, 12-14 bytes carry a short auxiliary revision (padded with 0 to 4), more
+ * than 15 bytes are ignored past the 15th. Each such answer is reported to
+ * `onDeviation` (by default the process-wide `ipmiDeviations`).
+ */
+export function decodeDeviceId(buf: Uint8Array, onDeviation: DeviationSink = ipmiDeviations.sink): DeviceId {
+  requireBytes(buf, 0, DEVICE_ID_MIN_BYTES, 'ERR_TRUNCATED', 'Get Device ID response');
+  const n = buf.length;
+  if (n < DEVICE_ID_BYTES) onDeviation({ message: 'Get Device ID', kind: 'short', length: n });
+  else if (n > DEVICE_ID_BYTES + DEVICE_ID_AUX_BYTES) onDeviation({ message: 'Get Device ID', kind: 'long', length: n });
+  else if (n !== DEVICE_ID_BYTES && n !== DEVICE_ID_BYTES + DEVICE_ID_AUX_BYTES) onDeviation({ message: 'Get Device ID', kind: 'aux-length', length: n });
   const b = (i: number): number => buf[i] ?? 0;
   const out: DeviceId = {
     deviceId: b(0),
@@ -75,9 +87,13 @@ export function decodeDeviceId(buf: Uint8Array): DeviceId {
     ipmiVersion: b(4),
     additionalDeviceSupport: b(5),
     manufacturerId: b(6) | (b(7) << 8) | ((b(8) & 0x0f) << 16),
-    productId: readU16LE(buf, 9),
+    productId: b(9) | (b(10) << 8),
   };
-  if (buf.length > DEVICE_ID_BYTES) out.auxFirmwareRevision = buf.slice(DEVICE_ID_BYTES);
+  if (n > DEVICE_ID_BYTES) {
+    const aux = new Uint8Array(DEVICE_ID_AUX_BYTES);
+    aux.set(buf.subarray(DEVICE_ID_BYTES, DEVICE_ID_BYTES + DEVICE_ID_AUX_BYTES));
+    out.auxFirmwareRevision = aux;
+  }
   return out;
 }
 

@@ -27,3 +27,4 @@ export * from './channel-cipher-suites.js';
 export * from './session-commands.js';
 export * from './device-id.js';
 export * from './chassis-status.js';
+export * from './deviations.js';

@@ -312,8 +312,8 @@ codecFixtureTests(
   { encode: encodeChannelAuthCapabilities, decode: decodeChannelAuthCapabilities },
   [{ name: 'captured ipmi_sim response', bytes: h('01 97 06 03 000000 00'), value: simCaps }],
   [
-    { name: 'seven bytes', bytes: h('01 97 06 03 000000'), code: 'ERR_TRUNCATED' },
-    { name: 'nine bytes', bytes: h('01 97 06 03 000000 00 00'), code: 'ERR_TRAILING_BYTES' },
+    // Shorter or longer answers are tolerated (test/ipmi/deviations.test.ts); only the first 4 bytes are required.
+    { name: 'three bytes', bytes: h('01 97 06'), code: 'ERR_TRUNCATED' },
   ],
 );
 
@@ -335,8 +335,8 @@ codecFixtureTests(
     { name: 'an empty slice past the end', bytes: h('01'), value: { channel: 1, recordData: new Uint8Array(0) } },
   ],
   [
+    // More than 16 record bytes is tolerated (the first 16 kept; test/ipmi/deviations.test.ts).
     { name: 'no bytes', bytes: h(''), code: 'ERR_TRUNCATED' },
-    { name: 'seventeen record bytes', bytes: h(`01 ${'c0'.repeat(17)}`), code: 'ERR_TRAILING_BYTES' },
   ],
 );
 
@@ -388,8 +388,8 @@ codecFixtureTests(
     { name: 'without aux revision', bytes: h('20 81 01 23 02 bf d97e00 0100'), value: { deviceId: 0x20, deviceRevision: 1, providesDeviceSdrs: true, firmwareMajor: 1, updateInProgress: false, firmwareMinor: 0x23, ipmiVersion: 2, additionalDeviceSupport: 0xbf, manufacturerId: 32473, productId: 1 } },
   ],
   [
-    { name: 'ten bytes', bytes: h('00 03 09 08 02 9f 911200 02'), code: 'ERR_TRUNCATED' },
-    { name: 'thirteen bytes', bytes: h('00 03 09 08 02 9f 911200 020f 0000'), code: 'ERR_TRAILING_BYTES' },
+    // 6 to 14 and more than 15 bytes are tolerated (test/ipmi/deviations.test.ts).
+    { name: 'five bytes', bytes: h('00 03 09 08 02'), code: 'ERR_TRUNCATED' },
   ],
 );
 
@@ -401,8 +401,8 @@ codecFixtureTests<ChassisStatus>(
     { name: 'power on, policy previous, with buttons', bytes: h('21 10 40 00'), value: { currentPowerState: 0x21, lastPowerEvent: 0x10, miscChassisState: 0x40, frontPanelButtons: 0 } },
   ],
   [
-    { name: 'two bytes', bytes: h('00 00'), code: 'ERR_TRUNCATED' },
-    { name: 'five bytes', bytes: h('00 00 00 00 00'), code: 'ERR_TRAILING_BYTES' },
+    // 1-2 and 5+ bytes are tolerated (test/ipmi/deviations.test.ts).
+    { name: 'no bytes', bytes: h(''), code: 'ERR_TRUNCATED' },
   ],
 );
 

@@ -32,7 +32,11 @@ export interface BmcOemInstance {
   stop(): Promise<number | null>;
 }
 
-export async function startBmcOem(users: BmcOemUser[], extraArgs: string[] = []): Promise<BmcOemInstance> {
+/**
+ * `extraArgs` may be a function of the instance's temporary directory, for
+ * arguments that name files in it (a state directory, a power program).
+ */
+export async function startBmcOem(users: BmcOemUser[], extraArgs: string[] | ((dir: string) => string[]) = []): Promise<BmcOemInstance> {
   const dir = mkdtempSync(join(tmpdir(), 'bmc-oem-interop-'));
   const files = new Map<string, string>();
   const args = [BMC_OEM_MAIN, '--listen', '127.0.0.1:0', '--log-level', 'info'];
@@ -43,7 +47,7 @@ export async function startBmcOem(users: BmcOemUser[], extraArgs: string[] = [])
     files.set(u.name, file);
     args.push('--user', `${u.name}:${u.privilege}:${file}`);
   }
-  args.push(...extraArgs);
+  args.push(...(typeof extraArgs === 'function' ? extraArgs(dir) : extraArgs));
   let proc: ManagedProcess;
   try {
     proc = await ManagedProcess.start({ name: 'bmc-oem', command: process.execPath, args, readyWhen: /"rmcp":"127\.0\.0\.1:(\d+)"/, readyTimeoutMs: 20_000 });
