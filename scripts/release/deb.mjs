@@ -22,8 +22,9 @@ export const DEB_SPECS = {
   },
   'hypervisor-agent': {
     summary: 'Backchannel hypervisor-agent (VM commands through the BMC)',
+    // libvirt0 is the library the binding loads; the daemon (libvirt-daemon-system) is the
+    // hypervisor's own business and not pulled in (it brings systemd, dnsmasq, nftables...).
     depends: ['libvirt0'],
-    recommends: ['libvirt-daemon-system'],
     groups: ['libvirt', 'dialout'],
     docs: ['hypervisor-agent.md', 'policy.md', 'protocol.md'],
     extra: [{ from: 'systemd/60-hypervisor-agent-ipmi.rules', to: 'lib/udev/rules.d/60-hypervisor-agent-ipmi.rules' }],

@@ -101,15 +101,17 @@ export function buildNpmTarball({ root, name, work, out }) {
 export function copyClosure(closure, stageDir, { arch }) {
   for (const [key, p] of closure) {
     const dest = join(stageDir, key);
+    // A module compiled here (binding.gyp): of its build tree only the .node files load; its C sources (deps/) only rebuild.
+    const compiled = existsSync(join(p.dir, 'binding.gyp'));
     cpSync(p.dir, dest, {
       recursive: true,
       dereference: false,
       filter: (src) => {
         const rel = src.slice(p.dir.length);
         if (rel.startsWith('/node_modules')) return false; // nested packages are closure entries of their own
-        if (/^\/build\//.test(rel) && !/^\/build\/Release(\/[^/]+\.node)?$/.test(rel) && !rel.startsWith('/build/koffi')) return false;
-        if (/^\/build\/koffi\/[^/]+/.test(rel) && !rel.startsWith(`/build/koffi/linux_${arch}`)) return false; // koffi ships every platform's binary
-        if (/^\/(deps|\.github)(\/|$)/.test(rel)) return false; // better-sqlite3's SQLite sources: only needed to rebuild
+        if (compiled && /^\/build\//.test(rel) && !/^\/build\/Release(\/[^/]+\.node)?$/.test(rel)) return false;
+        if (compiled && /^\/deps(\/|$)/.test(rel)) return false;
+        if (p.name === 'koffi' && /^\/build\/koffi\/[^/]+/.test(rel) && !rel.startsWith(`/build/koffi/linux_${arch}`)) return false; // it ships every platform's binary
         return true;
       },
     });

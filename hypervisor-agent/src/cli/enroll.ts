@@ -37,10 +37,11 @@ const schema: SchemaObject = {
 };
 const validate = makeValidator<EnrollmentBundle>(schema, 'bundle');
 
+/** `-` reads standard input (fd 0 itself: a root shell's redirect works for the service user, /dev/stdin would be reopened by path). */
 export function readBundle(path: string): EnrollmentBundle {
   let raw: unknown;
   try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
+    raw = JSON.parse(readFileSync(path === '-' ? 0 : path, 'utf8'));
   } catch (err) {
     throw new ValidationError('bundle', [`${path}: ${(err as Error).message}`]);
   }

@@ -5,7 +5,8 @@ export const HELP = `Usage:
       and send results, status reports and signed alerts back (queue 2).
       SIGHUP reloads the policy file; SIGTERM/SIGINT stop gracefully.
   hypervisor-agent enroll BUNDLE --config agent.json [--force]
-      Install the enrolment bundle vms-agent exported for this host: writes the
+      Install the enrolment bundle vms-agent exported for this host (BUNDLE - reads
+      standard input): writes the
       seed file, the manager keys file and (if the bundle has one) the policy
       file, all mode 0600. The bundle's hostId must match the config's.
   hypervisor-agent keygen --config agent.json [--force]

@@ -61,7 +61,8 @@ function parseBmc(text: string): { address: string; port: number } {
 
 function readPassword(p: Parsed): string {
   const file = str(p, 'password-file');
-  if (file) return readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+  // "-": standard input, read from fd 0 (a root shell's `< file` then works for the service user).
+  if (file) return readFileSync(file === '-' ? 0 : file, 'utf8').replace(/\r?\n$/, '');
   const env = process.env.BACKCHANNEL_BMC_PASSWORD;
   if (env) return env;
   throw usage('give the BMC password with --password-file FILE or BACKCHANNEL_BMC_PASSWORD (never on the command line)');

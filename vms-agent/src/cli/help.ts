@@ -14,7 +14,7 @@ Local administration (needs --db and the master key, not a token)
   keygen --out FILE [--force]                  new Ed25519 key (operator key for "approve"): FILE (0600)
                                                and FILE.pub (the public key, for principals add and policies)
   keygen --master-key --out FILE               new master key for secrets at rest
-  hosts add HOST --bmc ADDR[:PORT] --user USER --password-file FILE
+  hosts add HOST --bmc ADDR[:PORT] --user USER --password-file FILE|-
             [--privilege operator|administrator] [--cipher-suites 17,3] [--iana N]
             [--host-key ed25519:...] [--policy-info TEXT]
   hosts list | hosts remove HOST               the inventory in the store (hosts status asks the service)
