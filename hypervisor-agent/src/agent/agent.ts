@@ -154,6 +154,12 @@ export class Agent {
         return seq;
       },
     });
+    // libvirt lifecycle events (a guest stopped, started, paused behind the agent's back): a
+    // status report on the link's next turn, not at the next state poll.
+    options.libvirt.onDomainEvent(() => {
+      this.#reporter.poke();
+      this.#link.wake();
+    });
     const m = options.metrics;
     this.#link = new LinkEngine({
       openTransport: options.openTransport,

@@ -19,7 +19,7 @@
 import { Action, DomainState, Outcome, StopMethod, actionName, type DomainInfo } from '@backchannel/proto';
 import type { ActionParams } from './action-params.js';
 import type { DomainRecord, DomainVerb } from './libvirt-calls.js';
-import { classifyLibvirtError, isConnectionFailure, type LibvirtFailure, VIR_ERR_NO_DOMAIN, VIR_ERR_OPERATION_INVALID, LibvirtError } from './libvirt-errors.js';
+import { classifyLibvirtError, isConnectionFailure, type LibvirtFailure, VIR_ERR_NO_DOMAIN, VIR_ERR_OPERATION_INVALID, VIR_ERR_OPERATION_TIMEOUT, LibvirtError } from './libvirt-errors.js';
 import type { Handle } from './libvirt-ffi.js';
 import { type DomainEvent, type LibvirtThreads, libvirtThreads } from './libvirt-threads.js';
 
@@ -63,6 +63,8 @@ export interface LibvirtAdapterOptions {
   shutdownTimeoutMs: number;
   /** How often to look at the state while waiting for a shutdown. */
   shutdownPollMs?: number;
+  /** How long a read-only call may wait for libvirtd (default 10 s). */
+  readTimeoutMs?: number;
   /** Subscribe to libvirt lifecycle events (default true). */
   events?: boolean;
   threads?: LibvirtThreads;
@@ -330,12 +332,27 @@ export class LibvirtAdapter {
   async #read<T>(fn: (conn: Handle) => Promise<T>): Promise<T> {
     // Read-only calls may be retried once on a fresh connection.
     try {
-      return await fn((await this.#open()).conn);
+      return await this.#bounded(fn((await this.#open()).conn));
     } catch (err) {
       const failure = this.#noteFailure(err);
       if (!isConnectionFailure(failure)) throw err;
-      return fn((await this.#open()).conn);
+      return this.#bounded(fn((await this.#open()).conn));
     }
+  }
+
+  /**
+   * A read (status reports, look-ups) gives up after `readTimeoutMs`: a libvirtd
+   * that stopped answering must not hold up whoever waits for the read (the
+   * link's status report). The call thread stays busy until libvirt returns.
+   */
+  #bounded<T>(call: Promise<T>): Promise<T> {
+    const ms = this.#options.readTimeoutMs ?? 10_000;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new LibvirtError({ code: VIR_ERR_OPERATION_TIMEOUT, domain: 0, message: `libvirt did not answer within ${ms} ms` })), ms);
+      timer.unref();
+    });
+    return Promise.race([call, late]).finally(() => clearTimeout(timer));
   }
 }
 

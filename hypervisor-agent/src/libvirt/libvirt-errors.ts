@@ -37,6 +37,7 @@ const NAMES: readonly string[] = [
 
 export const VIR_ERR_NO_DOMAIN = 42;
 export const VIR_ERR_OPERATION_INVALID = 55;
+export const VIR_ERR_OPERATION_TIMEOUT = 68;
 
 /** What a failed libvirt call left in virGetLastError() (code, domain and message), as sent back by a worker. */
 export interface VirErrorFields {
