@@ -69,7 +69,11 @@ export class LibvirtError extends Error {
   }
 }
 
+/** What a worker reports when the failure was not libvirt's (the library could not be loaded, a bug). */
+export const NOT_A_LIBVIRT_ERROR = -1;
+
 export function virErrorName(code: number): string {
+  if (code === NOT_A_LIBVIRT_ERROR) return 'ERR_LIBVIRT_CALL';
   const name = NAMES[code];
   return name ? `VIR_${name}` : `VIR_ERR_${code}`;
 }

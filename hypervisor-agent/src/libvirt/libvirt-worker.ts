@@ -5,6 +5,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { type CallRequest, runCall, WorkerFailure } from './libvirt-calls.js';
+import { NOT_A_LIBVIRT_ERROR } from './libvirt-errors.js';
 
 export interface CallMessage {
   id: number;
@@ -18,7 +19,7 @@ parentPort?.on('message', ({ id, req }: CallMessage) => {
   try {
     reply = { id, ok: true, value: runCall(req) };
   } catch (err) {
-    const error = err instanceof WorkerFailure ? err.fields : { code: -1, domain: 0, message: err instanceof Error ? err.message : String(err) };
+    const error = err instanceof WorkerFailure ? err.fields : { code: NOT_A_LIBVIRT_ERROR, domain: 0, message: err instanceof Error ? err.message : String(err) };
     reply = { id, ok: false, error };
   }
   parentPort?.postMessage(reply);
