@@ -155,10 +155,13 @@ export class Agent {
       },
     });
     // libvirt lifecycle events (a guest stopped, started, paused behind the agent's back): a
-    // status report on the link's next turn, not at the next state poll.
+    // status report on the link's next turn, not at the next state poll. After the same short
+    // delay as after an action: when the change is the agent's own, its result goes out first.
     options.libvirt.onDomainEvent(() => {
-      this.#reporter.poke();
-      this.#link.wake();
+      setTimeout(() => {
+        this.#reporter.poke();
+        this.#link.wake();
+      }, REPORT_AFTER_ACTION_MS).unref();
     });
     const m = options.metrics;
     this.#link = new LinkEngine({
