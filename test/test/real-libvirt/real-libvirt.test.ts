@@ -67,25 +67,27 @@ describe.skipIf(!available.ok)('hypervisor-agent on a real libvirtd (QEMU TCG gu
     expect(await domstate(daemon, 'bc-acpi')).toBe('running');
   });
 
-  it('reset and reboot are in place (same domain id), on a persistent and a transient guest', async () => {
+  it('reboot and reset are in place (same domain id), on a persistent and a transient guest', async () => {
+    const names = ['bc-acpi', 'bc-transient'] as const;
     const ids = { 'bc-acpi': await domid(daemon, 'bc-acpi'), 'bc-transient': await domid(daemon, 'bc-transient') };
     const boots = { 'bc-acpi': readyCount(daemon, 'bc-acpi'), 'bc-transient': readyCount(daemon, 'bc-transient') };
-    for (const action of ['reset', 'reboot']) {
+    for (const action of ['reboot', 'reset']) {
       // Both guests at once: different domains run concurrently at the agent.
-      const results = await Promise.all((['bc-acpi', 'bc-transient'] as const).map((n) => run(stack, n, action)));
-      for (const [i, name] of (['bc-acpi', 'bc-transient'] as const).entries()) {
+      const results = await Promise.all(names.map((n) => run(stack, n, action)));
+      for (const [i, name] of names.entries()) {
         expect(results[i]!.result, `${action} ${name}`).toMatchObject({ outcome: 'applied', newState: 'running' });
         expect(await domid(daemon, name)).toBe(ids[name]);
         expect(await domstate(daemon, name)).toBe('running');
-        // The guest really went through a boot (reset: at once; reboot: after powering off on ACPI).
         boots[name] += 1;
-        await ready(name, boots[name]);
-        expect(await domid(daemon, name)).toBe(ids[name]);
       }
+      // reboot: the guest powered off on ACPI and libvirt restarted it in place; it boots again.
+      // (reset's boot is waited for later, by whatever needs the guest's power-button handler.)
+      if (action === 'reboot') await Promise.all(names.map((n) => ready(n, boots[n])));
+      for (const name of names) expect(await domid(daemon, name)).toBe(ids[name]);
     }
   }, 120_000);
 
-  it("while bc-stubborn's shutdown waits, a destroy of another domain is applied within 2 s and reports stay on schedule", async () => {
+  it("while bc-stubborn's shutdown waits, a destroy of another domain reaches libvirt within 2 s and reports stay on schedule", async () => {
     const seqBefore = await reportSeq(stack);
     const shutdown = await issue(stack, 'bc-stubborn', 'shutdown', { timeout_s: '60', force_after_s: '10' });
     // The shutdown is under way once its trail shows it still running at the agent.
@@ -120,9 +122,10 @@ describe.skipIf(!available.ok)('hypervisor-agent on a real libvirtd (QEMU TCG gu
 
   it('start; a guest that ignores ACPI fails shutdown at its timeout_s, still running; destroy then stops it', async () => {
     const boots = readyCount(daemon, 'bc-acpi');
-    for (const name of ['bc-acpi', 'bc-stubborn']) {
-      const s = await run(stack, name, 'start');
-      expect(s.result).toMatchObject({ outcome: 'applied', previousState: 'shutoff', newState: 'running' });
+    const names = ['bc-acpi', 'bc-stubborn'];
+    const started = await Promise.all(names.map((name) => run(stack, name, 'start')));
+    for (const [i, name] of names.entries()) {
+      expect(started[i]!.result).toMatchObject({ outcome: 'applied', previousState: 'shutoff', newState: 'running' });
       expect(await domstate(daemon, name)).toBe('running');
       await waitApiState(stack, name, 'running');
       expect((await apiDomain(stack, name))?.id).toBe(await domid(daemon, name));
@@ -138,6 +141,8 @@ describe.skipIf(!available.ok)('hypervisor-agent on a real libvirtd (QEMU TCG gu
   }, 90_000);
 
   it('shutdown: a guest that powers off on ACPI ends shut off; a transient one ends gone, and both are successes', async () => {
+    // bc-transient booted three times: at the start, after its reboot, after its reset (the proof the reset happened).
+    await ready('bc-transient', 3);
     const [persistent, transient] = await Promise.all([run(stack, 'bc-acpi', 'shutdown'), run(stack, 'bc-transient', 'shutdown')]);
     expect(persistent.result).toMatchObject({ outcome: 'applied', newState: 'shutoff', stopMethod: 'guest_powered_off' });
     expect(await domstate(daemon, 'bc-acpi')).toBe('shut off');
