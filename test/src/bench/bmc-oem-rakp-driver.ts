@@ -106,9 +106,10 @@ export class RakpDriver {
     socket.on('message', (msg) => this.#receive(new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength)));
   }
 
-  static async open(host: string, port: number): Promise<RakpDriver> {
+  /** `localAddress`: the source address the BMC sees (another 127.0.0.0/8 address plays a second machine). */
+  static async open(host: string, port: number, localAddress = '127.0.0.1'): Promise<RakpDriver> {
     const socket = createSocket('udp4');
-    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()));
+    await new Promise<void>((resolve) => socket.bind(0, localAddress, () => resolve()));
     // A thousand sessions answering at once must not overflow the default receive buffer.
     socket.setRecvBufferSize(4 * 1024 * 1024);
     return new RakpDriver(socket, host, port);
