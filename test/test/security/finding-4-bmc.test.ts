@@ -142,7 +142,7 @@ describe('one answer for every refused name', () => {
 });
 
 describe.skipIf(!ipmitoolAvailable())('the host link (VM-protocol listener)', () => {
-  let run: { agent?: ManagedProcess; bmc?: BmcOemInstance; setup?: AgentSetup } = {};
+  const run: { agent?: ManagedProcess; bmc?: BmcOemInstance; setup?: AgentSetup } = {};
   afterAll(() => stopAgentRun(run));
 
   it('defaults to an owner-only unix socket; a second connection while the host is connected is refused and audited; the host keeps working; a reconnect is no alarm', async () => {
