@@ -27,12 +27,12 @@ import { freeTcpPort } from '../../src/harness/ports.js';
 import { BMC_OEM_MAIN, type BmcOemInstance, startBmcOem } from '../../src/interop/ipmitool-bmc-oem.js';
 import { VmsAgentStack } from '../../src/vms-agent-e2e/stack.js';
 
-describe('finding 1 through the API of the running stack', () => {
+describe('finding 1 through the API of the running stack', { timeout: 120_000 }, () => {
   let stack: VmsAgentStack;
   beforeAll(async () => {
     stack = new VmsAgentStack();
     await stack.start();
-  }, 90_000);
+  }, 180_000);
   afterAll(() => stack?.stop());
 
   async function domains(): Promise<Record<string, string>> {
@@ -71,7 +71,7 @@ describe('finding 1 through the API of the running stack', () => {
 
 const ready = ipmitoolAvailable() && existsSync(AGENT_MAIN) && existsSync(BMC_OEM_MAIN);
 
-describe.skipIf(!ready)('finding 1 at the hypervisor-agent, past any manager (real bmc-oem, real agent, envelopes put with ipmitool)', () => {
+describe.skipIf(!ready)('finding 1 at the hypervisor-agent, past any manager (real bmc-oem, real agent, envelopes put with ipmitool)', { timeout: 120_000 }, () => {
   let bmc: BmcOemInstance;
   let setup: AgentSetup;
   let agent: ManagedProcess;
@@ -104,7 +104,7 @@ describe.skipIf(!ready)('finding 1 at the hypervisor-agent, past any manager (re
     agent = await startAgent(setup);
     manager = new ManagerDriver({ target: { port: bmc.port, user: 'oper', passwordFile: bmc.passwordFile('oper'), cipherSuite: 17, privilege: 'OPERATOR' }, seed: setup.seed, hostId: setup.hostId, randomBytes: rnd });
     await manager.waitFor((b) => b.hello ?? undefined, 15_000, 'Hello');
-  }, 60_000);
+  }, 180_000);
 
   afterAll(() => stopAgentRun({ agent, bmc, setup }));
 

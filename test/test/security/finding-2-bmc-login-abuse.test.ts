@@ -31,7 +31,7 @@ beforeAll(async () => {
   attacker = await RakpDriver.open('127.0.0.1', stack.rmcpPort, ATTACKER);
   attacker.timeoutMs = 500;
   attacker.retries = 1;
-}, 90_000);
+}, 180_000);
 
 afterAll(async () => {
   await attacker?.close();
