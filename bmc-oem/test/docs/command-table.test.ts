@@ -29,8 +29,9 @@ function documentedRows(): { netfn: number; cmds: number[]; privilege: string }[
     if (!m) continue;
     const cmds: number[] = [];
     for (const part of (m[2] as string).split(',').map((p) => p.trim())) {
-      const [a, b] = part.split('–').map((x) => parseInt(x, 16));
-      for (let c = a as number; c <= (b ?? a) as number; c++) cmds.push(c);
+      const [first, last = first] = part.split('–').map((x) => parseInt(x, 16));
+      if (first === undefined || last === undefined) continue;
+      for (let c = first; c <= last; c++) cmds.push(c);
     }
     rows.push({ netfn: parseInt(m[1] as string, 16), cmds, privilege: m[3] as string });
   }
