@@ -98,5 +98,7 @@ describe('finding 4 (secrets at rest): every file holding a secret, a token hash
     expect(Object.fromEntries(secrets.map((p) => [relative(d, p), mode(p)]))).toEqual(Object.fromEntries(names.map((n) => [n, '600'])));
     // Directories the daemons created themselves.
     expect(mode(join(d, 'agent', 'state'))).toBe('700');
+    // Nothing in this file was an attack on a host: no alert.
+    expect((await stack.api<{ alerts: unknown[] }>('GET', '/v1/alerts', 'alice')).json.alerts).toEqual([]);
   });
 });
