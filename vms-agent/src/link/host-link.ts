@@ -15,6 +15,8 @@ import {
   encodeBody,
   EnvelopeKeys,
   InboundChannel,
+  type InboundEvent,
+  type PeerState,
   QueueId,
   ResyncReason,
   RetransmitTracker,
@@ -22,9 +24,12 @@ import {
   sealRecords,
 } from '@backchannel/proto';
 import type { LinkHealth } from '../api/views.js';
+import { isRmcpAuthError } from '../rmcp/errors.js';
 import type { HostRecord, Mutation, OutboxEntry } from '../store/store.js';
 import { Backoff, PollSchedule } from './backoff.js';
 import type { BmcSession } from './bmc-session.js';
+import { authHold } from './auth-hold.js';
+import { foreignProducerAlert } from './foreign-producer.js';
 import { dispatchBody } from './inbound-dispatch.js';
 import { DEFAULT_LINK_TUNING, type LinkDependencies, type LinkTuning } from './link-options.js';
 import { OemQueueClient } from './oem-queue-client.js';
@@ -78,6 +83,14 @@ export class HostLink {
   /** Both queues as the last Get Queue Info saw them, for operators (GET /v1/hosts, `vms-agent hosts status`). */
   #queueFigures: LinkHealth['queues'] = null;
   readonly #holes: HoleFiller;
+  /** What the channel learned of the host (clock offset, incarnations), kept across reconnects and stored with the window. */
+  #peer: PeerState | undefined;
+  /** The host's clock offset as last measured while beyond tolerance (shown in `clock_skew`). */
+  #skewOffsetMs: number | null = null;
+  /** The credentials the last refused login used: a change in the store ends the wait at once. */
+  #refusedCredentials: string | undefined;
+  #lastForeignAlertAt = Number.NEGATIVE_INFINITY;
+  #foreignSinceAlert = 0;
 
   constructor(options: HostLinkOptions) {
     this.hostId = options.hostId;
@@ -92,7 +105,8 @@ export class HostLink {
   }
 
   health(): LinkHealth {
-    return { ...this.#health, unacked: this.#tracker.size, queues: this.#queueFigures };
+    const offset = this.#health.state === 'clock_skew' ? this.#skewOffsetMs : (this.#inbound?.clockOffsetMs ?? this.#peer?.offsetMs ?? null);
+    return { ...this.#health, unacked: this.#tracker.size, queues: this.#queueFigures, clockOffsetMs: offset };
   }
 
   start(): void {
@@ -132,6 +146,17 @@ export class HostLink {
         }
       } catch (err) {
         const message = (err as Error).message;
+        if (isRmcpAuthError(err)) {
+          // Retrying a refused login is how a link locks its own user out: wait instead.
+          const hold = authHold(err, this.#o.clock());
+          this.#o.logger?.warn({ host: this.hostId, kind: err.kind, retryAfterMs: err.retryAfterMs, until: new Date(hold.untilMs).toISOString() }, 'BMC refused the link credentials; not retrying until they change or the hold ends');
+          this.#o.metrics?.linkUp.set({ host: this.hostId }, 0);
+          this.#setState('auth_failed', hold.message);
+          await this.#closeSession();
+          this.#refusedCredentials ??= await this.#credentials();
+          await this.#holdForCredentials(hold.untilMs);
+          continue;
+        }
         this.#o.logger?.warn({ host: this.hostId, err: message }, 'link to BMC failed; reconnecting after back-off');
         this.#o.metrics?.linkUp.set({ host: this.hostId }, 0);
         this.#setState('backoff', message);
@@ -152,6 +177,7 @@ export class HostLink {
     const secrets = await store.getHostSecrets(this.hostId);
     if (!host || !secrets) throw new Error(`host ${this.hostId} is no longer in the store`);
     this.#host = host;
+    this.#refusedCredentials = credentialsOf(host, secrets.bmcPassword);
     this.#keys ??= new EnvelopeKeys(secrets.seed, host.id, this.#t.keys);
     const session = await withTimeout(
       this.#o.connector({ host: host.bmcAddress, port: host.bmcPort, user: host.bmcUser, password: secrets.bmcPassword, privilege: host.bmcPrivilege, cipherSuites: host.cipherSuites }),
@@ -162,6 +188,7 @@ export class HostLink {
       request: (netfn, cmd, data) => withTimeout(session.request(netfn, cmd, data), this.#t.requestTimeoutMs, `IPMI request 0x${netfn.toString(16)}/0x${cmd.toString(16)}`),
       close: () => session.close(),
     };
+    this.#refusedCredentials = undefined; // accepted
     this.#queues = new OemQueueClient(this.#session, host.iana);
     await this.#loadState();
     // After a (re)start nothing says whether the last sends arrived: send the unacknowledged again now.
@@ -169,15 +196,20 @@ export class HostLink {
     await this.#syncQueues();
     if (!this.#helloQueued) {
       // Once per process: tell the hypervisor-agent we (re)started, what we have delivered, and ask for its unacknowledged messages.
-      await this.#enqueue({ hello: { role: Role.ROLE_MANAGER, hostId: host.id, agentVersion: this.#o.agentVersion ?? '', incarnation: this.#o.clock(), lastDeliveredId: this.#inbound!.ack().cumulativeId ?? 0, nextMessageId: (await store.getHost(host.id))!.nextMessageId + 1, timeMs: this.#o.clock() } }, 'hello');
+      // A random incarnation: if this store was wiped or restored from an older copy, the host rewinds its window for us.
+      const nextId = (await store.getHost(host.id))!.nextMessageId + 1;
+      const firstUnackedId = Math.min(nextId, ...(await store.listOutbox(host.id)).map((e) => e.messageId));
+      await this.#enqueue({ hello: { role: Role.ROLE_MANAGER, hostId: host.id, agentVersion: this.#o.agentVersion ?? '', incarnation: randomIncarnation(this.#o.randomBytes), lastDeliveredId: this.#inbound!.ack().cumulativeId ?? 0, nextMessageId: nextId, firstUnackedId, timeMs: this.#o.clock() } }, 'hello');
       this.#helloQueued = true;
     }
   }
 
   /** Channel state from the store: replay window, and what was sent but not acknowledged. */
   async #loadState(): Promise<void> {
-    const window = await this.#o.store.getInboundWindow(this.hostId);
-    this.#inbound = new InboundChannel({ keys: this.#keys!, receiveDirection: Direction.DIRECTION_TO_MANAGER, ...(window ? { window } : {}) });
+    const stored = await this.#o.store.getInboundWindow(this.hostId);
+    this.#peer = this.#inbound?.peerState() ?? this.#peer ?? stored?.peer;
+    const window = stored ? { highest: stored.highest, cumulative: stored.cumulative, bitmap: stored.bitmap, size: stored.size } : undefined;
+    this.#inbound = new InboundChannel({ keys: this.#keys!, receiveDirection: Direction.DIRECTION_TO_MANAGER, time: this.#t.time, ...(window ? { window } : {}), ...(this.#peer ? { peer: this.#peer } : {}) });
     this.#tracker = new RetransmitTracker(this.#t.retransmit);
     for (const e of await this.#o.store.listOutbox(this.hostId)) if (e.sendCount > 0) this.#tracker.track(e.messageId, e.lastSentAtMs);
     this.#pending = undefined;
@@ -256,6 +288,15 @@ export class HostLink {
         await this.#syncQueues();
         return true;
       }
+      if (r.lastPutSeq !== this.#nextSeq) {
+        // Someone else put records on queue 1 (anyone with the BMC operator password can): the BMC
+        // took ours as a retransmission and did not store it. Continue after theirs at once, from
+        // the message's first record (the host drops the torn start), and raise an alert.
+        await this.#foreignProducer(this.#nextSeq, r.lastPutSeq);
+        this.#nextSeq = r.lastPutSeq + 1;
+        p.index = 0;
+        continue;
+      }
       this.#nextSeq += 1;
       p.index += 1;
       this.#o.metrics?.recordsPut.inc({ host: this.hostId });
@@ -312,6 +353,7 @@ export class HostLink {
       return true;
     }
     const { seq, record } = r.response;
+    if (seq === 0) this.#inbound!.sawEmptyQueue(this.#o.clock());
     if (seq === 0 || seq <= this.#commitSeq) return false;
     this.#o.metrics?.recordsGot.inc({ host: this.hostId });
     const now = this.#o.clock();
@@ -325,6 +367,12 @@ export class HostLink {
         throw err;
       }
       this.#health.lastReceiveAtMs = now;
+      if (this.#health.state === 'clock_skew') this.#setState('up', null);
+      const offset = this.#inbound!.clockOffsetMs;
+      if (offset !== null) this.#o.metrics?.clockOffset.set({ host: this.hostId }, offset / 1000);
+      if (ev.rewound) this.#o.logger?.warn({ host: this.hostId, messageId: ev.messageId }, "the host's store went back (a new incarnation with ids already delivered): window rewound to its first unacknowledged id");
+    } else if (ev?.kind === 'late' || ev?.kind === 'ahead') {
+      this.#untimely(ev, now);
     } else if (ev?.kind === 'duplicate') {
       // The host resent something we have: our ack did not reach it.
       if (now - this.#lastAckOnlyAt > this.#t.retransmit.initialTimeoutMs / 2) this.#ackDueAt ??= now;
@@ -342,7 +390,7 @@ export class HostLink {
     const acked = ackedIds(d.acks, this.#tracker, outboxIds);
     const mutations: Mutation[] = [...d.mutations];
     if (acked.size > 0) mutations.push({ kind: 'outbox.ack', hostId: this.hostId, messageIds: [...acked] });
-    mutations.push({ kind: 'inbound.window', hostId: this.hostId, window: this.#inbound!.windowState(), atMs: now });
+    mutations.push({ kind: 'inbound.window', hostId: this.hostId, window: { ...this.#inbound!.windowState(), peer: this.#inbound!.peerState() }, atMs: now });
     await this.#o.store.apply(mutations);
     this.#o.commands.notifyApplied(mutations);
     const replyTo = body.challenge?.requestId ?? body.commandResult?.requestId;
@@ -354,6 +402,62 @@ export class HostLink {
     if (body.ack && (await this.#holes.update(body.ack, now, () => this.#pending?.messageId))) this.#wakePending = true;
     if (d.resendAll) this.#tracker.expireAll();
     if (d.needsAck) this.#ackDueAt ??= now + this.#t.ackDelayMs;
+  }
+
+  /**
+   * An authentic envelope outside the step window. One that may have waited in the queue is only
+   * counted (the host sends it again); a clock beyond tolerance is a link state with the offset,
+   * never a silent stall; one held back and replayed is logged as such.
+   */
+  #untimely(ev: Extract<InboundEvent, { kind: 'late' | 'ahead' }>, now: number): void {
+    const code = ev.kind === 'ahead' ? 'clock_ahead' : `late_${ev.reason.replace('-', '_')}`;
+    this.#o.metrics?.inboundRejected.inc({ host: this.hostId, code });
+    if (ev.kind === 'late' && ev.reason === 'waited') return;
+    if (ev.kind === 'late' && ev.reason === 'held-back') {
+      this.#o.logger?.warn({ host: this.hostId, messageId: ev.messageId, ageMs: ev.ageMs }, 'an envelope sealed long before newer ones were delivered was put on queue 2 (held back and replayed): dropped');
+      return;
+    }
+    const offsetMs = ev.kind === 'ahead' ? ev.offsetMs : ev.sentAtMs - now;
+    this.#skewOffsetMs = offsetMs;
+    this.#o.metrics?.clockOffset.set({ host: this.hostId }, offsetMs / 1000);
+    const tolerance = Math.round(this.#t.time.maxSkewMs / 60_000);
+    const text = `the host's clock is ${formatOffset(offsetMs)} ${offsetMs > 0 ? 'ahead of' : 'behind'} the manager's, beyond the channel's tolerance of ${tolerance} min: its messages are dropped until a clock is corrected (check NTP on both)`;
+    if (this.#health.state !== 'clock_skew') this.#o.logger?.warn({ host: this.hostId, offsetMs }, text);
+    this.#setState('clock_skew', text);
+  }
+
+  async #foreignProducer(ourSeq: number, lastPutSeq: number): Promise<void> {
+    this.#o.metrics?.foreignPuts.inc({ host: this.hostId });
+    this.#foreignSinceAlert += lastPutSeq - ourSeq + 1;
+    const now = this.#o.clock();
+    this.#o.logger?.warn({ host: this.hostId, ourSeq, lastPutSeq }, 'foreign producer on queue 1: Put Record answered a last_put_seq that is not ours; resynchronised');
+    // One alert a minute at most under a sustained injection, with the count since the last.
+    if (now - this.#lastForeignAlertAt < 60_000) return;
+    const count = this.#foreignSinceAlert;
+    this.#lastForeignAlertAt = now;
+    this.#foreignSinceAlert = 0;
+    const alert = foreignProducerAlert({ hostId: this.hostId, ourSeq, lastPutSeq, count, nowMs: now, randomBytes: this.#o.randomBytes });
+    const { alertsInserted } = await this.#o.store.apply([{ kind: 'alert.insert', alert }]);
+    if (alertsInserted > 0) this.#o.metrics?.alertsReceived.inc({ kind: alert.kind, signature: alert.signatureStatus });
+  }
+
+  /** The host's BMC credentials as stored now (compared, never logged). */
+  async #credentials(): Promise<string | undefined> {
+    const host = await this.#o.store.getHost(this.hostId);
+    const secrets = await this.#o.store.getHostSecrets(this.hostId);
+    return host && secrets ? credentialsOf(host, secrets.bmcPassword) : undefined;
+  }
+
+  /** Waits until `untilMs`, or until the stored credentials differ from the refused ones. */
+  async #holdForCredentials(untilMs: number): Promise<void> {
+    while (!this.#stopped && this.#o.clock() < untilMs) {
+      await this.#sleep(Math.min(2_000, untilMs - this.#o.clock()));
+      const now = await this.#credentials().catch(() => this.#refusedCredentials);
+      if (now !== this.#refusedCredentials) {
+        this.#o.logger?.info({ host: this.hostId }, 'BMC credentials changed in the store; trying again');
+        return;
+      }
+    }
   }
 
   #nextDelay(busy: boolean): number {
@@ -398,4 +502,20 @@ export class HostLink {
     this.#queues = undefined;
     if (s) await s.close().catch(() => undefined);
   }
+}
+
+function credentialsOf(host: HostRecord, password: string): string {
+  return JSON.stringify([host.bmcAddress, host.bmcPort, host.bmcUser, host.bmcPrivilege, host.cipherSuites, password]);
+}
+
+/** A random 48-bit incarnation (exact in a double, never 0). */
+function randomIncarnation(randomBytes: (n: number) => Uint8Array): number {
+  let n = 0;
+  for (const b of randomBytes(6)) n = n * 256 + b;
+  return n || 1;
+}
+
+function formatOffset(ms: number): string {
+  const s = Math.round(Math.abs(ms) / 1000);
+  return s >= 3600 ? `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min` : s >= 120 ? `${Math.round(s / 60)} min` : `${s} s`;
 }
