@@ -64,6 +64,11 @@ export class ClockOffset {
     this.#estimate = best;
   }
 
+  /** The peer restarted (its clock may have been stepped): older samples no longer describe it. */
+  forgetSamples(): void {
+    this.#samples.length = 0;
+  }
+
   /** Peer clock minus ours (ms), or null if nothing was learned yet. */
   get offsetMs(): number | null {
     return this.#estimate;

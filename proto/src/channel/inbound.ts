@@ -130,8 +130,11 @@ export class InboundChannel {
       return { kind: 'late', messageId: id, sentAtMs, ageMs: nowMs - sealedLocalMs, reason };
     }
     this.#window.accept(id);
+    if (body.hello && this.#isNewIncarnation(body.hello)) {
+      this.#clock.forgetSamples(); // a restarted peer: its clock may have been stepped meanwhile
+      this.#noteIncarnation(body.hello);
+    }
     this.#clock.sample(sentAtMs, nowMs);
-    if (body.hello) this.#noteIncarnation(body.hello);
     return rewound ? { kind: 'delivered', messageId: id, body, sentAtMs, rewound } : { kind: 'delivered', messageId: id, body, sentAtMs };
   }
 

@@ -116,3 +116,13 @@ describe('inbound channel: incarnations', () => {
     expect(push(again, 1, hello(5, 1), NOW + 75_000, NOW)).toEqual({ kind: 'duplicate', messageId: 1 });
   });
 });
+
+describe('inbound channel: a restarted peer', () => {
+  it('forgets the old clock samples when a new incarnation says hello (its clock may have been stepped)', () => {
+    const ch = inbound();
+    push(ch, 1, req(1), NOW + 10 * MIN, NOW);
+    expect(ch.clockOffsetMs).toBe(10 * MIN);
+    push(ch, 2, { hello: { role: 1, hostId: 'hv-07', incarnation: 9, nextMessageId: 2, firstUnackedId: 2 } }, NOW + 1000 + 75_000, NOW + 1000);
+    expect(ch.clockOffsetMs).toBe(75_000);
+  });
+});
