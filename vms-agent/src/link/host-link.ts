@@ -29,7 +29,7 @@ import type { HostRecord, Mutation, OutboxEntry } from '../store/store.js';
 import { Backoff, PollSchedule } from './backoff.js';
 import type { BmcSession } from './bmc-session.js';
 import { authHold } from './auth-hold.js';
-import { foreignProducerAlert } from './foreign-producer.js';
+import { clockSkewText, credentialsOf, ForeignProducerGuard, randomIncarnation } from './link-guards.js';
 import { dispatchBody } from './inbound-dispatch.js';
 import { DEFAULT_LINK_TUNING, type LinkDependencies, type LinkTuning } from './link-options.js';
 import { OemQueueClient } from './oem-queue-client.js';
@@ -89,8 +89,7 @@ export class HostLink {
   #skewOffsetMs: number | null = null;
   /** The credentials the last refused login used: a change in the store ends the wait at once. */
   #refusedCredentials: string | undefined;
-  #lastForeignAlertAt = Number.NEGATIVE_INFINITY;
-  #foreignSinceAlert = 0;
+  readonly #foreign: ForeignProducerGuard;
 
   constructor(options: HostLinkOptions) {
     this.hostId = options.hostId;
@@ -102,6 +101,7 @@ export class HostLink {
     this.#tracker = new RetransmitTracker(this.#t.retransmit);
     this.#holes = new HoleFiller({ store: options.store, hostId: options.hostId, graceMs: this.#t.retransmit.initialTimeoutMs });
     this.#health = { state: 'stopped', since: options.clock(), lastError: null, unacked: 0, lastReceiveAtMs: null };
+    this.#foreign = new ForeignProducerGuard({ ...options, hostId: options.hostId });
   }
 
   health(): LinkHealth {
@@ -292,7 +292,7 @@ export class HostLink {
         // Someone else put records on queue 1 (anyone with the BMC operator password can): the BMC
         // took ours as a retransmission and did not store it. Continue after theirs at once, from
         // the message's first record (the host drops the torn start), and raise an alert.
-        await this.#foreignProducer(this.#nextSeq, r.lastPutSeq);
+        await this.#foreign.detected(this.#nextSeq, r.lastPutSeq);
         this.#nextSeq = r.lastPutSeq + 1;
         p.index = 0;
         continue;
@@ -420,25 +420,9 @@ export class HostLink {
     const offsetMs = ev.kind === 'ahead' ? ev.offsetMs : ev.sentAtMs - now;
     this.#skewOffsetMs = offsetMs;
     this.#o.metrics?.clockOffset.set({ host: this.hostId }, offsetMs / 1000);
-    const tolerance = Math.round(this.#t.time.maxSkewMs / 60_000);
-    const text = `the host's clock is ${formatOffset(offsetMs)} ${offsetMs > 0 ? 'ahead of' : 'behind'} the manager's, beyond the channel's tolerance of ${tolerance} min: its messages are dropped until a clock is corrected (check NTP on both)`;
+    const text = clockSkewText(offsetMs, this.#t.time.maxSkewMs);
     if (this.#health.state !== 'clock_skew') this.#o.logger?.warn({ host: this.hostId, offsetMs }, text);
     this.#setState('clock_skew', text);
-  }
-
-  async #foreignProducer(ourSeq: number, lastPutSeq: number): Promise<void> {
-    this.#o.metrics?.foreignPuts.inc({ host: this.hostId });
-    this.#foreignSinceAlert += lastPutSeq - ourSeq + 1;
-    const now = this.#o.clock();
-    this.#o.logger?.warn({ host: this.hostId, ourSeq, lastPutSeq }, 'foreign producer on queue 1: Put Record answered a last_put_seq that is not ours; resynchronised');
-    // One alert a minute at most under a sustained injection, with the count since the last.
-    if (now - this.#lastForeignAlertAt < 60_000) return;
-    const count = this.#foreignSinceAlert;
-    this.#lastForeignAlertAt = now;
-    this.#foreignSinceAlert = 0;
-    const alert = foreignProducerAlert({ hostId: this.hostId, ourSeq, lastPutSeq, count, nowMs: now, randomBytes: this.#o.randomBytes });
-    const { alertsInserted } = await this.#o.store.apply([{ kind: 'alert.insert', alert }]);
-    if (alertsInserted > 0) this.#o.metrics?.alertsReceived.inc({ kind: alert.kind, signature: alert.signatureStatus });
   }
 
   /** The host's BMC credentials as stored now (compared, never logged). */
@@ -502,20 +486,4 @@ export class HostLink {
     this.#queues = undefined;
     if (s) await s.close().catch(() => undefined);
   }
-}
-
-function credentialsOf(host: HostRecord, password: string): string {
-  return JSON.stringify([host.bmcAddress, host.bmcPort, host.bmcUser, host.bmcPrivilege, host.cipherSuites, password]);
-}
-
-/** A random 48-bit incarnation (exact in a double, never 0). */
-function randomIncarnation(randomBytes: (n: number) => Uint8Array): number {
-  let n = 0;
-  for (const b of randomBytes(6)) n = n * 256 + b;
-  return n || 1;
-}
-
-function formatOffset(ms: number): string {
-  const s = Math.round(Math.abs(ms) / 1000);
-  return s >= 3600 ? `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min` : s >= 120 ? `${Math.round(s / 60)} min` : `${s} s`;
 }
