@@ -60,3 +60,28 @@ describe.skipIf(!LIBFAKETIME).each([
     expect((await stack.api<{ alerts: unknown[] }>('GET', '/v1/alerts', 'sec')).json.alerts).toEqual([]);
   }, 60_000);
 });
+
+describe.skipIf(!LIBFAKETIME)('hypervisor-agent clock +2h (beyond tolerance)', () => {
+  let stack: VmsAgentStack;
+
+  beforeAll(async () => {
+    stack = new VmsAgentStack({ agent: { env: { LD_PRELOAD: LIBFAKETIME, FAKETIME: '+2h', FAKETIME_DONT_FAKE_MONOTONIC: '1' } } });
+    await stack.start();
+  }, 60_000);
+
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('is link state clock_skew with the measured offset in lastError: no silent stall, no alert', async () => {
+    let host: Host | undefined;
+    for (let i = 0; i < 100 && host?.link.state !== 'clock_skew'; i++) {
+      await sleep(100);
+      host = (await stack.api<{ hosts: Host[] }>('GET', '/v1/hosts', 'alice')).json.hosts.find((h) => h.id === 'hv-01');
+    }
+    expect(host?.link.state).toBe('clock_skew');
+    expect(host?.link.lastError).toMatch(/^the host's clock is 2 h 0 min ahead of the manager's, beyond the channel's tolerance of 15 min/);
+    expect(Math.abs((host?.link.clockOffsetMs ?? 0) - 7_200_000)).toBeLessThan(2_000);
+    expect((await stack.api<{ alerts: unknown[] }>('GET', '/v1/alerts', 'sec')).json.alerts).toEqual([]);
+  }, 30_000);
+});
