@@ -30,7 +30,7 @@ describe.skipIf(!LIBFAKETIME).each([
   beforeAll(async () => {
     stack = new VmsAgentStack({ agent: { env: { LD_PRELOAD: LIBFAKETIME, FAKETIME: faketime, FAKETIME_DONT_FAKE_MONOTONIC: '1' } } });
     await stack.start();
-  }, 60_000);
+  }, 240_000); // set-up runs a dozen CLI processes: slow on a loaded machine
 
   afterAll(async () => {
     await stack?.stop();
@@ -67,7 +67,7 @@ describe.skipIf(!LIBFAKETIME)('hypervisor-agent clock +2h (beyond tolerance)', (
   beforeAll(async () => {
     stack = new VmsAgentStack({ agent: { env: { LD_PRELOAD: LIBFAKETIME, FAKETIME: '+2h', FAKETIME_DONT_FAKE_MONOTONIC: '1' } } });
     await stack.start();
-  }, 60_000);
+  }, 240_000); // set-up runs a dozen CLI processes: slow on a loaded machine
 
   afterAll(async () => {
     await stack?.stop();

@@ -37,7 +37,7 @@ beforeAll(async () => {
   // No periodic status reports: vms-agent puts on queue 1 only when a test asks it to.
   stack = new VmsAgentStack({ agentConfig: { reportIntervalSeconds: 3600, statePollSeconds: 3600 } });
   await stack.start();
-}, 60_000);
+}, 240_000); // set-up runs a dozen CLI processes: slow on a loaded machine
 
 afterAll(async () => {
   await stack?.stop();
