@@ -85,10 +85,11 @@ async function setup(options: { connector?: BmcConnector; hostClockMs?: () => nu
   const hostInput = { id: 'hv-01', bmcAddress: '127.0.0.1', bmcPort: 623, bmcUser: 'oper', bmcPassword: 'right', bmcPrivilege: 'operator' as const, cipherSuites: [17], iana: IANA, seed: SEED };
   await store.addHost(hostInput, Date.now());
   await store.addPrincipal({ name: 'alice', publicKey: encodePublicKey(alice.publicKey), secretKey: alice.secretKey.subarray(0, 32) }, Date.now());
-  let link: HostLink | undefined;
-  const commands = new CommandService({ store, clock: Date.now, randomBytes: rng, wake: () => link?.wake() });
+  const ref: { link?: HostLink } = {};
+  const commands = new CommandService({ store, clock: Date.now, randomBytes: rng, wake: () => ref.link?.wake() });
   const connector: BmcConnector = options.connector ?? (async () => ({ request: async (_netfn, cmd, data) => engine.handle(cmd, 'lan', OPERATOR, data), close: async () => undefined }));
-  link = new HostLink({ hostId: 'hv-01', store, commands, connector, clock: Date.now, randomBytes: rng, random: Math.random, tuning: { pollMinMs: 5, pollMaxMs: 20, ackDelayMs: 10 } });
+  const link = new HostLink({ hostId: 'hv-01', store, commands, connector, clock: Date.now, randomBytes: rng, random: Math.random, tuning: { pollMinMs: 5, pollMaxMs: 20, ackDelayMs: 10 } });
+  ref.link = link;
   const host = new HostPeer(engine, options.hostClockMs ?? Date.now);
   cleanups.push(async () => {
     await link.stop();
@@ -134,14 +135,14 @@ describe('HostLink in process (QueueEngine, SQLite, proto host peer)', () => {
 
   it('a refused login is tried once, not again until the credentials in the store change', async () => {
     let attempts = 0;
-    let engineRef: QueueEngine | undefined;
+    const ref: { engine?: QueueEngine } = {};
     const connector: BmcConnector = async (t) => {
       attempts++;
       if (t.password !== 'new-right') throw new RmcpAuthError('bad-password', 'RAKP 2 does not verify: wrong password for the user');
-      return { request: async (_netfn, cmd, data) => engineRef!.handle(cmd, 'lan', OPERATOR, data), close: async () => undefined };
+      return { request: async (_netfn, cmd, data) => ref.engine!.handle(cmd, 'lan', OPERATOR, data), close: async () => undefined };
     };
     const { link, store, engine, hostInput } = await setup({ connector });
-    engineRef = engine;
+    ref.engine = engine;
     link.start();
     await until('auth_failed', () => link.health().state === 'auth_failed');
     expect(link.health().lastError).toMatch(/^wrong BMC password: not retried/);
