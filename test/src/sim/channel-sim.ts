@@ -3,7 +3,8 @@
  * piece of issue 18's simulation; the link cores are not unified yet): the
  * proto sender side (sealRecords, RetransmitTracker, bodies kept durably)
  * and receiver side (InboundChannel, its window and peer state persisted),
- * a FIFO BMC queue between them, acknowledgements back with a delay, and
+ * bmc-oem's QueueEngine between them (queue 1: Put with the producer's seq,
+ * 0xC4 when full, Get with commit), acknowledgements back with a delay, and
  * two clocks with a seeded skew and drift. The receiver crashes and
  * restarts with exactly its durable state, and stays down for a while (the
  * queue fills with messages that wait). One seed gives one run, bit for bit:
@@ -15,8 +16,13 @@
  * `ahead`/`clock` verdict while the skew is within tolerance, nothing
  * rejected.
  */
+import { QueueEngine } from '@backchannel/bmc-oem';
 import {
   type Ack,
+  decodeGetRecordResponse,
+  encodeOemRequest,
+  OemCommand,
+  QueueId,
   type Body,
   DEFAULT_TIME_TOLERANCE,
   Direction,
@@ -49,6 +55,8 @@ export interface SimReport {
   messages: number;
   delivered: number;
   retransmissions: number;
+  /** Puts answered 0xC4 (queue 1 full while the receiver was down). */
+  fullPuts: number;
   crashes: number;
   verdicts: Record<string, number>;
   simulatedMs: number;
@@ -58,6 +66,8 @@ export interface SimReport {
 }
 
 const TICK_MS = 50;
+const IANA = 32473;
+const OPERATOR = 3;
 const SEED_BYTES = new Uint8Array(32).fill(0x5a);
 
 export function runChannelSim(seed: number, options: Partial<SimOptions> = {}): SimReport {
@@ -78,11 +88,31 @@ export function runChannelSim(seed: number, options: Partial<SimOptions> = {}): 
   const sendAt = Array.from({ length: o.messages }, () => Math.floor(rnd() * o.messages * 2_000)).sort((a, b) => a - b);
   let nextId = 1;
   let retransmissions = 0;
-  // The BMC queue (FIFO) and the acks on their way back.
-  const queue: Uint8Array[] = [];
+  // Queue 1 on the BMC (records wait on the sender's side while it answers 0xC4), and the acks on their way back.
+  const engine = new QueueEngine({ iana: IANA, randomBytes });
+  const wire: Uint8Array[] = [];
+  let putSeq = 0;
+  let fullPuts = 0;
+  const queue = {
+    push: (...records: Uint8Array[]) => wire.push(...records),
+    /** Puts what waits, in order, until the queue is full. */
+    flush: () => {
+      while (wire.length > 0) {
+        const r = engine.handle(OemCommand.PutRecord, 'lan', OPERATOR, encodeOemRequest({ kind: 'put-record', iana: IANA, queue: QueueId.ToHost, seq: putSeq + 1, record: wire[0]! }));
+        if (r.cc === 0xc4) return void fullPuts++;
+        if (r.cc !== 0) throw new Error(`put cc 0x${r.cc.toString(16)}`);
+        putSeq++;
+        wire.shift();
+      }
+    },
+    get: (commit: number) => decodeGetRecordResponse(engine.handle(OemCommand.GetRecord, 'system', 0, encodeOemRequest({ kind: 'get-record', iana: IANA, queue: QueueId.ToHost, commitSeq: commit })).data),
+    get empty() {
+      return wire.length === 0 && engine.depth(QueueId.ToHost) === 0;
+    },
+  };
   const acks: { at: number; ack: Ack }[] = [];
-  // Receiver: durable state, and the process (undefined while down).
-  let durable: { window?: ReplayWindowState; peer?: PeerState } = {};
+  // Receiver: durable state (window, peer, read cursor), and the process (undefined while down).
+  let durable: { window?: ReplayWindowState; peer?: PeerState; commit: number } = { commit: 0 };
   const start = () => new InboundChannel({ keys, receiveDirection: Direction.DIRECTION_TO_HOST, ...(durable.window ? { window: durable.window } : {}), ...(durable.peer ? { peer: durable.peer } : {}) });
   let receiver: InboundChannel | undefined = start();
   let downUntil = 0;
@@ -124,6 +154,7 @@ export function runChannelSim(seed: number, options: Partial<SimOptions> = {}): 
       queue.push(...held.records);
       held = undefined;
     }
+    queue.flush();
     // Receiver: crash, restart, read what the queue holds.
     if (receiver && rnd() < o.crashPerSecond * (TICK_MS / 1000)) {
       receiver = undefined;
@@ -133,12 +164,15 @@ export function runChannelSim(seed: number, options: Partial<SimOptions> = {}): 
     if (!receiver && t >= downUntil) receiver = start();
     if (!receiver) continue;
     const now = receiverClock(t);
-    if (queue.length === 0) {
-      receiver.sawEmptyQueue(now);
-      continue;
-    }
-    for (let n = 0; n < 8 && queue.length > 0; n++) {
-      const ev = receiver.pushRecord(queue.shift()!, now);
+    for (let n = 0; n < 8; n++) {
+      const got = queue.get(durable.commit);
+      if (got.seq === 0) {
+        receiver.sawEmptyQueue(now);
+        break;
+      }
+      const ev = receiver.pushRecord(got.record, now);
+      // Effects, window and cursor are durable together (the agents' rule); the next Get commits it on the BMC.
+      durable = { ...durable, window: receiver.windowState(), peer: receiver.peerState(), commit: got.seq };
       if (!ev) continue;
       if (ev.kind === 'late') count(`late_${ev.reason.replace('-', '_')}`);
       else count(ev.kind);
@@ -147,11 +181,9 @@ export function runChannelSim(seed: number, options: Partial<SimOptions> = {}): 
         if ((deliveredCount.get(ev.messageId) ?? 0) > 1) violations.push(`message ${ev.messageId} delivered twice`);
       }
       if (ev.kind === 'rejected') violations.push(`rejected ${ev.code}: ${ev.message}`);
-      // Effects and window are durable before the record is committed (the agents' rule).
-      durable = { window: receiver.windowState(), peer: receiver.peerState() };
       acks.push({ at: t + 100 + Math.floor(rnd() * 400), ack: receiver.ack() });
     }
-    if (outbox.size === 0 && sendAt.length === 0 && !held && queue.length === 0) break;
+    if (outbox.size === 0 && sendAt.length === 0 && !held && queue.empty) break;
   }
 
   for (let id = 1; id < nextId; id++) if ((deliveredCount.get(id) ?? 0) !== 1) violations.push(`message ${id} delivered ${deliveredCount.get(id) ?? 0} times`);
@@ -161,5 +193,5 @@ export function runChannelSim(seed: number, options: Partial<SimOptions> = {}): 
   if (Math.abs(skewMs) <= DEFAULT_TIME_TOLERANCE.maxSkewMs && (verdicts.ahead || verdicts.late_clock)) {
     violations.push(`clock beyond tolerance reported (ahead ${verdicts.ahead ?? 0}, late_clock ${verdicts.late_clock ?? 0}) with a skew of ${skewMs} ms`);
   }
-  return { seed, messages: o.messages, delivered: deliveredCount.size, retransmissions, crashes, verdicts, simulatedMs: t, skewMs, driftPpm, violations };
+  return { seed, messages: o.messages, delivered: deliveredCount.size, retransmissions, fullPuts, crashes, verdicts, simulatedMs: t, skewMs, driftPpm, violations };
 }
