@@ -89,7 +89,9 @@ export function randomIncarnation(randomBytes: RandomBytes): number {
   return n || 1;
 }
 
-function formatOffset(ms: number): string {
+export function formatOffset(ms: number): string {
   const s = Math.round(Math.abs(ms) / 1000);
-  return s >= 3600 ? `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min` : s >= 120 ? `${Math.round(s / 60)} min` : `${s} s`;
+  if (s < 120) return `${s} s`;
+  const min = Math.round(s / 60);
+  return min >= 60 ? `${Math.floor(min / 60)} h ${min % 60} min` : `${min} min`;
 }
