@@ -80,8 +80,12 @@ describe.skipIf(!LIBFAKETIME)('hypervisor-agent clock +2h (beyond tolerance)', (
       host = (await stack.api<{ hosts: Host[] }>('GET', '/v1/hosts', 'alice')).json.hosts.find((h) => h.id === 'hv-01');
     }
     expect(host?.link.state).toBe('clock_skew');
+    // A few status reports more: the estimate keeps the sample with the least transit delay.
+    await sleep(5000);
+    host = (await stack.api<{ hosts: Host[] }>('GET', '/v1/hosts', 'alice')).json.hosts.find((h) => h.id === 'hv-01');
+    expect(host?.link.state).toBe('clock_skew');
     expect(host?.link.lastError).toMatch(/^the host's clock is 2 h 0 min ahead of the manager's, beyond the channel's tolerance of 15 min/);
-    expect(Math.abs((host?.link.clockOffsetMs ?? 0) - 7_200_000)).toBeLessThan(2_000);
+    expect(Math.abs((host?.link.clockOffsetMs ?? 0) - 7_200_000)).toBeLessThan(5_000);
     expect((await stack.api<{ alerts: unknown[] }>('GET', '/v1/alerts', 'sec')).json.alerts).toEqual([]);
   }, 30_000);
 });

@@ -418,9 +418,10 @@ export class HostLink {
       return;
     }
     const offsetMs = ev.kind === 'ahead' ? ev.offsetMs : ev.sentAtMs - now;
-    this.#skewOffsetMs = offsetMs;
-    this.#o.metrics?.clockOffset.set({ host: this.hostId }, offsetMs / 1000);
-    const text = clockSkewText(offsetMs, this.#t.time.maxSkewMs);
+    // Each sample is the offset less its message's transit time: keep the one with the least delay.
+    this.#skewOffsetMs = this.#health.state === 'clock_skew' && this.#skewOffsetMs !== null ? Math.max(this.#skewOffsetMs, offsetMs) : offsetMs;
+    this.#o.metrics?.clockOffset.set({ host: this.hostId }, this.#skewOffsetMs / 1000);
+    const text = clockSkewText(this.#skewOffsetMs, this.#t.time.maxSkewMs);
     if (this.#health.state !== 'clock_skew') this.#o.logger?.warn({ host: this.hostId, offsetMs }, text);
     this.#setState('clock_skew', text);
   }
