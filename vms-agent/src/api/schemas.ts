@@ -154,7 +154,7 @@ export const Host = Type.Object({
   hostPublicKey: Nullable(Type.String()),
   policyInfo: Nullable(Type.String()),
   link: Type.Object({
-    state: Type.String({ description: 'connecting, up, backoff, stopped' }),
+    state: Type.String({ description: 'connecting, up, backoff, auth_failed (credentials refused: not retried into a lockout), clock_skew (host clock beyond tolerance), stopped' }),
     sinceMs: Nullable(Type.Number()),
     lastError: Nullable(Type.String()),
     unacked: Type.Integer(),
@@ -166,6 +166,9 @@ export const Host = Type.Object({
           { description: "Both BMC queues at the link's last Get Queue Info (every 15 s and at connect); null before the first" },
         ),
       ),
+    ),
+    clockOffsetMs: Type.Optional(
+      Nullable(Type.Number({ description: "The hypervisor's clock minus the manager's (ms), learned through the authenticated channel; null before the first message" })),
     ),
   }),
   status: Nullable(Type.Object({ reportTimeMs: Type.Number(), receivedAtMs: Type.Number(), ageMs: Type.Number(), reportSeq: Type.Number() })),
@@ -193,7 +196,7 @@ export const Alert = Type.Object({
   reason: Type.String(),
   timeMs: Type.Number(),
   requestId: Type.String(),
-  signatureStatus: Type.String({ description: 'verified (host key), bad (does not verify: treat as forged), unverified (no host key registered)' }),
+  signatureStatus: Type.String({ description: 'verified (host key), bad (does not verify: treat as forged), unverified (no host key registered), manager (raised by vms-agent itself, e.g. foreign_producer)' }),
   receivedAtMs: Type.Number(),
   acknowledged: Type.Boolean(),
   acknowledgedBy: Nullable(Type.String()),
