@@ -112,6 +112,8 @@ describe.skipIf(!ready)('finding 1 at the hypervisor-agent, past any manager (re
   const request = (principal: string, action: Action, domain: string): CommandRequest => ({ requestId: `nul-${++n}`, principal, action, domain, hostId: setup.hostId, issuedAtMs: Date.now() });
   const resultFor = (id: string) => (b: Received) => (b.commandResult?.requestId === id ? b.commandResult : undefined);
   const alerts = () => manager.received.flatMap((b) => (b.alert ? [b.alert] : []));
+  /** The agent's "applying action" lines for one request (the list_domains reads of states() have their own). */
+  const appliedLines = (requestId: string): string[] => agent.output.split('\n').filter((l) => l.includes('"msg":"applying action"') && l.includes(`"requestId":"${requestId}"`));
 
   async function states(): Promise<Record<string, DomainState>> {
     const req = request('alice', Action.ACTION_LIST_DOMAINS, '');
@@ -140,7 +142,7 @@ describe.skipIf(!ready)('finding 1 at the hypervisor-agent, past any manager (re
     ]);
     for (const a of alerts()) expect(verifyAlert(a, setup.hostKey.publicKey)).toBe(true);
     expect(await states()).toEqual(before);
-    expect(agent.output).not.toContain('applying action');
+    for (const req of attacks) expect(appliedLines(req.requestId!)).toEqual([]);
     const journal = readFileSync(join(setup.dir, 'state', 'alerts.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { kind: string }).kind);
     expect(journal).toEqual(['invalid_name', 'invalid_name']);
   });
@@ -161,7 +163,7 @@ describe.skipIf(!ready)('finding 1 at the hypervisor-agent, past any manager (re
       [AlertKind.ALERT_KIND_INVALID_NAME, `host id "${setup.hostId}\\u0000" contains the control character U+0000 at offset ${setup.hostId.length}`],
     ]);
     expect((await states())['web-2']).toBe(DomainState.DOMAIN_STATE_SHUTOFF);
-    expect(agent.output).not.toContain('applying action');
+    for (const req of reqs) expect(appliedLines(req.requestId!)).toEqual([]);
   });
 
   it('the honest spellings get the policy: db-1 still asks for 2 approvals, web-1 is not mallory\'s; neither raises an INVALID_NAME alert', async () => {
