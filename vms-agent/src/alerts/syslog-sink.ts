@@ -13,7 +13,7 @@
  */
 import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
-import { isIPv6 } from 'node:net';
+import { isIP, isIPv6 } from 'node:net';
 import { connect as tcpConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import type { AlertRecord } from '../store/store.js';
@@ -85,7 +85,9 @@ export class SyslogSink implements AlertSink {
         socket.end();
       };
       if (this.config.transport === 'tls') {
-        socket = tlsConnect({ host, port, servername: this.config.serverName ?? host, ...this.#tls, minVersion: 'TLSv1.2' }, send);
+        const name = this.config.serverName ?? host;
+        // SNI carries names only (RFC 6066); an address is still checked against the certificate's IP entries.
+        socket = tlsConnect({ host, port, ...(isIP(name) ? {} : { servername: name }), ...this.#tls, minVersion: 'TLSv1.2' }, send);
       } else {
         socket = tcpConnect({ host, port }, send);
       }
