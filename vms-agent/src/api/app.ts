@@ -23,6 +23,7 @@ import { logRequest, withRedactedRequests } from './request-log.js';
 import { registerAlertRoutes } from './routes/alerts.js';
 import { registerCommandRoutes } from './routes/commands.js';
 import { type DeliveryDeps, registerDeliveryRoutes } from './routes/deliveries.js';
+import { type EventDeps, registerEventRoutes } from './routes/events.js';
 import { registerHostRoutes } from './routes/hosts.js';
 import { registerOpsRoutes } from './routes/ops.js';
 import type { LinkHealth } from './views.js';
@@ -30,7 +31,7 @@ import { VERSION } from '../version.js';
 
 export type ApiInstance = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>;
 
-export interface ApiDeps extends DeliveryDeps {
+export interface ApiDeps extends DeliveryDeps, EventDeps {
   store: Store;
   commands: CommandService;
   metrics: ServiceMetrics;
@@ -132,5 +133,6 @@ export async function buildApp(options: BuildAppOptions): Promise<ApiInstance> {
   registerHostRoutes(app, options);
   registerAlertRoutes(app, options);
   registerDeliveryRoutes(app, options);
+  registerEventRoutes(app, options);
   return app;
 }

@@ -18,6 +18,7 @@ import { AlertDeliverer } from '../alerts/deliverer.js';
 import { hasDeliveryStore } from '../alerts/delivery-store.js';
 import { openSinks } from '../alerts/open-sinks.js';
 import { buildApp } from '../api/app.js';
+import { EventBus, observeStore } from '../api/routes/events-bus.js';
 import { isLoopbackHost, loadTlsFiles, type TlsFiles } from '../api/tls.js';
 import { ServiceMetrics } from '../api/metrics.js';
 import { CommandService } from '../commands/command-service.js';
@@ -54,13 +55,16 @@ export async function serve(argv: string[], options: { connector?: BmcConnector 
     logger.warn({ listen: config.listenHost }, 'the API listens beyond the loopback interface without TLS: bearer tokens cross the network in clear; give --tls-cert and --tls-key');
   }
   const lock = isPostgresUrl(config.db) || config.db === ':memory:' ? undefined : StoreOwnerLock.acquire(config.db);
-  let store;
+  let opened;
   try {
-    store = await openLocalStore(config, { onError: (err) => logger.warn({ err: err.message }, 'idle database connection failed') });
+    opened = await openLocalStore(config, { onError: (err) => logger.warn({ err: err.message }, 'idle database connection failed') });
   } catch (err) {
     lock?.release();
     throw err;
   }
+  // Every part uses the store through observeStore, which tells the console's event stream (and the deliverer) what changed.
+  const events = new EventBus();
+  const store = observeStore(opened, events);
   const clock = () => Date.now();
   const leases = isLinkLeases(store)
     ? new LeaseKeeper({ leases: store, owner: `${hostname()}:${process.pid}:${Buffer.from(systemRandom(4)).toString('hex')}`, ttlMs: config.linkLeaseMs, clock })
@@ -71,6 +75,10 @@ export async function serve(argv: string[], options: { connector?: BmcConnector 
   if (config.alertSinks.length > 0 && hasDeliveryStore(store)) {
     try {
       alertDelivery = new AlertDeliverer({ store: store.deliveries(), sinks: openSinks(config.alertSinks, clock), clock, random: Math.random, logger, registry: metrics.registry });
+      const deliverer = alertDelivery;
+      events.subscribe((e) => {
+        if (e.type === 'alert' && !e.alert.acknowledged) deliverer.wake();
+      });
     } catch (err) {
       await store.close();
       lock?.release();
@@ -94,7 +102,7 @@ export async function serve(argv: string[], options: { connector?: BmcConnector 
       ...(leases ? { leases } : {}),
     });
   }
-  const app = await buildApp({ store, commands, metrics, clock, logger, ...(alertDelivery ? { alertDelivery } : {}), ...(links ? { linkHealth: (h: string) => links?.health(h) } : {}), ...(tls ? { https: { cert: tls.cert, key: tls.key } } : {}) });
+  const app = await buildApp({ store, commands, metrics, clock, logger, events, ...(alertDelivery ? { alertDelivery } : {}), ...(links ? { linkHealth: (h: string) => links?.health(h) } : {}), ...(tls ? { https: { cert: tls.cert, key: tls.key } } : {}) });
   let address: string;
   try {
     address = await app.listen({ host: config.listenHost, port: config.listenPort });
