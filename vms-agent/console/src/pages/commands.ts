@@ -16,7 +16,7 @@ function stateBadge(state: string): HTMLElement {
 
 /** The line to run on the approver's machine (docs/vms-agent.md "awaiting_approval"). */
 export function approveLine(id: string): string {
-  return `vms-agent approve ${id} --key KEYFILE --url ${location.origin}`;
+  return `vms-agent approve ${id} --key FILE --url ${location.origin}`;
 }
 
 export const commandsPage: Page = (ctx, main) => {
