@@ -22,7 +22,8 @@ const DESTRUCTIVE: Record<string, string> = {
 const FINAL = new Set(['applied', 'denied', 'failed', 'expired']);
 
 function linkTone(state: string): 'ok' | 'warn' | 'bad' | 'muted' {
-  return state === 'up' ? 'ok' : state === 'connecting' ? 'warn' : state === 'backoff' ? 'bad' : 'muted';
+  // backoff, auth_failed, clock_skew (and any state a newer vms-agent adds) are trouble.
+  return state === 'up' ? 'ok' : state === 'connecting' ? 'warn' : state === 'stopped' ? 'muted' : 'bad';
 }
 
 function domainTone(state: string): 'ok' | 'warn' | 'muted' {
