@@ -20,6 +20,9 @@ export class WebhookReceiver {
   readonly received: WebhookDelivery[] = [];
   readonly #key: Buffer;
   #server: Server | undefined;
+  /** While true, requests are recorded but not answered (a receiver that is slow to confirm). */
+  hold = false;
+  readonly #held: (() => void)[] = [];
 
   constructor(port: number, secret: string) {
     this.port = port;
@@ -39,7 +42,11 @@ export class WebhookReceiver {
         const h = { id: String(req.headers['webhook-id'] ?? ''), timestamp: String(req.headers['webhook-timestamp'] ?? ''), signature: String(req.headers['webhook-signature'] ?? '') };
         const verified = verifyWebhook(this.#key, h, body, Math.floor(Date.now() / 1000));
         this.received.push({ id: h.id, timestamp: Number(h.timestamp), verified, body: JSON.parse(body) as WebhookDelivery['body'] });
-        res.writeHead(verified ? 204 : 401).end();
+        const answer = () => {
+          if (!res.destroyed) res.writeHead(verified ? 204 : 401).end();
+        };
+        if (this.hold) this.#held.push(answer);
+        else answer();
       });
     });
     await new Promise<void>((resolve, reject) => {
@@ -49,7 +56,14 @@ export class WebhookReceiver {
     this.#server = server;
   }
 
+  /** Answers the held requests (those whose sender is still there) and stops holding. */
+  release(): void {
+    this.hold = false;
+    for (const answer of this.#held.splice(0)) answer();
+  }
+
   async stop(): Promise<void> {
+    this.release();
     const s = this.#server;
     this.#server = undefined;
     if (s) await new Promise<void>((r) => s.close(() => r()));

@@ -10,7 +10,9 @@
  * reach the webhook, TCP and TLS receivers, with verified signatures and
  * the alert's fields in the structured data as rsyslog parsed them. UDP has
  * no acknowledgement: what was "sent" to a closed port is gone, so it is
- * only held to the alerts raised while rsyslogd listened.
+ * only held to the alerts raised while rsyslogd listened. Phase 3: vms-agent
+ * is killed while the webhook receiver holds an alert without answering;
+ * after the restart that alert is sent again with the same webhook-id.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -132,7 +134,25 @@ describe('alert delivery to syslog (rsyslogd) and a webhook', () => {
     const metrics = await fetch(`${stack.url}/metrics`, { headers: { authorization: `Bearer ${stack.tokens.sec}` } }).then((r) => r.text());
     expect(metrics).toMatch(/vms_agent_alert_delivery_pending\{sink="chat"\} 0/);
     expect(metrics).toMatch(/vms_agent_alert_deliveries_total\{sink="chat",outcome="delivered"\} \d+/);
+    // Phase 3: vms-agent dies while the webhook receiver has an alert but has not confirmed it:
+    // after the restart the alert goes again (same webhook-id), so it is not lost.
+    webhook.hold = true;
+    const before = webhook.received.length;
+    await provoke(1);
+    const last = (await alerts())[0]!;
+    await pollUntil('the held alert at the webhook receiver', 30_000, async () => (webhook.received.slice(before).some((r) => r.body.data.id === last.id) ? true : undefined));
+    await stack.vms.crash();
+    const atCrash = webhook.received.length;
+    webhook.release();
+    await stack.startVms();
+    await pollUntil('the unconfirmed alert delivered again after the restart', 60_000, async () => (webhook.received.slice(atCrash).some((r) => r.body.data.id === last.id) ? true : undefined));
+    await pollUntil('its delivery recorded', 10_000, async () => {
+      const chat = (await stack.api<{ sinks: SinkStatus[] }>('GET', '/v1/deliveries', 'sec')).json.sinks.find((s) => s.sink === 'chat');
+      return chat?.delivered === 6 && chat.pending === 0 ? true : undefined;
+    });
+    expect(webhook.received.filter((r) => r.body.data.id === last.id).every((r) => r.id === `alert_${last.id}` && r.verified)).toBe(true);
+
     const dup = webhook.received.length - new Set(webhook.received.map((r) => r.id)).size;
-    console.log(`alert delivery: 5 alerts; webhook requests ${webhook.received.length} (${dup} repeated after the crash), tcp ${rsyslog.lines('tcp').length}, tls ${rsyslog.lines('tls').length}, udp ${rsyslog.lines('udp').length} lines`);
+    console.log(`alert delivery: 6 alerts; webhook requests ${webhook.received.length} (${dup} repeated after the crash), tcp ${rsyslog.lines('tcp').length}, tls ${rsyslog.lines('tls').length}, udp ${rsyslog.lines('udp').length} lines`);
   }, 180_000);
 });

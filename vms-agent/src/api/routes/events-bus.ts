@@ -75,7 +75,8 @@ export function observeStore<S extends Store>(store: S, bus: EventBus): S {
       if (prop === 'apply') {
         return async (mutations: Mutation[], options?: Parameters<Store['apply']>[1]) => {
           const result = await target.apply(mutations, options);
-          if (bus.subscribers > 0) await publishApplied(target, bus, mutations).catch(() => undefined);
+          // Not awaited: the link's loop and the API answer do not wait for the console's news.
+          if (bus.subscribers > 0) void publishApplied(target, bus, mutations).catch(() => undefined);
           return result;
         };
       }
