@@ -94,10 +94,17 @@ export class AlertDeliverer {
     for (const w of [...this.#wakers]) w();
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stops the loops. A batch still being sent (a slow receiver) is not
+   * waited for beyond `graceMs`: it is still pending or claimed in the store
+   * and goes again after the restart.
+   */
+  async stop(graceMs = 2000): Promise<void> {
     this.#running = false;
     this.wake();
-    await Promise.all(this.#loops);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([Promise.all(this.#loops), new Promise<void>((r) => (timer = setTimeout(r, graceMs)))]);
+    clearTimeout(timer);
     this.#loops.length = 0;
   }
 
