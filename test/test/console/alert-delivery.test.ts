@@ -61,7 +61,7 @@ beforeAll(async () => {
     },
   });
   await stack.start();
-}, 90_000);
+}, 300_000);
 
 afterAll(async () => {
   await Promise.allSettled([stack?.stop(), rsyslog.stop(), webhook?.stop()]);

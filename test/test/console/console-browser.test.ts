@@ -43,7 +43,7 @@ beforeAll(async () => {
   await stack.must(['principals', 'add', 'vic', '--custodial', '--roles', 'viewer']);
   stack.tokens.vic = (await stack.cliJson<{ token: string }>(['tokens', 'create', 'vic'])).token;
   browser = await launchChromium();
-}, 120_000);
+}, 300_000);
 
 afterAll(async () => {
   await browser?.close();
