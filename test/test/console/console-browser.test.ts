@@ -1,7 +1,8 @@
 /// <reference lib="dom" />
 /**
  * The console in Debian's Chromium (playwright-core, headless, off the
- * network) against the real stack: vms-agent serve (with a webhook sink),
+ * network) against the real stack: vms-agent serve (with two webhook sinks,
+ * one of them down and giving up after one attempt),
  * bmc-oem, hypervisor-agent on libvirt's test driver (issue 14 acceptance).
  *
  * sec (security) signs in; an alert provoked by mallory's denied command
@@ -10,7 +11,9 @@
  * the API be made to). alice (operator) shuts a running domain down from
  * the fleet page, through the confirmation, and sees its state change.
  * bob's command awaits his operator-held approval: the commands page shows
- * the approve line, and running that very line completes the command.
+ * the approve line, and running that very line completes the command. The
+ * viewer sees the dead letters of the sink that was down; sec redelivers
+ * them once its receiver is up.
  * Screenshots of each page (1280×800, and narrow) go to
  * test/.test-results/screenshots; the page never loads anything from
  * another origin.
@@ -32,13 +35,24 @@ const dir = mkdtempSync(join(tmpdir(), 'console-browser-'));
 let stack: VmsAgentStack;
 let browser: Browser;
 let webhook: WebhookReceiver;
+/** A second sink whose receiver is down until the security principal redelivers its dead letters. */
+let ticketing: WebhookReceiver;
 const blockedAll: string[] = [];
 
 beforeAll(async () => {
   webhook = new WebhookReceiver(await freeTcpPort(), SECRET);
   await webhook.start();
+  ticketing = new WebhookReceiver(await freeTcpPort(), SECRET);
   writeFileSync(join(dir, 'hook.whsec'), SECRET, { mode: 0o600 });
-  stack = new VmsAgentStack({ vmsConfig: { alertSinks: [{ name: 'security-chat', type: 'webhook', url: webhook.url, secretFile: join(dir, 'hook.whsec'), retryBaseMs: 200, retryMaxMs: 1000 }] } });
+  const secretFile = join(dir, 'hook.whsec');
+  stack = new VmsAgentStack({
+    vmsConfig: {
+      alertSinks: [
+        { name: 'security-chat', type: 'webhook', url: webhook.url, secretFile, retryBaseMs: 200, retryMaxMs: 1000 },
+        { name: 'ticketing', type: 'webhook', url: ticketing.url, secretFile, maxAttempts: 1 },
+      ],
+    },
+  });
   await stack.start();
   await stack.must(['principals', 'add', 'vic', '--custodial', '--roles', 'viewer']);
   stack.tokens.vic = (await stack.cliJson<{ token: string }>(['tokens', 'create', 'vic'])).token;
@@ -47,7 +61,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  await Promise.allSettled([stack?.stop(), webhook?.stop()]);
+  await Promise.allSettled([stack?.stop(), webhook?.stop(), ticketing?.stop()]);
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -140,9 +154,28 @@ describe('console in Chromium against the real stack', () => {
     await page.getByRole('link', { name: 'Delivery' }).click();
     await page.locator('tr[data-sink="security-chat"]').waitFor();
     await expect.poll(async () => page.locator('tr[data-sink="security-chat"] td').nth(2).textContent(), { timeout: 20_000 }).toBe('2');
+    // ticketing's receiver is down and it gives up after one attempt: both alerts are dead letters, which a viewer cannot redeliver.
+    await expect.poll(async () => page.locator('tr[data-sink="ticketing"] td').nth(3).textContent(), { timeout: 20_000 }).toBe('2');
+    await page.locator('table.dead tbody tr').nth(1).waitFor();
     expect(await page.getByRole('button', { name: 'Redeliver' }).count()).toBe(0);
-    await page.screenshot({ path: screenshotPath('delivery'), fullPage: true });
     expect(webhook.received.every((w) => w.verified)).toBe(true);
+    await page.context().close();
+  }, 90_000);
+
+  it('the security principal redelivers the dead letters once their receiver is back', async () => {
+    const page = await signIn('sec');
+    await page.getByRole('link', { name: 'Delivery' }).click();
+    const dead = page.locator('table.dead tbody tr');
+    await dead.nth(1).waitFor();
+    expect(await dead.first().textContent()).toMatch(/ticketing.*unknown_principal on hv-01.*ECONNREFUSED/);
+    await page.screenshot({ path: screenshotPath('delivery'), fullPage: true });
+    await ticketing.start();
+    await dead.first().getByRole('button', { name: 'Redeliver' }).click();
+    await expect.poll(() => dead.count(), { timeout: 20_000 }).toBe(1);
+    await dead.first().getByRole('button', { name: 'Redeliver' }).click();
+    await page.getByText('None.').waitFor({ timeout: 20_000 });
+    await expect.poll(async () => page.locator('tr[data-sink="ticketing"] td').nth(2).textContent(), { timeout: 20_000 }).toBe('2');
+    expect(ticketing.received.map((r) => r.verified)).toEqual([true, true]);
     await page.context().close();
   }, 90_000);
 
