@@ -7,7 +7,6 @@
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import fastifyStatic from '@fastify/static';
 import { Type } from '@fastify/type-provider-typebox';
 import type { ApiDeps, ApiInstance } from '../app.js';
 import { authErrors } from './errors.js';
@@ -34,7 +33,8 @@ export async function registerConsoleRoutes(app: ApiInstance, deps: ApiDeps & Co
 
   const root = deps.consoleDir ?? DEFAULT_CONSOLE_DIR;
   const built = existsSync(`${root}/index.html`);
-  if (built) await app.register(fastifyStatic, { root, serve: false, decorateReply: true, cacheControl: false });
+  // Loaded only when there is a console to serve (the CLI's short-lived commands never need it).
+  if (built) await app.register((await import('@fastify/static')).default, { root, serve: false, decorateReply: true, cacheControl: false });
   const headers = { 'content-security-policy': CSP, 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer', 'x-frame-options': 'DENY' };
 
   app.get('/console', { config: { public: true }, schema: { hide: true } }, async (_req, reply) => reply.redirect('/console/'));
