@@ -112,8 +112,8 @@ describe('console in Chromium against the real stack', () => {
     // mallory is not in the host's policy: her command is denied and the host raises a signed alert.
     const r = await stack.api<{ id: string }>('POST', '/v1/hosts/hv-01/domains/web-1/actions', 'mallory', { action: 'start' });
     expect(r.status).toBe(202);
-    const item = page.locator('li.alert', { hasText: 'unknown_principal' });
-    await item.waitFor({ timeout: 30_000 });
+    await page.locator('li.alert', { hasText: 'unknown_principal' }).waitFor({ timeout: 30_000 });
+    const item = page.locator(`li[data-alert-id="${await page.locator('li.alert').first().getAttribute('data-alert-id')}"]`);
     expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(42); // no reload
     await expect.poll(() => item.textContent()).toContain('by mallory');
     expect(await item.textContent()).toContain('signature verified');
@@ -125,21 +125,25 @@ describe('console in Chromium against the real stack', () => {
     expect(await unlabelled(page)).toEqual([]);
     await page.screenshot({ path: screenshotPath('alerts'), fullPage: true });
     await item.getByLabel(/Comment/).fill('mallory is the red-team account; exercise #7');
+    // Another alert arriving while the comment is typed redraws the list, and keeps the comment.
+    const second = await stack.api('POST', '/v1/hosts/hv-01/domains/web-2/actions', 'mallory', { action: 'start' });
+    expect(second.status).toBe(202);
+    await expect.poll(() => page.locator('li.alert').count(), { timeout: 30_000 }).toBe(2);
+    expect(await item.getByLabel(/Comment/).inputValue()).toBe('mallory is the red-team account; exercise #7');
     await item.getByRole('button', { name: 'Acknowledge' }).click();
     const ackLine = item.locator('.acked-by');
     await ackLine.waitFor();
     expect(await ackLine.textContent()).toMatch(/^Acknowledged by sec at .+: mallory is the red-team account; exercise #7$/);
     expect(await item.locator('time').count()).toBeGreaterThan(1);
     await page.screenshot({ path: screenshotPath('alert-acknowledged'), fullPage: true });
-    const stored = (await stack.api<{ alerts: { acknowledgedBy: string; acknowledgedComment: string }[] }>('GET', '/v1/alerts', 'sec')).json.alerts;
+    const stored = (await stack.api<{ alerts: { acknowledgedBy: string; acknowledgedComment: string }[] }>('GET', '/v1/alerts?acknowledged=true', 'sec')).json.alerts;
+    expect(stored).toHaveLength(1);
     expect(stored[0]).toMatchObject({ acknowledgedBy: 'sec', acknowledgedComment: 'mallory is the red-team account; exercise #7' });
     await page.context().close();
   }, 90_000);
 
   it('a viewer sees the alert but cannot acknowledge, in the console or the API', async () => {
-    const r = await stack.api<{ id: string }>('POST', '/v1/hosts/hv-01/domains/web-2/actions', 'mallory', { action: 'start' });
-    expect(r.status).toBe(202);
-    await pollUntil('a second alert', 30_000, async () => ((await stack.api<{ alerts: unknown[] }>('GET', '/v1/alerts?acknowledged=false', 'sec')).json.alerts.length > 0 ? true : undefined));
+    await pollUntil('an alert not acknowledged yet', 30_000, async () => ((await stack.api<{ alerts: unknown[] }>('GET', '/v1/alerts?acknowledged=false', 'sec')).json.alerts.length > 0 ? true : undefined));
     const page = await signIn('vic');
     const open = page.locator('li.alert.open').first();
     await open.waitFor();

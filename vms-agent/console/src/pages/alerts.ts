@@ -44,6 +44,8 @@ export const alertsPage: Page = (ctx, main) => {
   const status = h('p', { class: 'muted', id: 'alert-count' });
   const alerts = new Map<number, Alert>();
   const open = new Set<number>();
+  /** Half-typed acknowledgement comments, kept across redraws (a new alert arriving redraws the list). */
+  const drafts = new Map<number, string>();
 
   const input = (id: string, label: string, attrs: Record<string, string> = {}) => h('div', { class: 'field' }, h('label', { for: id }, label), h('input', { id, name: id, ...attrs }));
   const form = h(
@@ -124,7 +126,8 @@ export const alertsPage: Page = (ctx, main) => {
     } else if (ctx.has('security')) {
       const id = `ack-${a.id}`;
       const msg = h('p', { class: 'error', role: 'alert', hidden: true });
-      const text = h('textarea', { id, name: 'comment', required: true, rows: 2, maxlength: 2000, 'aria-describedby': `${id}-help` });
+      const text = h('textarea', { id, name: 'comment', required: true, rows: 2, maxlength: 2000, 'aria-describedby': `${id}-help`, oninput: () => drafts.set(a.id, text.value) });
+      text.value = drafts.get(a.id) ?? '';
       clear(
         ack,
         h(
@@ -135,7 +138,10 @@ export const alertsPage: Page = (ctx, main) => {
               e.preventDefault();
               msg.hidden = true;
               api<Alert>('POST', `/v1/alerts/${a.id}/ack`, { comment: text.value })
-                .then((acked) => upsert(acked, false))
+                .then((acked) => {
+                  drafts.delete(a.id);
+                  upsert(acked, false);
+                })
                 .catch((err: unknown) => {
                   msg.hidden = false;
                   msg.textContent = err instanceof ApiError ? err.message : String(err);
@@ -157,7 +163,13 @@ export const alertsPage: Page = (ctx, main) => {
 
   function draw(freshIds: Set<number> = new Set()): void {
     const shown = [...alerts.values()].filter((a) => matches(a, filter)).sort((x, y) => y.id - x.id);
+    // Keep keyboard focus where it was (a comment box, a summary) across the redraw.
+    const focused = document.activeElement && list.contains(document.activeElement) ? document.activeElement : null;
+    const focusId = focused?.id || null;
+    const focusAlert = focused?.closest('li[data-alert-id]')?.getAttribute('data-alert-id') ?? null;
     clear(list, shown.map((a) => renderAlert(a, freshIds.has(a.id))));
+    if (focusId) document.getElementById(focusId)?.focus();
+    else if (focusAlert) (list.querySelector(`li[data-alert-id="${focusAlert}"] summary`) as HTMLElement | null)?.focus();
     status.textContent = shown.length === 0 ? 'No alerts match.' : `${shown.length} alert${shown.length === 1 ? '' : 's'}${shown.length >= 500 ? ' (the newest 500)' : ''}.`;
   }
 
