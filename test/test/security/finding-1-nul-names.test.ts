@@ -12,8 +12,9 @@
  *    envelopes and put on BMC queue 1 (the real bmc-oem, with ipmitool) reach
  *    the real hypervisor-agent; each is denied with ERR_INVALID_NAME and a
  *    signed INVALID_NAME alert, no challenge is issued, libvirt is not
- *    touched; the honest spellings still get the policy they deserve, and
- *    raise no alert.
+ *    touched; a principal or host id with a control character is refused the
+ *    same way; the honest spellings still get the policy they deserve, and
+ *    raise no INVALID_NAME alert.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -27,12 +28,12 @@ import { freeTcpPort } from '../../src/harness/ports.js';
 import { BMC_OEM_MAIN, type BmcOemInstance, startBmcOem } from '../../src/interop/ipmitool-bmc-oem.js';
 import { VmsAgentStack } from '../../src/vms-agent-e2e/stack.js';
 
-describe('finding 1 through the API of the running stack', () => {
+describe('finding 1 through the API of the running stack', { timeout: 120_000 }, () => {
   let stack: VmsAgentStack;
   beforeAll(async () => {
     stack = new VmsAgentStack();
     await stack.start();
-  }, 90_000);
+  }, 180_000);
   afterAll(() => stack?.stop());
 
   async function domains(): Promise<Record<string, string>> {
@@ -71,7 +72,7 @@ describe('finding 1 through the API of the running stack', () => {
 
 const ready = ipmitoolAvailable() && existsSync(AGENT_MAIN) && existsSync(BMC_OEM_MAIN);
 
-describe.skipIf(!ready)('finding 1 at the hypervisor-agent, past any manager (real bmc-oem, real agent, envelopes put with ipmitool)', () => {
+describe.skipIf(!ready)('finding 1 at the hypervisor-agent, past any manager (real bmc-oem, real agent, envelopes put with ipmitool)', { timeout: 120_000 }, () => {
   let bmc: BmcOemInstance;
   let setup: AgentSetup;
   let agent: ManagedProcess;
@@ -104,7 +105,7 @@ describe.skipIf(!ready)('finding 1 at the hypervisor-agent, past any manager (re
     agent = await startAgent(setup);
     manager = new ManagerDriver({ target: { port: bmc.port, user: 'oper', passwordFile: bmc.passwordFile('oper'), cipherSuite: 17, privilege: 'OPERATOR' }, seed: setup.seed, hostId: setup.hostId, randomBytes: rnd });
     await manager.waitFor((b) => b.hello ?? undefined, 15_000, 'Hello');
-  }, 60_000);
+  }, 180_000);
 
   afterAll(() => stopAgentRun({ agent, bmc, setup }));
 
@@ -142,6 +143,25 @@ describe.skipIf(!ready)('finding 1 at the hypervisor-agent, past any manager (re
     expect(agent.output).not.toContain('applying action');
     const journal = readFileSync(join(setup.dir, 'state', 'alerts.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { kind: string }).kind);
     expect(journal).toEqual(['invalid_name', 'invalid_name']);
+  });
+
+  it('the same for a principal and a host id with a control character: denied with an INVALID_NAME alert each', async () => {
+    const since = alerts().length;
+    const reqs = [
+      { ...request('bob\u0007', Action.ACTION_START, 'web-2') },
+      { ...request('bob', Action.ACTION_START, 'web-2'), hostId: `${setup.hostId}\0` },
+    ];
+    for (const req of reqs) {
+      manager.send({ commandRequest: req });
+      expect(await manager.waitFor(resultFor(req.requestId!))).toMatchObject({ outcome: Outcome.OUTCOME_DENIED, errorCode: 'ERR_INVALID_NAME' });
+    }
+    await manager.waitFor(() => (alerts().length >= since + 2 ? true : undefined), 15_000, 'two more alerts');
+    expect(alerts().slice(since).map((a) => [a.kind, a.reason])).toEqual([
+      [AlertKind.ALERT_KIND_INVALID_NAME, 'principal "bob\\u0007" contains the control character U+0007 at offset 3'],
+      [AlertKind.ALERT_KIND_INVALID_NAME, `host id "${setup.hostId}\\u0000" contains the control character U+0000 at offset ${setup.hostId.length}`],
+    ]);
+    expect((await states())['web-2']).toBe(DomainState.DOMAIN_STATE_SHUTOFF);
+    expect(agent.output).not.toContain('applying action');
   });
 
   it('the honest spellings get the policy: db-1 still asks for 2 approvals, web-1 is not mallory\'s; neither raises an INVALID_NAME alert', async () => {

@@ -29,9 +29,10 @@ beforeAll(async () => {
   stack = new VmsAgentStack();
   await stack.start();
   attacker = await RakpDriver.open('127.0.0.1', stack.rmcpPort, ATTACKER);
-  attacker.timeoutMs = 500;
-  attacker.retries = 1;
-}, 90_000);
+  // Generous: a loaded machine must not turn a slow answer into a different outcome.
+  attacker.timeoutMs = 2000;
+  attacker.retries = 2;
+}, 180_000);
 
 afterAll(async () => {
   await attacker?.close();
@@ -127,5 +128,7 @@ describe('finding 2: failed logins slow down the failing source, never the right
     const opened = lines.filter((l) => l.msg === 'session opened' && String(l.peer).startsWith('127.0.0.1:'));
     expect(opened.length).toBeGreaterThanOrEqual(2);
     expect(lines.filter((l) => l.msg === 'login refused: this source must wait after failed logins' && !String(l.peer).startsWith(`${ATTACKER}:`))).toEqual([]);
+    // A login attack on the BMC is the BMC's event, not a host's alert: the manager shows none.
+    expect((await stack.api<{ alerts: unknown[] }>('GET', '/v1/alerts', 'alice')).json.alerts).toEqual([]);
   }, 120_000);
 });

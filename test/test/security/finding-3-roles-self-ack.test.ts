@@ -27,7 +27,7 @@ let stack: VmsAgentStack;
 beforeAll(async () => {
   stack = new VmsAgentStack();
   await stack.start();
-}, 90_000);
+}, 180_000);
 afterAll(() => stack?.stop());
 
 async function raw(method: 'GET' | 'POST', path: string, token: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
@@ -39,7 +39,7 @@ async function raw(method: 'GET' | 'POST', path: string, token: string, body?: u
   return { status: res.status, json: (await res.json()) as Record<string, unknown> };
 }
 
-describe('finding 3: roles on the API, and nobody acknowledges an alert about themselves', () => {
+describe('finding 3: roles on the API, and nobody acknowledges an alert about themselves', { timeout: 120_000 }, () => {
   let alert: AlertView;
   let alicesCommand = '';
 

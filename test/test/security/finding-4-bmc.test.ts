@@ -47,8 +47,9 @@ async function bmcOem(extra: string[] | ((dir: string) => string[]) = []): Promi
 
 async function driver(bmc: BmcOemInstance, from: string): Promise<RakpDriver> {
   const d = await RakpDriver.open('127.0.0.1', bmc.port, from);
-  d.timeoutMs = 500;
-  d.retries = 1;
+  // Generous: a loaded machine must not turn a slow answer into a different refusal.
+  d.timeoutMs = 2000;
+  d.retries = 2;
   cleanup.push(() => d.close());
   return d;
 }

@@ -200,4 +200,12 @@ CREATE TABLE alert_deliveries (
 CREATE INDEX alert_deliveries_due ON alert_deliveries(state, next_attempt_at_ms);
 `,
   },
+  {
+    version: 5,
+    name: 'link: what the channel learned of each host (clock offset, incarnations)',
+    // As SQLite's version 4. JSON of proto's PeerState, written with the replay window it belongs to. Null: learned nothing yet.
+    sql: `
+ALTER TABLE inbound_windows ADD COLUMN peer TEXT;
+`,
+  },
 ];
