@@ -22,6 +22,9 @@ import { addNameFormats, nameFormatMessage } from './name-formats.js';
 import { logRequest, withRedactedRequests } from './request-log.js';
 import { registerAlertRoutes } from './routes/alerts.js';
 import { registerCommandRoutes } from './routes/commands.js';
+import { type ConsoleDeps, registerConsoleRoutes } from './routes/console.js';
+import { type DeliveryDeps, registerDeliveryRoutes } from './routes/deliveries.js';
+import { type EventDeps, registerEventRoutes } from './routes/events.js';
 import { registerHostRoutes } from './routes/hosts.js';
 import { registerOpsRoutes } from './routes/ops.js';
 import type { LinkHealth } from './views.js';
@@ -29,7 +32,7 @@ import { VERSION } from '../version.js';
 
 export type ApiInstance = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>;
 
-export interface ApiDeps {
+export interface ApiDeps extends DeliveryDeps, EventDeps, ConsoleDeps {
   store: Store;
   commands: CommandService;
   metrics: ServiceMetrics;
@@ -130,5 +133,8 @@ export async function buildApp(options: BuildAppOptions): Promise<ApiInstance> {
   registerCommandRoutes(app, options);
   registerHostRoutes(app, options);
   registerAlertRoutes(app, options);
+  registerDeliveryRoutes(app, options);
+  registerEventRoutes(app, options);
+  await registerConsoleRoutes(app, options);
   return app;
 }

@@ -9,11 +9,13 @@
  * tokenFile, db (SQLite file or postgres:// URL), masterKeyFile, listen
  * ("host:port"), logLevel, stepSeconds, skewSteps, pollMinMs, pollMaxMs,
  * serviceKeySignsRequests, custodialKeySignsRequests, linkLeaseMs,
- * rmcpTimeoutMs, rmcpRetries, shutdownGraceMs, tlsCertFile, tlsKeyFile.
+ * rmcpTimeoutMs, rmcpRetries, shutdownGraceMs, tlsCertFile, tlsKeyFile,
+ * alertSinks (alerts/sink-config.ts, docs/alert-delivery.md).
  */
 import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { parseAlertSinks, type SinkConfig } from '../alerts/sink-config.js';
 import { usage } from './cli-error.js';
 import { DEFAULT_SHUTDOWN_GRACE_MS } from './shutdown.js';
 
@@ -47,6 +49,8 @@ export interface VmsAgentConfig {
   /** `serve`: PEM certificate chain and key for HTTPS (both or neither). */
   tlsCertFile: string | undefined;
   tlsKeyFile: string | undefined;
+  /** Where `serve` delivers alerts (syslog, webhooks); none by default. */
+  alertSinks: readonly SinkConfig[];
 }
 
 export const DEFAULT_PORT = 8480;
@@ -67,7 +71,7 @@ export interface ConfigFlags {
 
 type FileConfig = Partial<
   Record<'url' | 'token' | 'tokenFile' | 'db' | 'masterKeyFile' | 'listen' | 'logLevel' | 'tlsCertFile' | 'tlsKeyFile', string> &
-    Record<'stepSeconds' | 'skewSteps' | 'pollMinMs' | 'pollMaxMs' | 'linkLeaseMs' | 'rmcpTimeoutMs' | 'rmcpRetries' | 'shutdownGraceMs', number> & Record<'serviceKeySignsRequests' | 'custodialKeySignsRequests', boolean>
+    Record<'stepSeconds' | 'skewSteps' | 'pollMinMs' | 'pollMaxMs' | 'linkLeaseMs' | 'rmcpTimeoutMs' | 'rmcpRetries' | 'shutdownGraceMs', number> & Record<'serviceKeySignsRequests' | 'custodialKeySignsRequests', boolean> & { alertSinks: readonly SinkConfig[] }
 >;
 
 function readable(path: string): boolean {
@@ -97,9 +101,17 @@ function readConfigFile(path: string | undefined): FileConfig {
     throw usage(`cannot read config file ${path}: ${(err as Error).message}`);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw usage(`config file ${path} must hold a JSON object`);
-  const known = new Set(['url', 'token', 'tokenFile', 'db', 'masterKeyFile', 'listen', 'logLevel', 'stepSeconds', 'skewSteps', 'pollMinMs', 'pollMaxMs', 'serviceKeySignsRequests', 'custodialKeySignsRequests', 'linkLeaseMs', 'rmcpTimeoutMs', 'rmcpRetries', 'shutdownGraceMs', 'tlsCertFile', 'tlsKeyFile']);
+  const known = new Set(['url', 'token', 'tokenFile', 'db', 'masterKeyFile', 'listen', 'logLevel', 'stepSeconds', 'skewSteps', 'pollMinMs', 'pollMaxMs', 'serviceKeySignsRequests', 'custodialKeySignsRequests', 'linkLeaseMs', 'rmcpTimeoutMs', 'rmcpRetries', 'shutdownGraceMs', 'tlsCertFile', 'tlsKeyFile', 'alertSinks']);
   for (const [k, v] of Object.entries(parsed)) {
     if (!known.has(k)) throw usage(`config file ${path}: unknown key "${k}" (known: ${[...known].join(', ')})`);
+    if (k === 'alertSinks') {
+      try {
+        (parsed as Record<string, unknown>).alertSinks = parseAlertSinks(v, dirname(resolve(path)));
+      } catch (err) {
+        throw usage(`config file ${path}: ${(err as Error).message}`);
+      }
+      continue;
+    }
     if (k === 'serviceKeySignsRequests' || k === 'custodialKeySignsRequests') {
       if (typeof v !== 'boolean') throw usage(`config file ${path}: "${k}" must be true or false`);
       continue;
@@ -169,5 +181,6 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     shutdownGraceMs: file.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS,
     tlsCertFile: flags['tls-cert'] ?? file.tlsCertFile,
     tlsKeyFile: flags['tls-key'] ?? file.tlsKeyFile,
+    alertSinks: file.alertSinks ?? [],
   });
 }

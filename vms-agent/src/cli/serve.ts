@@ -14,7 +14,11 @@
  * port exits (non-zero, one clear line) without ever talking to a BMC.
  */
 import { hostname } from 'node:os';
+import { AlertDeliverer } from '../alerts/deliverer.js';
+import { hasDeliveryStore } from '../alerts/delivery-store.js';
+import { openSinks } from '../alerts/open-sinks.js';
 import { buildApp } from '../api/app.js';
+import { EventBus, observeStore } from '../api/routes/events-bus.js';
 import { isLoopbackHost, loadTlsFiles, type TlsFiles } from '../api/tls.js';
 import { ServiceMetrics } from '../api/metrics.js';
 import { CommandService } from '../commands/command-service.js';
@@ -51,18 +55,36 @@ export async function serve(argv: string[], options: { connector?: BmcConnector 
     logger.warn({ listen: config.listenHost }, 'the API listens beyond the loopback interface without TLS: bearer tokens cross the network in clear; give --tls-cert and --tls-key');
   }
   const lock = isPostgresUrl(config.db) || config.db === ':memory:' ? undefined : StoreOwnerLock.acquire(config.db);
-  let store;
+  let opened;
   try {
-    store = await openLocalStore(config, { onError: (err) => logger.warn({ err: err.message }, 'idle database connection failed') });
+    opened = await openLocalStore(config, { onError: (err) => logger.warn({ err: err.message }, 'idle database connection failed') });
   } catch (err) {
     lock?.release();
     throw err;
   }
+  // Every part uses the store through observeStore, which tells the console's event stream (and the deliverer) what changed.
+  const events = new EventBus();
+  const store = observeStore(opened, events);
   const clock = () => Date.now();
   const leases = isLinkLeases(store)
     ? new LeaseKeeper({ leases: store, owner: `${hostname()}:${process.pid}:${Buffer.from(systemRandom(4)).toString('hex')}`, ttlMs: config.linkLeaseMs, clock })
     : undefined;
   const metrics = new ServiceMetrics({ defaultMetrics: true });
+  // Alert sinks are opened (their files read) before anything starts: a bad one is a start-up error.
+  let alertDelivery: AlertDeliverer | undefined;
+  if (config.alertSinks.length > 0 && hasDeliveryStore(store)) {
+    try {
+      alertDelivery = new AlertDeliverer({ store: store.deliveries(), sinks: openSinks(config.alertSinks, clock), clock, random: Math.random, logger, registry: metrics.registry });
+      const deliverer = alertDelivery;
+      events.subscribe((e) => {
+        if (e.type === 'alert' && !e.alert.acknowledged) deliverer.wake();
+      });
+    } catch (err) {
+      await store.close();
+      lock?.release();
+      throw new CliError(EXIT.usage, 'BAD_ALERT_SINK', (err as Error).message);
+    }
+  }
   let links: LinkManager | undefined;
   const commands = new CommandService({ store, clock, randomBytes: systemRandom, serviceKey: config.serviceKeySignsRequests ? await serviceKeyPair(store, systemRandom) : undefined, custodialKeySignsRequests: config.custodialKeySignsRequests, wake: (h) => links?.wake(h) });
   if (!p.values['no-links']) {
@@ -80,7 +102,7 @@ export async function serve(argv: string[], options: { connector?: BmcConnector 
       ...(leases ? { leases } : {}),
     });
   }
-  const app = await buildApp({ store, commands, metrics, clock, logger, ...(links ? { linkHealth: (h: string) => links?.health(h) } : {}), ...(tls ? { https: { cert: tls.cert, key: tls.key } } : {}) });
+  const app = await buildApp({ store, commands, metrics, clock, logger, events, ...(alertDelivery ? { alertDelivery } : {}), ...(links ? { linkHealth: (h: string) => links?.health(h) } : {}), ...(tls ? { https: { cert: tls.cert, key: tls.key } } : {}) });
   let address: string;
   try {
     address = await app.listen({ host: config.listenHost, port: config.listenPort });
@@ -98,8 +120,11 @@ export async function serve(argv: string[], options: { connector?: BmcConnector 
     links && store instanceof PostgresStore
       ? await store.listenForWakes((h) => links?.wake(h), { onError: (err) => logger.warn({ err: err.message }, 'wake notifications lost; reconnecting (links still poll)') })
       : undefined;
+  // Before the links: a new sink starts at the outbox's end, and the first alert a link stores must be past it.
+  await alertDelivery?.start();
   await links?.start();
   logger.info({ address, tls: !!tls, db: redactDb(config.db), links: !!links, ...(leases ? { replica: leases.owner } : {}) }, 'vms-agent serving');
+  if (alertDelivery) logger.info({ sinks: alertDelivery.sinkNames }, 'delivering alerts');
   await stopSignal({
     graceMs: config.shutdownGraceMs,
     onSignal: (signal) => logger.info({ signal, graceMs: config.shutdownGraceMs }, 'shutting down'),
@@ -107,6 +132,7 @@ export async function serve(argv: string[], options: { connector?: BmcConnector 
   });
   await app.close();
   await links?.stop();
+  await alertDelivery?.stop();
   await wakes?.close();
   await store.close();
   lock?.release();

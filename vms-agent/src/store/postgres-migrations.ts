@@ -165,6 +165,42 @@ ALTER TABLE alerts ADD COLUMN acknowledged_comment TEXT;
 `,
   },
   {
+    version: 4,
+    name: 'alert outbox and per-sink deliveries (docs/alert-delivery.md)',
+    // As SQLite's version 3: a trigger fills the outbox in the transaction that stores the alert.
+    sql: `
+CREATE TABLE alert_outbox (
+  seq           BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  alert_id      BIGINT NOT NULL REFERENCES alerts(id) ON DELETE CASCADE,
+  created_at_ms BIGINT NOT NULL
+);
+CREATE FUNCTION alerts_into_outbox() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO alert_outbox (alert_id, created_at_ms) VALUES (NEW.id, NEW.received_at_ms);
+  RETURN NEW;
+END $$;
+CREATE TRIGGER alerts_into_outbox AFTER INSERT ON alerts FOR EACH ROW EXECUTE FUNCTION alerts_into_outbox();
+CREATE TABLE alert_sinks (
+  name          TEXT PRIMARY KEY,
+  cursor        BIGINT NOT NULL,
+  created_at_ms BIGINT NOT NULL
+);
+CREATE TABLE alert_deliveries (
+  sink               TEXT NOT NULL REFERENCES alert_sinks(name) ON DELETE CASCADE,
+  seq                BIGINT NOT NULL REFERENCES alert_outbox(seq) ON DELETE CASCADE,
+  state              TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'dead')),
+  attempts           INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at_ms BIGINT NOT NULL DEFAULT 0,
+  claimed_until_ms   BIGINT NOT NULL DEFAULT 0,
+  last_error         TEXT,
+  updated_at_ms      BIGINT NOT NULL,
+  delivered_at_ms    BIGINT,
+  PRIMARY KEY (sink, seq)
+);
+CREATE INDEX alert_deliveries_due ON alert_deliveries(state, next_attempt_at_ms);
+`,
+  },
+  {
     version: 5,
     name: 'link: what the channel learned of each host (clock offset, incarnations)',
     // As SQLite's version 4. JSON of proto's PeerState, written with the replay window it belongs to. Null: learned nothing yet.

@@ -20,6 +20,8 @@
  * the database's locale.
  */
 import pg from 'pg';
+import type { DeliveryStore, HasDeliveryStore } from '../alerts/delivery-store.js';
+import { PostgresDeliveries } from '../alerts/postgres-deliveries.js';
 import { DEFAULT_ROLES, type Role, sortRoles } from '../roles.js';
 import { SealedSecrets } from './sealed-secrets.js';
 import type { SecretBox } from './secret-box.js';
@@ -110,7 +112,7 @@ export interface PostgresStoreOptions {
 
 type Queryable = Pick<pg.PoolClient, 'query'>;
 
-export class PostgresStore implements Store, LinkLeases {
+export class PostgresStore implements Store, LinkLeases, HasDeliveryStore {
   readonly #pool: pg.Pool;
   readonly #secrets: SealedSecrets;
   readonly #clientConfig: pg.ClientConfig;
@@ -457,6 +459,11 @@ export class PostgresStore implements Store, LinkLeases {
    */
   async listenForWakes(onWake: (hostId: string) => void, options: WakeListenerOptions = {}): Promise<{ close(): Promise<void> }> {
     return listenForWakes(this.#clientConfig, onWake, options);
+  }
+
+  /** The alert outbox and per-sink deliveries (alerts/, migration 4). */
+  deliveries(): DeliveryStore {
+    return new PostgresDeliveries(this.#pool);
   }
 
   async close(): Promise<void> {

@@ -151,6 +151,42 @@ ALTER TABLE alerts ADD COLUMN acknowledged_comment TEXT;
 `,
   },
   {
+    version: 3,
+    name: 'alert outbox and per-sink deliveries (docs/alert-delivery.md)',
+    // The trigger fills the outbox in the transaction that stores the alert, whatever the
+    // insert path (host alerts, manager-side ones): no alert is stored without being queued.
+    // A duplicate alert (INSERT OR IGNORE) inserts no row, so the trigger does not fire.
+    sql: `
+CREATE TABLE alert_outbox (
+  seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+  alert_id      INTEGER NOT NULL REFERENCES alerts(id) ON DELETE CASCADE,
+  created_at_ms INTEGER NOT NULL
+);
+CREATE TRIGGER alerts_into_outbox AFTER INSERT ON alerts
+BEGIN
+  INSERT INTO alert_outbox (alert_id, created_at_ms) VALUES (NEW.id, NEW.received_at_ms);
+END;
+CREATE TABLE alert_sinks (
+  name          TEXT PRIMARY KEY,
+  cursor        INTEGER NOT NULL,
+  created_at_ms INTEGER NOT NULL
+);
+CREATE TABLE alert_deliveries (
+  sink               TEXT NOT NULL REFERENCES alert_sinks(name) ON DELETE CASCADE,
+  seq                INTEGER NOT NULL REFERENCES alert_outbox(seq) ON DELETE CASCADE,
+  state              TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'dead')),
+  attempts           INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at_ms INTEGER NOT NULL DEFAULT 0,
+  claimed_until_ms   INTEGER NOT NULL DEFAULT 0,
+  last_error         TEXT,
+  updated_at_ms      INTEGER NOT NULL,
+  delivered_at_ms    INTEGER,
+  PRIMARY KEY (sink, seq)
+);
+CREATE INDEX alert_deliveries_due ON alert_deliveries(state, next_attempt_at_ms);
+`,
+  },
+  {
     version: 4,
     name: 'link: what the channel learned of each host (clock offset, incarnations)',
     // JSON of proto's PeerState, written with the replay window it belongs to. Null: learned nothing yet.

@@ -8,6 +8,8 @@
 import Database from 'better-sqlite3';
 import { isFinal, type CommandState } from '../commands/lifecycle.js';
 import { DEFAULT_ROLES, type Role, sortRoles } from '../roles.js';
+import type { DeliveryStore, HasDeliveryStore } from '../alerts/delivery-store.js';
+import { SqliteDeliveries } from '../alerts/sqlite-deliveries.js';
 import { prepareSqliteFiles, tightenSqliteFiles } from './file-modes.js';
 import { SealedSecrets } from './sealed-secrets.js';
 import type { SecretBox } from './secret-box.js';
@@ -70,7 +72,7 @@ export interface SqliteStoreOptions {
   secrets: SecretBox;
 }
 
-export class SqliteStore implements Store {
+export class SqliteStore implements Store, HasDeliveryStore {
   readonly #db: Database.Database;
   readonly #secrets: SealedSecrets;
   /** Prepared statements by SQL text: compiling one costs more than running it, and the store runs the same few hundred times a second. */
@@ -473,6 +475,11 @@ export class SqliteStore implements Store {
 
   #event(commandId: string, atMs: number, kind: string, state: string, detail: string): void {
     this.#prepare('INSERT INTO command_events (command_id, at_ms, kind, state, detail) VALUES (?, ?, ?, ?, ?)').run(commandId, atMs, kind, state, detail);
+  }
+
+  /** The alert outbox and per-sink deliveries (alerts/, migration 3). */
+  deliveries(): DeliveryStore {
+    return new SqliteDeliveries(this.#db);
   }
 
   async close(): Promise<void> {
