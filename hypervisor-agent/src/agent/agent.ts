@@ -170,6 +170,15 @@ export class Agent {
         return seq;
       },
     });
+    // libvirt lifecycle events (a guest stopped, started, paused behind the agent's back): a
+    // status report on the link's next turn, not at the next state poll. After the same short
+    // delay as after an action: when the change is the agent's own, its result goes out first.
+    options.libvirt.onDomainEvent(() => {
+      setTimeout(() => {
+        this.#reporter.poke();
+        this.#link.wake();
+      }, REPORT_AFTER_ACTION_MS).unref();
+    });
     const m = options.metrics;
     this.#link = new LinkEngine({
       openTransport: options.openTransport,

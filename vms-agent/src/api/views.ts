@@ -54,6 +54,12 @@ export function resultView(bytes: Uint8Array) {
     completedAtMs: r.completedAtMs,
     domains: r.domains.map(domainView),
     domainInfo: r.domainInfo ? domainView(r.domainInfo) : null,
+    domainName: r.domainName,
+    domainUuid: r.domainUuid,
+    // "guest_powered_off", "domain_gone", "forced", "already_off"; "" when not a stop.
+    stopMethod: r.stopMethod ? String(v1.StopMethod[r.stopMethod] ?? r.stopMethod).replace(/^STOP_METHOD_/, '').toLowerCase() : '',
+    detail: r.detail,
+    durationMs: Number(r.durationMs ?? 0),
   };
 }
 
