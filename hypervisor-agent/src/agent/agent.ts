@@ -267,7 +267,7 @@ export class Agent {
   }
 
   #sendTracked(body: Body): void {
-    this.#outbound.sendTracked(body, this.#now());
+    this.#outbound.sendTracked(body, this.#now(), { first: body.hello !== undefined });
     if (body.commandResult) {
       this.#o.metrics.commands.inc({ outcome: outcomeName(body.commandResult.outcome ?? 0) });
     }

@@ -66,11 +66,16 @@ export class OutboundQueue {
     return this.#store.outboxIds().length;
   }
 
-  /** Durably enqueues `body` (call inside the caller's journal transaction). */
-  sendTracked(body: Body, nowMs: number): number {
+  /**
+   * Durably enqueues `body` (call inside the caller's journal transaction). `first`: put it
+   * out before what is already pending (the Hello: after a restore the manager must rewind its
+   * window, docs/protocol.md "Incarnations", before it sees the older ids still pending).
+   */
+  sendTracked(body: Body, nowMs: number, options: { first?: boolean } = {}): number {
     const id = this.#store.nextMessageId();
     this.#store.addOutbox(id, encodeBody({ ...body, ack: undefined }), nowMs);
-    this.#pending.push({ messageId: id });
+    if (options.first) this.#pending.unshift({ messageId: id });
+    else this.#pending.push({ messageId: id });
     this.#onEnqueue();
     return id;
   }

@@ -329,7 +329,9 @@ export class HostLink {
     const outbox = await this.#o.store.listOutbox(this.hostId);
     const due = new Set(this.#tracker.due(now));
     const tracked = new Set(this.#tracker.unacked());
-    const entry = outbox.find((e) => !tracked.has(e.messageId) || due.has(e.messageId));
+    // A Hello not yet sent goes first, whatever its id: after a restore the host must rewind its
+    // window (docs/protocol.md "Incarnations") before it sees the older ids the outbox still holds.
+    const entry = outbox.find((e) => e.kind === 'hello' && !tracked.has(e.messageId)) ?? outbox.find((e) => !tracked.has(e.messageId) || due.has(e.messageId));
     const ack = this.#inbound!.ack();
     const seal = (id: number, body: backchannel.v1.IBody) =>
       sealRecords({ keys: this.#keys!, sendDirection: Direction.DIRECTION_TO_HOST, maxRecord: this.#maxRecord, randomBytes: this.#o.randomBytes }, id, { ...body, ack }, now);
