@@ -83,7 +83,7 @@ describe('SolEndpoint (fake clock)', () => {
         const got: number[] = [];
         let k = 0;
         const lost = () => lossPattern[k++ % lossPattern.length]! && k % 3 !== 0;
-        let toB: SolPacket[] = [];
+        const toB: SolPacket[] = [];
         let toA: SolPacket[] = [];
         for (let now = 0; now < 100_000 && got.length < bytes.length; now += 5) {
           toB.push(...a.poll(now));
