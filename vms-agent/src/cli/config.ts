@@ -9,7 +9,9 @@
  * tokenFile, db (SQLite file or postgres:// URL), masterKeyFile, listen
  * ("host:port"), logLevel, stepSeconds, skewSteps, pollMinMs, pollMaxMs,
  * serviceKeySignsRequests, custodialKeySignsRequests, linkLeaseMs,
- * rmcpTimeoutMs, rmcpRetries, shutdownGraceMs, tlsCertFile, tlsKeyFile.
+ * rmcpTimeoutMs, rmcpRetries, shutdownGraceMs, tlsCertFile, tlsKeyFile,
+ * hostTransports ({"HOST_ID": "sol"}: reach that host over Serial-over-LAN
+ * through a stock BMC instead of the OEM queues; docs/sol.md).
  */
 import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -47,6 +49,8 @@ export interface VmsAgentConfig {
   /** `serve`: PEM certificate chain and key for HTTPS (both or neither). */
   tlsCertFile: string | undefined;
   tlsKeyFile: string | undefined;
+  /** How the link reaches each host's BMC: "oem" (the OEM buffer queues, the default) or "sol" (docs/sol.md). */
+  hostTransports: Readonly<Record<string, 'oem' | 'sol'>>;
 }
 
 export const DEFAULT_PORT = 8480;
@@ -67,7 +71,7 @@ export interface ConfigFlags {
 
 type FileConfig = Partial<
   Record<'url' | 'token' | 'tokenFile' | 'db' | 'masterKeyFile' | 'listen' | 'logLevel' | 'tlsCertFile' | 'tlsKeyFile', string> &
-    Record<'stepSeconds' | 'skewSteps' | 'pollMinMs' | 'pollMaxMs' | 'linkLeaseMs' | 'rmcpTimeoutMs' | 'rmcpRetries' | 'shutdownGraceMs', number> & Record<'serviceKeySignsRequests' | 'custodialKeySignsRequests', boolean>
+    Record<'stepSeconds' | 'skewSteps' | 'pollMinMs' | 'pollMaxMs' | 'linkLeaseMs' | 'rmcpTimeoutMs' | 'rmcpRetries' | 'shutdownGraceMs', number> & Record<'serviceKeySignsRequests' | 'custodialKeySignsRequests', boolean> & { hostTransports: Record<string, 'oem' | 'sol'> }
 >;
 
 function readable(path: string): boolean {
@@ -97,11 +101,16 @@ function readConfigFile(path: string | undefined): FileConfig {
     throw usage(`cannot read config file ${path}: ${(err as Error).message}`);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw usage(`config file ${path} must hold a JSON object`);
-  const known = new Set(['url', 'token', 'tokenFile', 'db', 'masterKeyFile', 'listen', 'logLevel', 'stepSeconds', 'skewSteps', 'pollMinMs', 'pollMaxMs', 'serviceKeySignsRequests', 'custodialKeySignsRequests', 'linkLeaseMs', 'rmcpTimeoutMs', 'rmcpRetries', 'shutdownGraceMs', 'tlsCertFile', 'tlsKeyFile']);
+  const known = new Set(['url', 'token', 'tokenFile', 'db', 'masterKeyFile', 'listen', 'logLevel', 'stepSeconds', 'skewSteps', 'pollMinMs', 'pollMaxMs', 'serviceKeySignsRequests', 'custodialKeySignsRequests', 'linkLeaseMs', 'rmcpTimeoutMs', 'rmcpRetries', 'shutdownGraceMs', 'tlsCertFile', 'tlsKeyFile', 'hostTransports']);
   for (const [k, v] of Object.entries(parsed)) {
     if (!known.has(k)) throw usage(`config file ${path}: unknown key "${k}" (known: ${[...known].join(', ')})`);
     if (k === 'serviceKeySignsRequests' || k === 'custodialKeySignsRequests') {
       if (typeof v !== 'boolean') throw usage(`config file ${path}: "${k}" must be true or false`);
+      continue;
+    }
+    if (k === 'hostTransports') {
+      const ok = typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every((t) => t === 'oem' || t === 'sol');
+      if (!ok) throw usage(`config file ${path}: "hostTransports" must map host ids to "oem" or "sol", e.g. {"hv1": "sol"}`);
       continue;
     }
     if (k === 'shutdownGraceMs') {
@@ -169,5 +178,6 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     shutdownGraceMs: file.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS,
     tlsCertFile: flags['tls-cert'] ?? file.tlsCertFile,
     tlsKeyFile: flags['tls-key'] ?? file.tlsKeyFile,
+    hostTransports: Object.freeze({ ...file.hostTransports }),
   });
 }
