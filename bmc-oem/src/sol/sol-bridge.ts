@@ -24,6 +24,8 @@ export interface SolHostPort {
 
 export interface SolActivation {
   sessionId: number;
+  /** The user that activated it: the same user may take it over from a stale session of theirs. */
+  userName: string;
   since: number;
 }
 
@@ -44,7 +46,6 @@ export interface SolBridgeStats {
 export class SolBridge {
   readonly stats: SolBridgeStats = { toHost: 0, toConsole: 0, breaks: 0, lostPackets: 0, resentPackets: 0, dropped: 0 };
   #active: (SolActivation & { endpoint: SolEndpoint }) | undefined;
-  /** Sessions told "SOL deactivating": a last packet, no more. */
 
   constructor(
     private readonly settings: SolSettings,
@@ -53,15 +54,16 @@ export class SolBridge {
   ) {}
 
   get activation(): SolActivation | undefined {
-    return this.#active && { sessionId: this.#active.sessionId, since: this.#active.since };
+    return this.#active && { sessionId: this.#active.sessionId, userName: this.#active.userName, since: this.#active.since };
   }
 
-  activate(sessionId: number, now: number): ActivateOutcome {
+  activate(sessionId: number, userName: string, now: number): ActivateOutcome {
     if (!this.settings.enabled) return 'disabled';
     if (this.#active && this.sessions.alive(this.#active.sessionId)) return 'already-active';
     // A session that went away without deactivating leaves the payload free.
     this.#active = {
       sessionId,
+      userName,
       since: now,
       endpoint: new SolEndpoint({ maxData: SOL_MAX_DATA, retryIntervalMs: this.settings.retryIntervalMs, retryCount: this.settings.retryCount }),
     };

@@ -44,7 +44,7 @@ export function activatePayload(deps: SolCommandDeps, ctx: CommandContext, data:
   if (ctx.privilege < deps.settings.privilege) return { cc: CompletionCode.InsufficientPrivilege };
   // Every session here is encrypted and authenticated (suites 3 and 17 only), so a request without either is refused when forced.
   if (deps.settings.forceEncryption && !req.encrypt) return { cc: PayloadCompletion.CANNOT_WITHOUT_ENCRYPTION };
-  const outcome = deps.bridge.activate(session.id, deps.now());
+  const outcome = deps.bridge.activate(session.id, session.userName, deps.now());
   if (outcome === 'disabled') return { cc: PayloadCompletion.TYPE_DISABLED };
   if (outcome === 'already-active') return { cc: PayloadCompletion.ALREADY_ACTIVE };
   if (outcome === 'activation-limit') return { cc: PayloadCompletion.ACTIVATION_LIMIT };
@@ -58,9 +58,12 @@ export function deactivatePayload(deps: SolCommandDeps, ctx: CommandContext, dat
   if ((data[0]! & 0x3f) !== PayloadType.SOL) return { cc: CompletionCode.InvalidDataField };
   if ((data[1]! & 0x0f) !== SOL_INSTANCE) return { cc: CompletionCode.InvalidDataField };
   if (ctx.privilege < deps.settings.privilege) return { cc: CompletionCode.InsufficientPrivilege };
-  const holder = deps.bridge.activation?.sessionId;
-  // Another session's console is ended only by an administrator (clearing a stale console).
-  if (holder !== undefined && holder !== ctx.session?.id && ctx.privilege < Privilege.Administrator) return { cc: CompletionCode.InsufficientPrivilege };
+  const active = deps.bridge.activation;
+  const holder = active?.sessionId;
+  // Another session's console is ended by an administrator, or by the same user (a console
+  // reconnecting after its old session was lost, before the BMC timed that session out).
+  const sameUser = active !== undefined && ctx.session !== undefined && active.userName === ctx.session.userName;
+  if (holder !== undefined && holder !== ctx.session?.id && ctx.privilege < Privilege.Administrator && !sameUser) return { cc: CompletionCode.InsufficientPrivilege };
   if (deps.bridge.deactivate(ctx.session?.id) === 'not-active') return { cc: PayloadCompletion.ALREADY_ACTIVE /* 0x80: "payload already deactivated" */ };
   if (holder !== undefined) deps.onChange?.('deactivated', holder, ctx.session?.id);
   return { cc: CompletionCode.Ok };

@@ -19,7 +19,7 @@ function rig() {
     channel: 'lan',
     privilege,
     lun: 0,
-    session: { id, handle: 1, userName: 'u', userId: 2, maxPrivilege: privilege, setPrivilege: () => undefined, closeAfterResponse: () => undefined },
+    session: { id, handle: 1, userName: id >= 100 ? 'other' : 'u', userId: 2, maxPrivilege: privilege, setPrivilege: () => undefined, closeAfterResponse: () => undefined },
   });
   return { settings, bridge, deps, ctx, alive, sent, host, tick: (ms: number) => (now += ms), get now() { return now; } };
 }
@@ -50,15 +50,23 @@ describe('SOL payload activation', () => {
     expect(activatePayload(r.deps, r.ctx(2), ACTIVATE).cc).toBe(0);
   });
 
-  it('an administrator ends another console, which is told "SOL deactivating"; an operator may not', () => {
+  it('an administrator (or the same user) ends another console, which is told "SOL deactivating"; another operator may not', () => {
     const r = rig();
-    r.alive.add(1).add(2).add(3);
+    r.alive.add(1).add(2).add(100);
     activatePayload(r.deps, r.ctx(1, Privilege.User), ACTIVATE);
-    expect(deactivatePayload(r.deps, r.ctx(3, Privilege.Operator), ACTIVATE).cc).toBe(0xd4);
+    expect(deactivatePayload(r.deps, r.ctx(100, Privilege.Operator), ACTIVATE).cc).toBe(0xd4);
     expect(deactivatePayload(r.deps, r.ctx(2), ACTIVATE).cc).toBe(0);
     expect(r.sent).toHaveLength(1);
     expect(r.sent[0]!.id).toBe(1);
     expect(decodeSolPacket(r.sent[0]!.payload).flags & SolStatus.SOL_DEACTIVATING).toBeTruthy();
+  });
+
+  it('the same user takes over from a stale session of theirs (a reconnecting console)', () => {
+    const r = rig();
+    r.alive.add(1).add(2);
+    activatePayload(r.deps, r.ctx(1, Privilege.Operator), ACTIVATE);
+    expect(deactivatePayload(r.deps, r.ctx(2, Privilege.Operator), ACTIVATE).cc).toBe(0);
+    expect(activatePayload(r.deps, r.ctx(2, Privilege.Operator), ACTIVATE).cc).toBe(0);
   });
 
   it('refuses: disabled (0x81), privilege below the SOL setting (0xD4), instance 2 (0x82), unencrypted when forced (0x84), wrong length', () => {
@@ -108,6 +116,7 @@ describe('SOL data through the bridge (fake clock)', () => {
   it('host output without an active console is dropped, as a UART with nothing attached', () => {
     const r = rig();
     r.bridge.fromHost(utf8('boot messages'), 0);
+    expect(r.bridge.activation).toBeUndefined();
     expect(r.sent).toEqual([]);
   });
 
