@@ -15,6 +15,14 @@ import { SerialQueues } from './serial-queues.js';
 import { describeSerialLink } from './serial-target.js';
 import { openLink, type VmLink } from './vm-serial-link.js';
 
+/**
+ * Records on the serial path are not bound by an IPMI message (PROTOCOL.md's 200 bytes
+ * is bmc-oem's): each Put or Get is a lockstep round trip over a ~11.5 kB/s line, so
+ * larger records mean fewer round trips per message. 960 keeps a tunnel frame within
+ * the decoders' 1024-byte bound (Get Record answer: 17 bytes of headers + record).
+ */
+export const SERIAL_MAX_RECORD = 960;
+
 export interface SerialTransportOptions {
   timeoutMs?: number;
   reconnectMs?: number;
@@ -49,7 +57,7 @@ export class SerialTransport implements BmcTransport {
     this.description = describeSerialLink(target);
     this.queues = new SerialQueues({
       randomBytes: o.randomBytes ?? ((n) => new Uint8Array(nodeRandomBytes(n))),
-      ...(o.maxRecord === undefined ? {} : { maxRecord: o.maxRecord }),
+      maxRecord: o.maxRecord ?? SERIAL_MAX_RECORD,
       onToHost: () => queueMicrotask(() => this.#listeners.forEach((l) => l())),
     });
   }

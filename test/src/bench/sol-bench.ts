@@ -38,6 +38,7 @@ const tick = () => new Promise<void>((r) => setImmediate(r));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface QueueEnd {
+  maxRecord(queue: number): Promise<number>;
   put(queue: number, seq: number, record: Uint8Array): Promise<'ok' | 'full'>;
   get(queue: number, commit: number): Promise<{ seq: number; record: Uint8Array }>;
   lastPutSeq(queue: number): Promise<number>;
@@ -46,6 +47,7 @@ interface QueueEnd {
 function managerEnd(session: BmcSession): QueueEnd {
   const lan = new OemQueueClient(session, 32473);
   return {
+    maxRecord: async (queue) => (await lan.queueInfo(queue)).maxRecord,
     async put(queue, seq, record) {
       const r = await lan.put(queue, seq, record);
       if (r.kind === 'gap') throw new Error(`Put Record gap at seq ${seq}`);
@@ -63,6 +65,7 @@ function managerEnd(session: BmcSession): QueueEnd {
 function hostEnd(transport: Awaited<ReturnType<typeof openTransport>>): QueueEnd {
   const sys = new QueueClient(transport, 32473);
   return {
+    maxRecord: async (queue) => (await sys.getQueueInfo(queue)).maxRecord,
     async put(queue, seq, record) {
       try {
         await sys.putRecord(queue, seq, record);
@@ -177,10 +180,12 @@ export async function runSolGoodput(o: { rounds: number; oemSliceMs: number; sol
           const p = paths[path];
           const inbound = new InboundChannel({ keys, receiveDirection: c.send });
           const [from, to] = c.down ? [p.manager, p.host] : [p.host, p.manager];
+          // As the agents do: fragments as large as the queue's max_record (200 on bmc-oem, 960 on the serial path).
+          const maxRecord = await from.maxRecord(c.queue);
           rates[path].push(
             await pump(from, to, c.queue, path === 'oem' ? o.oemSliceMs : o.solSliceMs, () => {
               const id = nextId++;
-              return sealRecords({ keys, sendDirection: c.send, maxRecord: 200, randomBytes: rng }, id, c.body(id), Date.now());
+              return sealRecords({ keys, sendDirection: c.send, maxRecord, randomBytes: rng }, id, c.body(id), Date.now());
             }, (record) => {
               const ev = inbound.pushRecord(record, Date.now());
               if (ev?.kind === 'rejected') throw new Error(`receiver rejected a record: ${ev.code}`);
