@@ -19,6 +19,7 @@
  */
 import Database from 'better-sqlite3';
 import type { ReplayWindowState } from '@backchannel/proto';
+import { ownerOnlySqlite } from './owner-only.js';
 
 /**
  * `resolving`: accepted, its domain being looked up in libvirt before the policy
@@ -89,8 +90,11 @@ export class AgentStore {
 
   /** `path` ':memory:' gives a private in-memory database (tests). */
   constructor(path: string) {
+    // Owner-only before SQLite creates anything: its side files take the database's mode.
+    ownerOnlySqlite(path);
     this.#db = new Database(path);
     if (path !== ':memory:') this.#db.pragma('journal_mode = WAL');
+    ownerOnlySqlite(path);
     this.#db.pragma('synchronous = FULL');
     this.#db.exec(SCHEMA);
     for (const [table, column, type] of ADDED_COLUMNS) {
