@@ -2,9 +2,10 @@
  * bmc-oem's SOL with stock consoles: `ipmitool -I lanplus sol activate`
  * (suites 17 and 3) and FreeIPMI's `ipmiconsole` reach a shell-like echo
  * host through bmc-oem, keystrokes and output intact, `~.` deactivates;
- * `ipmitool sol info` shows the parameters and `sol set` changes them.
+ * `ipmitool sol info` shows the parameters and `sol set` changes them; pyghmi's
+ * console (OpenStack's IPMI library) reaches the host too.
  */
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ipmitool, ipmitoolAvailable } from '../../src/harness/ipmitool.js';
 import { startBmcOem, type BmcOemInstance } from '../../src/interop/ipmitool-bmc-oem.js';
@@ -25,6 +26,26 @@ async function startBmcOemBelow32768(users: Parameters<typeof startBmcOem>[0], e
   throw last;
 }
 
+/** pyghmi's SOL console (Debian's python3-pyghmi under /usr/bin/python3): connect, type a line, read the echo, close. */
+const PYGHMI_CONSOLE = `
+import sys, time
+import pyghmi.ipmi.console as console
+import pyghmi.ipmi.private.session as session
+out = []
+c = console.Console(bmc='127.0.0.1', userid=sys.argv[2], password=sys.argv[3], iohandler=lambda d: out.append(d if isinstance(d, str) else repr(d)), port=int(sys.argv[1]))
+sent = False
+end = time.time() + 15
+while time.time() < end and 'echo: pyghmi line' not in ''.join(out):
+    session.Session.wait_for_rsp(0.2)
+    if c.connected and not sent:
+        c.send_data('pyghmi line\\r')
+        sent = True
+print('connected' if c.connected else 'not connected')
+print(''.join(out))
+c.close()
+session.Session.wait_for_rsp(1)
+`;
+const pyghmiAvailable = spawnSync('/usr/bin/python3', ['-c', 'import pyghmi.ipmi.console'], { stdio: 'ignore' }).status === 0;
 const ipmiconsoleAvailable = spawnSync('ipmiconsole', ['--version'], { stdio: 'ignore' }).status === 0;
 const python = spawnSync('python3', ['-c', 'import pty'], { stdio: 'ignore' }).status === 0;
 
@@ -106,6 +127,18 @@ describe.skipIf(!ipmitoolAvailable() || !python)('bmc-oem SOL with stock console
     } finally {
       expect(await low.stop()).toBe(0);
     }
+  });
+
+  it.skipIf(!pyghmiAvailable)("pyghmi's console: connects, the line reaches the host and its echo comes back", async () => {
+    // Not spawnSync: the echo host lives in this process and must keep answering meanwhile.
+    const r = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) =>
+      execFile('/usr/bin/python3', ['-c', PYGHMI_CONSOLE, String(bmc.port), 'oper', 'oper-secret'], { encoding: 'utf8', timeout: 40_000 }, (err, stdout, stderr) =>
+        resolve({ status: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      ),
+    );
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^connected/);
+    expect(r.stdout, r.stderr).toContain('echo: pyghmi line');
   });
 
   it('a second console is refused while one is active; an administrator can end the first', async () => {
