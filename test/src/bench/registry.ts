@@ -6,8 +6,9 @@ import { envelopeBench } from './envelope-bench.js';
 import { fleetBench } from './fleet-bench.js';
 import { goodputBench } from './goodput-bench.js';
 import { lossyLinkBench } from './lossy-link-bench.js';
+import { realLibvirtBench } from './real-libvirt-bench.js';
 import type { Benchmark } from './metric.js';
 import { rmcpClientBench } from './rmcp-client-bench.js';
 import { solBench } from './sol-bench.js';
 
-export const BENCHMARKS: Benchmark[] = [envelopeBench, rmcpClientBench, bmcOemQueueBench, bmcOemSessionsBench, e2eLatencyBench, lossyLinkBench, goodputBench, solBench, fleetBench];
+export const BENCHMARKS: Benchmark[] = [envelopeBench, rmcpClientBench, bmcOemQueueBench, bmcOemSessionsBench, e2eLatencyBench, lossyLinkBench, goodputBench, solBench, fleetBench, realLibvirtBench];

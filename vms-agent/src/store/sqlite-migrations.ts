@@ -150,4 +150,12 @@ ALTER TABLE tokens ADD COLUMN revoked_at_ms INTEGER;
 ALTER TABLE alerts ADD COLUMN acknowledged_comment TEXT;
 `,
   },
+  {
+    version: 4,
+    name: 'link: what the channel learned of each host (clock offset, incarnations)',
+    // JSON of proto's PeerState, written with the replay window it belongs to. Null: learned nothing yet.
+    sql: `
+ALTER TABLE inbound_windows ADD COLUMN peer TEXT;
+`,
+  },
 ];
