@@ -74,7 +74,7 @@ describe('SerialTransport over a socket standing in for the line', () => {
     try {
       let bell = 0;
       t.onAttention(() => bell++);
-      const ask = async (s: Socket, id: number, data: Uint8Array, noise = new Uint8Array()) => {
+      const ask = async (s: Socket, id: number, data: Uint8Array, noise: Uint8Array = new Uint8Array()) => {
         const dec = new SerialFrameDecoder();
         const got = new Promise<ReturnType<typeof decodeTunnelMessage>>((resolve) =>
           s.on('data', (b) => {
