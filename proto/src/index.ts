@@ -16,3 +16,4 @@ export * from './channel/index.js';
 export * from './ipmi/index.js';
 export * from './oem/index.js';
 export * from './vm-serial/index.js';
+export * from './serial-framing/index.js';

@@ -27,6 +27,11 @@ Options:
                                 --state-dir, else none.
   --vm-allow-peer ADDRESS       accept TCP host-link connections only from
                                 this address. Repeatable.
+  --sol-device SPEC             Serial-over-LAN: the host serial port to bridge,
+                                tcp:HOST:PORT or unix:/PATH (bmc-oem connects)
+                                or serial:/DEV[@BAUD]; default off (docs/sol.md)
+  --sol-baud N                  SOL bit rate: 9600, 19200, 38400, 57600 or
+                                115200 (default 115200, or the @BAUD of serial:)
   --iana N                      IANA enterprise number of the OEM queue
                                 commands (default 32473 = D9 7E 00)
   --queue-capacity BYTES        capacity of each queue (default 65536)
@@ -90,6 +95,8 @@ export function parseCli(argv: readonly string[]): CliResult {
         user: { type: 'string', multiple: true },
         'vm-listen': { type: 'string', multiple: true },
         'vm-allow-peer': { type: 'string', multiple: true },
+        'sol-device': { type: 'string' },
+        'sol-baud': { type: 'string' },
         iana: { type: 'string' },
         'queue-capacity': { type: 'string' },
         'max-record': { type: 'string' },
@@ -118,6 +125,12 @@ export function parseCli(argv: readonly string[]): CliResult {
   if (v.user !== undefined) set('users', '--user', v.user.map((u, i) => parseUserFlag(`--user #${i + 1}`, u)));
   if (v['vm-listen'] !== undefined) set('vmListen', '--vm-listen', v['vm-listen']);
   if (v['vm-allow-peer'] !== undefined) set('vmAllowPeers', '--vm-allow-peer', v['vm-allow-peer']);
+  if (v['sol-device'] !== undefined || v['sol-baud'] !== undefined) {
+    const sol: Record<string, unknown> = {};
+    if (v['sol-device'] !== undefined) sol.device = v['sol-device'];
+    if (v['sol-baud'] !== undefined) sol.baud = toInt('--sol-baud', v['sol-baud']);
+    set('sol', '--sol-device', sol);
+  }
   if (v.iana !== undefined) set('iana', '--iana', toInt('--iana', v.iana));
   if (v['queue-capacity'] !== undefined) set('queueCapacity', '--queue-capacity', toInt('--queue-capacity', v['queue-capacity']));
   if (v['max-record'] !== undefined) set('maxRecord', '--max-record', toInt('--max-record', v['max-record']));

@@ -2,6 +2,7 @@
 import type { PrivilegeLevel, PrivilegeName } from '../commands/privilege.js';
 import type { HostPort, VmListenSpec } from './address.js';
 import type { Secret } from './secret.js';
+import type { SolConfig } from '../sol/sol-service.js';
 
 export interface UserConfig {
   name: string;
@@ -96,6 +97,8 @@ export interface BmcConfig {
   vmSocketMode: number;
   /** When set, TCP VM listeners accept connections only from these addresses. */
   vmAllowPeers: readonly string[];
+  /** Serial-over-LAN to the host's serial port; absent: SOL answers 0xC1 as before. */
+  sol?: SolConfig;
 }
 
 export const DEFAULTS = {

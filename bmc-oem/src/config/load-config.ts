@@ -9,6 +9,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { ConfigError } from './config-error.js';
 import { parseHostPort, parseVmListen } from './address.js';
 import { parseCli } from './cli.js';
+import { parseSolDevice, SOL_BAUD_RATES } from '../sol/sol-device.js';
 import { DEFAULTS, type BmcConfig, type UserConfig } from './config-types.js';
 import { Secret } from './secret.js';
 import type { RawConfig } from './schema.js';
@@ -131,6 +132,21 @@ export function resolveConfig(raw: RawConfig, fileBase: string, flagFor: Record<
   // unless told otherwise ("none" turns it off).
   if (raw.vmListen === undefined && config.stateDir !== undefined) {
     config.vmListen = Object.freeze([Object.freeze(parseVmListen('vmListen', `unix:${join(config.stateDir, DEFAULT_VM_SOCKET)}`))]);
+  }
+  if (raw.sol !== undefined) {
+    const field = flagFor.sol ?? 'sol.device';
+    if (raw.sol.device === undefined) throw new ConfigError(field, 'SOL needs a device (tcp:HOST:PORT, unix:/PATH or serial:/DEV[@BAUD])');
+    const device = parseSolDevice(field, raw.sol.device);
+    const baud = raw.sol.baud ?? (device.kind === 'serial' ? device.baud : undefined) ?? 115200;
+    if (!(SOL_BAUD_RATES as readonly number[]).includes(baud)) throw new ConfigError(flagFor.sol === undefined ? 'sol.baud' : '--sol-baud', `must be one of ${SOL_BAUD_RATES.join(', ')}`);
+    config.sol = Object.freeze({
+      device: Object.freeze(device),
+      baud,
+      enabled: raw.sol.enabled ?? true,
+      privilege: privilegeFromName(raw.sol.privilege ?? 'user'),
+      retryCount: raw.sol.retryCount ?? 7,
+      retryIntervalMs: raw.sol.retryIntervalMs ?? 500,
+    });
   }
   if (raw.metrics !== undefined) config.metrics = parseHostPort(flagFor.metrics ?? 'metrics', raw.metrics);
   if (config.loginThrottle.baseDelayMs > config.loginThrottle.maxDelayMs) {

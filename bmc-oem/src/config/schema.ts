@@ -38,6 +38,19 @@ export const CONFIG_SCHEMA = {
       type: 'array',
       items: { type: 'string', pattern: '^(tcp:.+:[0-9]{1,5}|unix:/.+|serial:/.+|none)$' },
     },
+    sol: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['device'],
+      properties: {
+        device: { type: 'string', pattern: '^(tcp:.+:[0-9]{1,5}|unix:/.+|serial:/.+)$' },
+        baud: { enum: [9600, 19200, 38400, 57600, 115200] },
+        enabled: { type: 'boolean' },
+        privilege: { enum: ['user', 'operator', 'administrator'] },
+        retryCount: { type: 'integer', minimum: 0, maximum: 7 },
+        retryIntervalMs: { type: 'integer', minimum: 10, maximum: 2550 },
+      },
+    },
     iana: { type: 'integer', minimum: 1, maximum: 0xffffff },
     queueCapacity: { type: 'integer', minimum: 256, maximum: 64 * 1024 * 1024 },
     // A record must fit one IPMI request: 3 IANA + queue + seq = 8 bytes of header.
@@ -136,6 +149,7 @@ export interface RawConfig {
   listen?: string;
   users?: { name: string; privilege: 'user' | 'operator' | 'administrator'; passwordFile: string }[];
   vmListen?: string[];
+  sol?: { device: string; baud?: 9600 | 19200 | 38400 | 57600 | 115200; enabled?: boolean; privilege?: 'user' | 'operator' | 'administrator'; retryCount?: number; retryIntervalMs?: number };
   iana?: number;
   queueCapacity?: number;
   maxRecord?: number;

@@ -30,6 +30,7 @@ import { registerQueueCommands } from '../queues/register-queue-commands.js';
 import type { LoginThrottle } from '../rmcp/login-throttle.js';
 import type { RmcpEvents } from '../rmcp/rmcp-events.js';
 import { RmcpServer } from '../rmcp/rmcp-server.js';
+import type { SolService } from '../sol/sol-service.js';
 import { registerSdrCommands, SdrRepository } from '../sdr/sdr-commands.js';
 import { buildSdrRepository, buildSensors } from '../sdr/sensors.js';
 import { registerSelCommands } from '../sel/sel-commands.js';
@@ -58,6 +59,8 @@ export interface ServiceShared {
   /** True while a host is connected to the system interface. */
   hostLinkUp: () => boolean;
   onHandlerFault: (name: string, err: unknown) => void;
+  /** Serial-over-LAN, when configured (src/sol): its commands and the SOL payload hook. */
+  sol?: SolService;
 }
 
 export interface BmcService {
@@ -113,6 +116,7 @@ export function buildService(shared: ServiceShared): BmcService {
       now,
       randomBytes: shared.randomBytes,
       events: shared.events,
+      ...(shared.sol === undefined ? {} : { solPayload: shared.sol.onPayload }),
     });
 
     const suiteRecords = encodeCipherSuiteRecords(config.cipherSuites.map((id) => standardCipherSuiteRecord(id)));
@@ -143,6 +147,7 @@ export function buildService(shared: ServiceShared): BmcService {
     const sensors = buildSensors({ hostPower: shared.hostPower, hostLinkUp: shared.hostLinkUp, thermal: { enabled: config.sensors.thermal, dir: config.sensors.thermalDir } });
     const sdr = new SdrRepository(buildSdrRepository(sensors, FULL_DEVICE_SUPPORT), sensors, sel.time());
     registerSdrCommands(registry, sdr);
+    shared.sol?.register(registry);
 
     // The OEM buffer queues (PROTOCOL.md §2), durable when a state directory is configured.
     const store = stateDir === undefined ? undefined : new FileQueueStore({ stateDir, logger });

@@ -30,6 +30,7 @@ import type { QueueEngine } from '../queues/queue-engine.js';
 import { LoginThrottle } from '../rmcp/login-throttle.js';
 import type { RmcpServer } from '../rmcp/rmcp-server.js';
 import { UdpTransport } from '../rmcp/udp-transport.js';
+import { SolService } from '../sol/sol-service.js';
 import { createHostPowerBackend } from '../host-power/create-host-power.js';
 import { SystemInterface } from '../system-interface/system-interface.js';
 import { BmcAudit } from './bmc-audit.js';
@@ -130,6 +131,12 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     }
   };
 
+  // SOL outlives a cold reset: it reaches the current server and socket through these closures.
+  let rmcpPort = 0;
+  const sol =
+    config.sol === undefined
+      ? undefined
+      : new SolService({ config: config.sol, now, logger, port: () => rmcpPort, server: () => current().server, sendTo: (d, peer) => transport.sendTo(d, peer) });
   const shared = {
     config,
     logger,
@@ -146,6 +153,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     },
     hostLinkUp: () => system?.hostConnected ?? false,
     onHandlerFault: (name: string, err: unknown) => events.handlerFault(name, err),
+    ...(sol === undefined ? {} : { sol }),
   };
   service = buildService(shared);
   closers.push(() => service?.close());
@@ -160,6 +168,11 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   try {
     const rmcp = await transport.start();
     closers.push(() => transport.stop());
+    rmcpPort = rmcp.port;
+    if (sol !== undefined) {
+      sol.start();
+      closers.push(() => sol.close());
+    }
     const vmListeners: string[] = [];
     if (config.vmListen.length > 0) {
       system = await SystemInterface.open({
@@ -198,6 +211,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
         suites: config.cipherSuites,
         users: config.users.map((u) => `${u.name}:${u.privilegeName}`),
         hostPower: hostPower.kind,
+        sol: config.sol?.device.text,
       },
       'listening',
     );

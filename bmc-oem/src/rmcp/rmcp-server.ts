@@ -45,6 +45,11 @@ export interface RmcpServerOptions {
   now: () => number;
   randomBytes: RandomBytes;
   events?: RmcpEvents;
+  /**
+   * SOL payloads (type 0x01) of an active session go here (bmc-oem/src/sol);
+   * the returned SOL payload, if any, is the reply. Without it SOL is refused.
+   */
+  solPayload?: (sessionId: number, payload: Uint8Array) => Uint8Array | undefined;
 }
 
 /** A reply datagram, or none; synchronous when nothing on the way was asynchronous. */
@@ -232,7 +237,8 @@ export class RmcpServer {
     const session = this.sessions.get(id);
     if (session === undefined) throw new DropError('unknown-session', `session 0x${id.toString(16)}`);
     if (session.state !== 'active' || session.keys === undefined) throw new DropError('inactive-session', `session 0x${id.toString(16)} in state ${session.state}`);
-    if (payloadType !== PayloadType.IPMI) throw new DropError('unsupported', `payload type 0x${payloadType.toString(16)} in a session`);
+    const sol = payloadType === PayloadType.SOL ? this.opts.solPayload : undefined;
+    if (payloadType !== PayloadType.IPMI && sol === undefined) throw new DropError('unsupported', `payload type 0x${payloadType.toString(16)} in a session`);
     // Cheap window check first; commit only after the AuthCode verified, so
     // forged packets can neither replay nor move the window.
     const verdict = session.inbound.check(seq);
@@ -247,17 +253,38 @@ export class RmcpServer {
     const msg = cipher.open(datagram);
     session.inbound.commit(seq);
     this.sessions.touch(session);
+    if (sol !== undefined) {
+      const reply = sol(session.id, msg.payload);
+      return reply === undefined ? undefined : this.sealReply(session, cipher, reply, PayloadType.SOL);
+    }
     const request = decodeIpmiLanRequest(msg.payload);
     const response = this.answer(request, session);
     if (response instanceof Promise) return response.then((r) => this.sealReply(session, cipher, r));
     return this.sealReply(session, cipher, response);
   }
 
-  private sealReply(session: Session, cipher: SessionCipher, response: Uint8Array): Uint8Array | undefined {
+  /**
+   * Seals a payload the BMC sends on its own (SOL output from the host) in
+   * an active session; undefined when the session is gone.
+   */
+  sealPayload(sessionId: number, payloadType: number, payload: Uint8Array): { datagram: Uint8Array; peer: string } | undefined {
+    const session = this.sessions.get(sessionId);
+    if (session === undefined || session.state !== 'active' || session.keys === undefined) return undefined;
+    const cipher = (session.cipher ??= new SessionCipher({
+      integrityAlgorithm: session.algorithms.integrity,
+      confidentialityAlgorithm: session.algorithms.confidentiality,
+      k1: session.keys.k1,
+      k2: session.keys.k2,
+    }));
+    const datagram = this.sealReply(session, cipher, payload, payloadType);
+    return datagram && { datagram, peer: session.peer };
+  }
+
+  private sealReply(session: Session, cipher: SessionCipher, response: Uint8Array, payloadType: number = PayloadType.IPMI): Uint8Array | undefined {
     // The session may have been closed by another request while this one ran.
     if (this.sessions.get(session.id) !== session) return undefined;
     session.outboundSeq = session.outboundSeq >= 0xffffffff ? 1 : session.outboundSeq + 1;
-    const out = cipher.seal({ sessionId: session.consoleId, sessionSeq: session.outboundSeq, payloadType: PayloadType.IPMI, payload: response }, this.ivRandom);
+    const out = cipher.seal({ sessionId: session.consoleId, sessionSeq: session.outboundSeq, payloadType, payload: response }, this.ivRandom);
     if (session.closing) {
       this.sessions.remove(session.id);
       this.events.sessionEnded(session, 'closed');

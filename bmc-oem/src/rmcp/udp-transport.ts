@@ -109,6 +109,14 @@ export class UdpTransport {
       });
   }
 
+  /** Sends a datagram the server made on its own (SOL output) to a peer "ADDRESS:PORT". */
+  sendTo(datagram: Uint8Array, peer: string): void {
+    const at = peer.lastIndexOf(':');
+    const port = Number(peer.slice(at + 1));
+    if (at <= 0 || !Number.isInteger(port)) return;
+    this.socket?.send(datagram, port, peer.slice(0, at), this.afterSend);
+  }
+
   private send(reply: Uint8Array, to: RemoteInfo): void {
     this.socket?.send(reply, to.port, to.address, this.afterSend);
   }

@@ -26,6 +26,8 @@ Options:
 
 BMC link URIs (config "link"):
   vm+tcp://HOST:PORT, vm+unix:///PATH, vm+serial:///DEV?baud=115200, ipmi:///dev/ipmi0
+  serial:/dev/ttyS1@115200 (the manager comes over SOL through a stock BMC; the
+  queues are held here; tcp:HOST:PORT and unix:/PATH stand in for the line in tests)
 
 Environment:
   BACKCHANNEL_FAULT_DELAY_BEFORE_COMMIT_MS   fault injection for crash tests only

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { SchemaObject } from 'ajv';
 import { parseLinkUri } from '../transport/link-uri.js';
+import { isSerialLink, parseSerialLink } from '../transport/serial-target.js';
 import { makeValidator, ValidationError } from './json-validation.js';
 
 export interface AgentConfig {
@@ -76,7 +77,8 @@ export function parseAgentConfig(raw: unknown, baseDir: string): AgentConfig {
   const c = validate(raw);
   const problems: string[] = [];
   try {
-    parseLinkUri(c.link);
+    if (isSerialLink(c.link)) parseSerialLink(c.link);
+    else parseLinkUri(c.link);
   } catch (err) {
     problems.push(`config.link ${(err as Error).message}`);
   }

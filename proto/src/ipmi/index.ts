@@ -28,3 +28,6 @@ export * from './session-commands.js';
 export * from './device-id.js';
 export * from './chassis-status.js';
 export * from './deviations.js';
+export * from './sol-payload.js';
+export * from './sol-commands.js';
+export * from './sol-endpoint.js';

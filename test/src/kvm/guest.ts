@@ -43,6 +43,8 @@ export interface GuestOptions {
   memoryMb?: number;
   /** Called with QEMU's PID as soon as it starts (so a test can clean up). */
   onStart?: (pid: number) => void;
+  /** More QEMU arguments (e.g. a second `-serial`, the guest's ttyS1, for the SOL test). */
+  extraArgs?: string[];
 }
 
 export async function runGuest(options: GuestOptions): Promise<GuestRun> {
@@ -60,6 +62,7 @@ export async function runGuest(options: GuestOptions): Promise<GuestRun> {
     '-chardev', `socket,id=ipmi0,host=127.0.0.1,port=${options.bmcPort},reconnect=1`,
     '-device', 'ipmi-bmc-extern,id=bmc0,chardev=ipmi0',
     '-device', 'isa-ipmi-kcs,bmc=bmc0',
+    ...(options.extraArgs ?? []),
   ];
   const started = performance.now();
   const qemu = spawn('qemu-system-x86_64', args, { stdio: ['ignore', 'ignore', 'pipe'] });

@@ -10,7 +10,9 @@
  * ("host:port"), logLevel, stepSeconds, skewSteps, pollMinMs, pollMaxMs,
  * serviceKeySignsRequests, custodialKeySignsRequests, linkLeaseMs,
  * rmcpTimeoutMs, rmcpRetries, shutdownGraceMs, tlsCertFile, tlsKeyFile,
- * alertSinks (alerts/sink-config.ts, docs/alert-delivery.md).
+ * alertSinks (alerts/sink-config.ts, docs/alert-delivery.md),
+ * hostTransports ({"HOST_ID": "sol"}: reach that host over Serial-over-LAN
+ * through a stock BMC instead of the OEM queues; docs/sol.md).
  */
 import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -51,6 +53,8 @@ export interface VmsAgentConfig {
   tlsKeyFile: string | undefined;
   /** Where `serve` delivers alerts (syslog, webhooks); none by default. */
   alertSinks: readonly SinkConfig[];
+  /** How the link reaches each host's BMC: "oem" (the OEM buffer queues, the default) or "sol" (docs/sol.md). */
+  hostTransports: Readonly<Record<string, 'oem' | 'sol'>>;
 }
 
 export const DEFAULT_PORT = 8480;
@@ -71,7 +75,7 @@ export interface ConfigFlags {
 
 type FileConfig = Partial<
   Record<'url' | 'token' | 'tokenFile' | 'db' | 'masterKeyFile' | 'listen' | 'logLevel' | 'tlsCertFile' | 'tlsKeyFile', string> &
-    Record<'stepSeconds' | 'skewSteps' | 'pollMinMs' | 'pollMaxMs' | 'linkLeaseMs' | 'rmcpTimeoutMs' | 'rmcpRetries' | 'shutdownGraceMs', number> & Record<'serviceKeySignsRequests' | 'custodialKeySignsRequests', boolean> & { alertSinks: readonly SinkConfig[] }
+    Record<'stepSeconds' | 'skewSteps' | 'pollMinMs' | 'pollMaxMs' | 'linkLeaseMs' | 'rmcpTimeoutMs' | 'rmcpRetries' | 'shutdownGraceMs', number> & Record<'serviceKeySignsRequests' | 'custodialKeySignsRequests', boolean> & { alertSinks: readonly SinkConfig[]; hostTransports: Record<string, 'oem' | 'sol'> }
 >;
 
 function readable(path: string): boolean {
@@ -101,7 +105,7 @@ function readConfigFile(path: string | undefined): FileConfig {
     throw usage(`cannot read config file ${path}: ${(err as Error).message}`);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw usage(`config file ${path} must hold a JSON object`);
-  const known = new Set(['url', 'token', 'tokenFile', 'db', 'masterKeyFile', 'listen', 'logLevel', 'stepSeconds', 'skewSteps', 'pollMinMs', 'pollMaxMs', 'serviceKeySignsRequests', 'custodialKeySignsRequests', 'linkLeaseMs', 'rmcpTimeoutMs', 'rmcpRetries', 'shutdownGraceMs', 'tlsCertFile', 'tlsKeyFile', 'alertSinks']);
+  const known = new Set(['url', 'token', 'tokenFile', 'db', 'masterKeyFile', 'listen', 'logLevel', 'stepSeconds', 'skewSteps', 'pollMinMs', 'pollMaxMs', 'serviceKeySignsRequests', 'custodialKeySignsRequests', 'linkLeaseMs', 'rmcpTimeoutMs', 'rmcpRetries', 'shutdownGraceMs', 'tlsCertFile', 'tlsKeyFile', 'alertSinks', 'hostTransports']);
   for (const [k, v] of Object.entries(parsed)) {
     if (!known.has(k)) throw usage(`config file ${path}: unknown key "${k}" (known: ${[...known].join(', ')})`);
     if (k === 'alertSinks') {
@@ -114,6 +118,11 @@ function readConfigFile(path: string | undefined): FileConfig {
     }
     if (k === 'serviceKeySignsRequests' || k === 'custodialKeySignsRequests') {
       if (typeof v !== 'boolean') throw usage(`config file ${path}: "${k}" must be true or false`);
+      continue;
+    }
+    if (k === 'hostTransports') {
+      const ok = typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every((t) => t === 'oem' || t === 'sol');
+      if (!ok) throw usage(`config file ${path}: "hostTransports" must map host ids to "oem" or "sol", e.g. {"hv1": "sol"}`);
       continue;
     }
     if (k === 'shutdownGraceMs') {
@@ -182,5 +191,6 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     tlsCertFile: flags['tls-cert'] ?? file.tlsCertFile,
     tlsKeyFile: flags['tls-key'] ?? file.tlsKeyFile,
     alertSinks: file.alertSinks ?? [],
+    hostTransports: Object.freeze({ ...file.hostTransports }),
   });
 }

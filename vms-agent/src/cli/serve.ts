@@ -26,6 +26,7 @@ import { serviceKeyPair } from '../keys/service-key.js';
 import type { BmcConnector } from '../link/bmc-session.js';
 import { LinkManager } from '../link/link-manager.js';
 import { rmcpConnectorWith } from '../link/rmcp-connector.js';
+import { solConnectorWith, transportConnector } from '../rmcp/sol-connector.js';
 import { LeaseKeeper } from '../link/lease-keeper.js';
 import { isLinkLeases } from '../store/link-leases.js';
 import { PostgresStore } from '../store/postgres-store.js';
@@ -91,7 +92,13 @@ export async function serve(argv: string[], options: { connector?: BmcConnector 
     links = new LinkManager({
       store,
       commands,
-      connector: options.connector ?? rmcpConnectorWith({ timeoutMs: config.rmcpTimeoutMs, retries: config.rmcpRetries }),
+      connector:
+        options.connector ??
+        transportConnector({
+          oem: rmcpConnectorWith({ timeoutMs: config.rmcpTimeoutMs, retries: config.rmcpRetries }),
+          sol: solConnectorWith({ timeoutMs: config.rmcpTimeoutMs, retries: config.rmcpRetries }),
+          solHosts: new Set(Object.entries(config.hostTransports).flatMap(([id, t]) => (t === 'sol' ? [id] : []))),
+        }),
       clock,
       randomBytes: systemRandom,
       random: Math.random,

@@ -10,6 +10,8 @@ export interface BmcSession {
 }
 
 export interface BmcTarget {
+  /** The host this BMC belongs to (a connector may pick the transport by it: SOL or OEM queues). */
+  hostId?: string;
   host: string;
   port: number;
   user: string;

@@ -180,7 +180,7 @@ export class HostLink {
     this.#refusedCredentials = credentialsOf(host, secrets.bmcPassword);
     this.#keys ??= new EnvelopeKeys(secrets.seed, host.id, this.#t.keys);
     const session = await withTimeout(
-      this.#o.connector({ host: host.bmcAddress, port: host.bmcPort, user: host.bmcUser, password: secrets.bmcPassword, privilege: host.bmcPrivilege, cipherSuites: host.cipherSuites }),
+      this.#o.connector({ hostId: host.id, host: host.bmcAddress, port: host.bmcPort, user: host.bmcUser, password: secrets.bmcPassword, privilege: host.bmcPrivilege, cipherSuites: host.cipherSuites }),
       this.#t.connectTimeoutMs,
       `RMCP+ session to ${host.bmcAddress}:${host.bmcPort}`,
     );

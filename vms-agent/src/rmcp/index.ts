@@ -5,3 +5,6 @@ export { RmcpError, isRmcpError, type RmcpErrorCode, RmcpAuthError, isRmcpAuthEr
 export { refusalError } from './auth-failure.js';
 export { SessionState, MAX_IN_FLIGHT, type SessionCounters } from './session-state.js';
 export { type Clock, systemClock } from './clock.js';
+export { SolConsole, SolError, type SolConsoleOptions, type SolSessionPort } from './sol-console.js';
+export { SolTunnel, type SolTunnelOptions } from './sol-tunnel.js';
+export { solConnectorWith, transportConnector, type SolTuning } from './sol-connector.js';

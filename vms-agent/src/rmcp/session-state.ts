@@ -67,6 +67,8 @@ interface Pending {
 
 export type Received =
   | { kind: 'response'; rqSeq: number; cc: number; data: Uint8Array }
+  /** A SOL payload (type 0x01) from the BMC, authentic and in the window (sol-console.ts). */
+  | { kind: 'payload'; payloadType: number; payload: Uint8Array }
   | { kind: 'drop'; reason: string };
 
 export interface DueWork {
@@ -136,10 +138,12 @@ export class SessionState {
   receive(datagram: Uint8Array, now: number): Received {
     let payload: Uint8Array;
     let sessionSeq: number;
+    let payloadType: number;
     try {
       const m = this.cipher.open(datagram);
       if (m.sessionId !== this.o.consoleSessionId) return this.drop('wrong-session-id');
-      if (m.payloadType !== PayloadType.IPMI) return this.drop('not-ipmi-payload');
+      if (m.payloadType !== PayloadType.IPMI && m.payloadType !== PayloadType.SOL) return this.drop('not-ipmi-payload');
+      payloadType = m.payloadType;
       payload = m.payload;
       sessionSeq = m.sessionSeq;
     } catch (err) {
@@ -150,6 +154,7 @@ export class SessionState {
     if (verdict !== 'ok') return this.drop(`seq-${verdict}`);
     // Authentic and new: the BMC is alive, whatever the answer turns out to be.
     this.lastHeardAt = Math.max(this.lastHeardAt, now);
+    if (payloadType === PayloadType.SOL) return { kind: 'payload', payloadType, payload };
     let res;
     try {
       res = decodeIpmiLanResponse(payload);
@@ -207,10 +212,15 @@ export class SessionState {
   }
 
   /** Seals an IPMI message under the next session sequence number (§6.12.13: 1, 2, ... skipping 0). */
-  private seal(message: Uint8Array): Uint8Array {
+  private seal(message: Uint8Array, payloadType: number = PayloadType.IPMI): Uint8Array {
     const sessionSeq = this.nextSessionSeq;
     this.nextSessionSeq = sessionSeq === 0xffffffff ? 1 : sessionSeq + 1;
-    return this.cipher.seal({ sessionId: this.o.bmcSessionId, sessionSeq, payloadType: PayloadType.IPMI, payload: message }, this.ivRandom);
+    return this.cipher.seal({ sessionId: this.o.bmcSessionId, sessionSeq, payloadType, payload: message }, this.ivRandom);
+  }
+
+  /** Seals a SOL payload (sol-console.ts); its acknowledgement and retransmission are the SOL layer's. */
+  sealPayload(payloadType: number, payload: Uint8Array): Uint8Array {
+    return this.seal(payload, payloadType);
   }
 
   /** Round robin over 1..63, skipping numbers in flight, so a number is reused as late as possible. */

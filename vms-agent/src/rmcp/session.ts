@@ -64,6 +64,7 @@ export class RmcpSession {
   private state_: 'open' | 'closing' | 'closed' = 'open';
   private endReason: RmcpError | undefined;
   private readonly ended: Promise<RmcpError | undefined>;
+  private payloadHandler: ((payloadType: number, payload: Uint8Array) => void) | undefined;
   private markEnded!: (reason: RmcpError | undefined) => void;
 
   constructor(
@@ -106,6 +107,18 @@ export class RmcpSession {
   request(netFn: number, cmd: number, data: Uint8Array = NO_DATA, lun = 0): Promise<IpmiResponse> {
     if (this.state_ !== 'open') return Promise.reject(this.closedError());
     return this.enqueue(netFn, cmd, data, lun);
+  }
+
+  /** Receives the SOL payloads the BMC sends in this session (sol-console.ts); replaces any earlier handler. */
+  onPayload(handler: ((payloadType: number, payload: Uint8Array) => void) | undefined): void {
+    this.payloadHandler = handler;
+  }
+
+  /** Sends a SOL payload in this session (no answer is awaited here). */
+  sendPayload(payloadType: number, payload: Uint8Array): void {
+    if (this.state_ !== 'open') return;
+    this.lastActivity = this.clock.now();
+    this.transport.send(this.sm.sealPayload(payloadType, payload));
   }
 
   /** Sends Close Session (waiting briefly for its answer), then releases the socket. Idempotent. */
@@ -162,6 +175,11 @@ export class RmcpSession {
     if (this.state_ === 'closed') return;
     const now = this.clock.now();
     const r = this.sm.receive(datagram, now);
+    if (r.kind === 'payload') {
+      this.lastActivity = now;
+      this.payloadHandler?.(r.payloadType, r.payload);
+      return;
+    }
     if (r.kind !== 'response') return;
     const w = this.inFlight.get(r.rqSeq);
     this.inFlight.delete(r.rqSeq);
