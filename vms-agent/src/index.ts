@@ -5,6 +5,7 @@ export * from './store/secret-box.js';
 export * from './store/sqlite-store.js';
 export * from './store/postgres-store.js';
 export * from './store/link-leases.js';
+export * from './store/postgres-session.js';
 export * from './commands/lifecycle.js';
 export * from './commands/command-service.js';
 export * from './api/app.js';

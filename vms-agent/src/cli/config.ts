@@ -9,11 +9,14 @@
  * tokenFile, db (SQLite file or postgres:// URL), masterKeyFile, listen
  * ("host:port"), logLevel, stepSeconds, skewSteps, pollMinMs, pollMaxMs,
  * serviceKeySignsRequests, custodialKeySignsRequests, linkLeaseMs,
- * rmcpTimeoutMs, rmcpRetries, shutdownGraceMs, tlsCertFile, tlsKeyFile.
+ * rmcpTimeoutMs, rmcpRetries, shutdownGraceMs, tlsCertFile, tlsKeyFile,
+ * postgres (an object: PostgreSQL session timeouts, keepalive and pool
+ * limits, store/postgres-session.ts).
  */
 import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { DEFAULT_POSTGRES_SESSION, type PostgresSessionSettings, postgresSessionSettings } from '../store/postgres-session.js';
 import { usage } from './cli-error.js';
 import { DEFAULT_SHUTDOWN_GRACE_MS } from './shutdown.js';
 
@@ -47,6 +50,8 @@ export interface VmsAgentConfig {
   /** `serve`: PEM certificate chain and key for HTTPS (both or neither). */
   tlsCertFile: string | undefined;
   tlsKeyFile: string | undefined;
+  /** PostgreSQL store: per-connection timeouts, TCP keepalive, pool limits (defaults: DEFAULT_POSTGRES_SESSION). */
+  postgres: Readonly<PostgresSessionSettings>;
 }
 
 export const DEFAULT_PORT = 8480;
@@ -67,7 +72,7 @@ export interface ConfigFlags {
 
 type FileConfig = Partial<
   Record<'url' | 'token' | 'tokenFile' | 'db' | 'masterKeyFile' | 'listen' | 'logLevel' | 'tlsCertFile' | 'tlsKeyFile', string> &
-    Record<'stepSeconds' | 'skewSteps' | 'pollMinMs' | 'pollMaxMs' | 'linkLeaseMs' | 'rmcpTimeoutMs' | 'rmcpRetries' | 'shutdownGraceMs', number> & Record<'serviceKeySignsRequests' | 'custodialKeySignsRequests', boolean>
+    Record<'stepSeconds' | 'skewSteps' | 'pollMinMs' | 'pollMaxMs' | 'linkLeaseMs' | 'rmcpTimeoutMs' | 'rmcpRetries' | 'shutdownGraceMs', number> & Record<'serviceKeySignsRequests' | 'custodialKeySignsRequests', boolean> & { postgres: Partial<PostgresSessionSettings> }
 >;
 
 function readable(path: string): boolean {
@@ -97,11 +102,23 @@ function readConfigFile(path: string | undefined): FileConfig {
     throw usage(`cannot read config file ${path}: ${(err as Error).message}`);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw usage(`config file ${path} must hold a JSON object`);
-  const known = new Set(['url', 'token', 'tokenFile', 'db', 'masterKeyFile', 'listen', 'logLevel', 'stepSeconds', 'skewSteps', 'pollMinMs', 'pollMaxMs', 'serviceKeySignsRequests', 'custodialKeySignsRequests', 'linkLeaseMs', 'rmcpTimeoutMs', 'rmcpRetries', 'shutdownGraceMs', 'tlsCertFile', 'tlsKeyFile']);
+  const known = new Set(['url', 'token', 'tokenFile', 'db', 'masterKeyFile', 'listen', 'logLevel', 'stepSeconds', 'skewSteps', 'pollMinMs', 'pollMaxMs', 'serviceKeySignsRequests', 'custodialKeySignsRequests', 'linkLeaseMs', 'rmcpTimeoutMs', 'rmcpRetries', 'shutdownGraceMs', 'tlsCertFile', 'tlsKeyFile', 'postgres']);
   for (const [k, v] of Object.entries(parsed)) {
     if (!known.has(k)) throw usage(`config file ${path}: unknown key "${k}" (known: ${[...known].join(', ')})`);
     if (k === 'serviceKeySignsRequests' || k === 'custodialKeySignsRequests') {
       if (typeof v !== 'boolean') throw usage(`config file ${path}: "${k}" must be true or false`);
+      continue;
+    }
+    if (k === 'postgres') {
+      if (typeof v !== 'object' || v === null || Array.isArray(v)) throw usage(`config file ${path}: "postgres" must be an object (keys: ${Object.keys(DEFAULT_POSTGRES_SESSION).join(', ')})`);
+      for (const key of Object.keys(v)) {
+        if (!(key in DEFAULT_POSTGRES_SESSION)) throw usage(`config file ${path}: unknown key "postgres.${key}" (known: ${Object.keys(DEFAULT_POSTGRES_SESSION).join(', ')})`);
+      }
+      try {
+        postgresSessionSettings(v as Partial<PostgresSessionSettings>);
+      } catch (err) {
+        throw usage(`config file ${path}: ${(err as Error).message}`);
+      }
       continue;
     }
     if (k === 'shutdownGraceMs') {
@@ -169,5 +186,6 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     shutdownGraceMs: file.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS,
     tlsCertFile: flags['tls-cert'] ?? file.tlsCertFile,
     tlsKeyFile: flags['tls-key'] ?? file.tlsKeyFile,
+    postgres: Object.freeze(postgresSessionSettings(file.postgres)),
   });
 }

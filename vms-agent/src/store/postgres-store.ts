@@ -27,6 +27,7 @@ import type { LinkLeaseRecord, LinkLeases } from './link-leases.js';
 import { applyMutation, insertEvent, WAKE_CHANNEL } from './postgres-apply.js';
 import { POSTGRES_MIGRATIONS } from './postgres-migrations.js';
 import { listenForWakes, type WakeListenerOptions } from './postgres-wakes.js';
+import { type PostgresSessionSettings, postgresClientConfig, postgresSessionSettings } from './postgres-session.js';
 import {
   type AlertRow,
   type ApprovalRow,
@@ -100,8 +101,10 @@ export interface PostgresStoreOptions {
   /** postgres://user:password@host:port/database (libpq-style query parameters such as sslmode are understood). */
   url: string;
   secrets: SecretBox;
-  /** Pool size (default 10). */
+  /** Pool size (default 10; `session.maxConnections` says the same). */
   maxConnections?: number;
+  /** Session timeouts, keepalives and pool limits (postgres-session.ts; defaults there). */
+  session?: Partial<PostgresSessionSettings>;
   /** Shown in pg_stat_activity. */
   applicationName?: string;
   /** Errors of idle pooled connections (the next query reports its own). */
@@ -118,8 +121,9 @@ export class PostgresStore implements Store, LinkLeases {
 
   private constructor(options: PostgresStoreOptions) {
     this.#secrets = new SealedSecrets(options.secrets);
-    this.#clientConfig = { connectionString: options.url, types, application_name: options.applicationName ?? 'vms-agent', connectionTimeoutMillis: 10_000 };
-    this.#pool = new pg.Pool({ ...this.#clientConfig, max: options.maxConnections ?? 10 });
+    const session = postgresSessionSettings({ ...options.session, ...(options.maxConnections !== undefined ? { maxConnections: options.maxConnections } : {}) });
+    this.#clientConfig = postgresClientConfig(options.url, session, { types, application_name: options.applicationName ?? 'vms-agent' });
+    this.#pool = new pg.Pool({ ...this.#clientConfig, max: session.maxConnections });
     this.#pool.on('error', (err) => options.onError?.(err));
   }
 
@@ -133,6 +137,12 @@ export class PostgresStore implements Store, LinkLeases {
       throw err;
     }
     return store;
+  }
+
+  /** A run-time setting as the store's pooled sessions see it (`SHOW name`), for operators and tests. */
+  async sessionSetting(name: string): Promise<string> {
+    if (!/^[a-z_]+$/.test(name)) throw new RangeError(`not a setting name: ${name}`);
+    return (await this.#pool.query<Record<string, string>>(`SHOW ${name}`)).rows[0]![name]!;
   }
 
   /** Versions of the migrations applied, oldest first. */
