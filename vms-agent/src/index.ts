@@ -6,6 +6,7 @@ export * from './store/sqlite-store.js';
 export * from './store/postgres-store.js';
 export * from './store/link-leases.js';
 export * from './store/postgres-session.js';
+export * from './store/idempotency-keys.js';
 export * from './commands/lifecycle.js';
 export * from './commands/command-service.js';
 export * from './api/app.js';

@@ -24,6 +24,7 @@ import { DEFAULT_ROLES, type Role, sortRoles } from '../roles.js';
 import { SealedSecrets } from './sealed-secrets.js';
 import type { SecretBox } from './secret-box.js';
 import type { LinkLeaseRecord, LinkLeases } from './link-leases.js';
+import type { IdempotencyRecord } from './idempotency-keys.js';
 import { applyMutation, insertEvent, WAKE_CHANNEL } from './postgres-apply.js';
 import { POSTGRES_MIGRATIONS } from './postgres-migrations.js';
 import { listenForWakes, type WakeListenerOptions } from './postgres-wakes.js';
@@ -34,6 +35,8 @@ import {
   type CommandRow,
   type EventRow,
   type HostRow,
+  type IdempotencyRow,
+  idempotencyFromRow,
   type InboundWindowRow,
   type OutboxRow,
   type PrincipalRow,
@@ -427,6 +430,15 @@ export class PostgresStore implements Store, LinkLeases {
       for (const hostId of wake) await c.query('SELECT pg_notify($1, $2)', [WAKE_CHANNEL, hostId]);
       return result;
     });
+  }
+
+  async getIdempotencyKey(principal: string, key: string, notBeforeMs: number): Promise<IdempotencyRecord | undefined> {
+    const [row] = await this.#rows<IdempotencyRow>('SELECT * FROM idempotency_keys WHERE principal = $1 AND key = $2 AND created_at_ms >= $3', [principal, key, notBeforeMs]);
+    return row && idempotencyFromRow(row);
+  }
+
+  async purgeIdempotencyKeys(beforeMs: number): Promise<number> {
+    return (await this.#pool.query('DELETE FROM idempotency_keys WHERE created_at_ms < $1', [beforeMs])).rowCount ?? 0;
   }
 
   // link leases (see link-leases.ts); times are the database's

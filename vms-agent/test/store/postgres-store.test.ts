@@ -64,7 +64,7 @@ describe.skipIf(!hasPostgres())('PostgresStore (skipped when no PostgreSQL serve
         cleanup: () => store.close(),
       };
     },
-    { migrations: [1, 2, 3] },
+    { migrations: [1, 2, 3, 6] },
   );
 
   describe('several replicas on one database', () => {

@@ -26,7 +26,7 @@ storeContract(
       cleanup: () => t.cleanup(),
     };
   },
-  { migrations: [1, 2] },
+  { migrations: [1, 2, 5] },
 );
 
 describe('SqliteStore files (issue 13: the store was created 0644)', () => {
@@ -100,7 +100,7 @@ describe('SqliteStore migration 2 (roles, token ids) on a store from before role
       ).run();
       db.close();
       const s = await t.reopen();
-      expect(s.migrationsApplied()).toEqual([1, 2]);
+      expect(s.migrationsApplied()).toEqual(SQLITE_MIGRATIONS.map((m) => m.version));
       expect((await s.listPrincipals()).map((p) => [p.name, p.roles])).toEqual([
         ['alice', [...DEFAULT_ROLES]],
         ['bob', [...DEFAULT_ROLES]],
