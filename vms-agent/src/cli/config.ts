@@ -40,7 +40,7 @@ export interface VmsAgentConfig {
    * and without a second signature a request fits one BMC record.
    */
   custodialKeySignsRequests: boolean;
-  /** PostgreSQL store: how long a replica's lease on a host's link lasts without renewal (takeover time after a crash). */
+  /** PostgreSQL store: how long a replica's heartbeat and link leases last without renewal (takeover time after a crash); heartbeat every third of it. */
   linkLeaseMs: number;
   /** RMCP+ client: per-attempt wait for a BMC answer, and retransmissions before the session counts as lost. */
   rmcpTimeoutMs: number;
@@ -180,7 +180,7 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     pollMaxMs: file.pollMaxMs ?? 1000,
     serviceKeySignsRequests: file.serviceKeySignsRequests ?? false,
     custodialKeySignsRequests: file.custodialKeySignsRequests ?? false,
-    linkLeaseMs: file.linkLeaseMs ?? 15_000,
+    linkLeaseMs: file.linkLeaseMs ?? 3_000,
     rmcpTimeoutMs: file.rmcpTimeoutMs ?? 1000,
     rmcpRetries: file.rmcpRetries ?? 3,
     shutdownGraceMs: file.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS,

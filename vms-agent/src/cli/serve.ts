@@ -25,6 +25,8 @@ import { rmcpConnectorWith } from '../link/rmcp-connector.js';
 import { LeaseKeeper } from '../link/lease-keeper.js';
 import { isLinkLeases } from '../store/link-leases.js';
 import { PostgresStore } from '../store/postgres-store.js';
+import { WAKE_CHANNEL } from '../store/postgres-apply.js';
+import { LEASES_CHANNEL } from '../store/postgres-leases.js';
 import { parse } from './args.js';
 import { CliError, EXIT, usage } from './cli-error.js';
 import { isPostgresUrl, openLocalStore, redactDb, systemRandom } from './local-store.js';
@@ -94,9 +96,16 @@ export async function serve(argv: string[], options: { connector?: BmcConnector 
     throw new CliError(EXIT.failed, 'LISTEN_FAILED', `cannot listen on ${config.listenHost}:${config.listenPort}: ${why}; no BMC link was started`);
   }
   // Another replica queued something for a host whose link runs here: send it now rather than at the next poll.
+  // Another replica released link leases or left: take our share now rather than at the next heartbeat.
   const wakes =
     links && store instanceof PostgresStore
-      ? await store.listenForWakes((h) => links?.wake(h), { onError: (err) => logger.warn({ err: err.message }, 'wake notifications lost; reconnecting (links still poll)') })
+      ? await store.listen(
+          { [WAKE_CHANNEL]: (h) => h && links?.wake(h), [LEASES_CHANNEL]: () => links?.rebalanceSoon() },
+          {
+            onError: (err) => logger.warn({ err: err.message }, 'replica notifications lost; reconnecting (links still poll, leases move at the next heartbeat)'),
+            onReconnect: () => links?.rebalanceSoon(),
+          },
+        )
       : undefined;
   await links?.start();
   logger.info({ address, tls: !!tls, db: redactDb(config.db), links: !!links, ...(leases ? { replica: leases.owner } : {}) }, 'vms-agent serving');

@@ -5,9 +5,12 @@
  * questions for the API.
  *
  * With a store shared by several replicas (`leases`), it runs only the
- * links whose lease this replica holds, renews them with the housekeeping,
- * stops a link as soon as its lease can no longer be vouched for, and
- * releases its leases when it stops.
+ * links whose lease this replica holds: a heartbeat every `renewEveryMs`
+ * renews them and takes about this replica's share of the free ones;
+ * leases above the share (another replica joined) are handed over: link
+ * stopped first, lease released after, so two links never overlap. A
+ * link stops as soon as its lease can no longer be vouched for; every
+ * lease is released when the manager stops.
  */
 import type { LinkHealth } from '../api/views.js';
 import { HostLink } from './host-link.js';
@@ -26,6 +29,9 @@ export class LinkManager {
   readonly #links = new Map<string, HostLink>();
   /** Links still winding down; their host gets no new link until they have. */
   readonly #stopping = new Map<string, Promise<void>>();
+  /** The lease generation each running link was started under (a new generation means a new link). */
+  readonly #linkGeneration = new Map<string, number>();
+  #rebalanceQueued = false;
   #timer: NodeJS.Timeout | undefined;
   #fenceTimer: NodeJS.Timeout | undefined;
   #housekeeping: Promise<void> = Promise.resolve();
@@ -37,13 +43,33 @@ export class LinkManager {
   async start(): Promise<void> {
     const leases = this.#o.leases;
     await this.refresh();
-    this.#timer = setInterval(() => {
-      this.#housekeeping = this.#housekeeping.then(() => this.#tick()).catch((err: unknown) => {
-        this.#o.logger?.error({ err: (err as Error).message }, 'link housekeeping failed');
-      });
-    }, Math.min(this.#o.housekeepingMs ?? 2_000, leases?.renewEveryMs ?? Number.POSITIVE_INFINITY));
+    this.#timer = setInterval(() => this.#schedule(), Math.min(this.#o.housekeepingMs ?? 2_000, leases?.renewEveryMs ?? Number.POSITIVE_INFINITY));
     // Independent of the housekeeping chain, which waits on the database: a link stops when its lease runs out locally.
     if (leases) this.#fenceTimer = setInterval(() => this.#fence(), Math.max(50, Math.floor(leases.renewEveryMs / 2)));
+  }
+
+  #schedule(): void {
+    this.#housekeeping = this.#housekeeping.then(() => this.#tick()).catch((err: unknown) => {
+      this.#o.logger?.error({ err: (err as Error).message }, 'link housekeeping failed');
+    });
+  }
+
+  /**
+   * Another replica released leases (hand-over, shutdown) or left: run a
+   * heartbeat now rather than at the next period, so its hosts move over
+   * without a gap. Several notifications in a row cause one extra run.
+   */
+  rebalanceSoon(): void {
+    if (!this.#o.leases || this.#rebalanceQueued || !this.#timer) return;
+    this.#rebalanceQueued = true;
+    this.#housekeeping = this.#housekeeping
+      .then(() => {
+        this.#rebalanceQueued = false;
+        return this.refresh();
+      })
+      .catch((err: unknown) => {
+        this.#o.logger?.error({ err: (err as Error).message }, 'link rebalance failed');
+      });
   }
 
   #fence(): void {
@@ -56,6 +82,7 @@ export class LinkManager {
 
   #stopLink(id: string, link: HostLink): Promise<void> {
     this.#links.delete(id);
+    this.#linkGeneration.delete(id);
     const done = link.stop().finally(() => this.#stopping.delete(id));
     this.#stopping.set(id, done);
     return done;
@@ -67,20 +94,39 @@ export class LinkManager {
     for (const _ of expired) this.#o.metrics?.commandsFinal.inc({ state: 'expired' });
   }
 
-  /** Starts links for new hosts and stops those of removed ones. */
+  /** Starts links for new hosts (or newly leased ones) and stops those of removed (or lost, or handed-over) ones. */
   async refresh(): Promise<void> {
     const all = (await this.#o.store.listHosts()).map((h) => h.id);
-    const ids = this.#o.leases ? await this.#o.leases.claim(all) : new Set(all);
-    for (const id of ids) {
-      if (this.#links.has(id) || this.#stopping.has(id)) continue;
-      if (this.#o.leases) this.#o.logger?.info({ host: id, owner: this.#o.leases.owner }, 'took the link lease; starting the link');
-      const link = new HostLink({ ...this.#o, hostId: id });
-      this.#links.set(id, link);
-      link.start();
+    const leases = this.#o.leases;
+    let ids: Set<string>;
+    let generations: Map<string, number> | undefined;
+    if (leases) {
+      const beat = await leases.heartbeat();
+      generations = beat.held;
+      if (beat.shed.length > 0) {
+        // Hand-over without overlap: our links stop before the leases are released.
+        await Promise.all(beat.shed.map((id) => (this.#links.has(id) ? this.#stopLink(id, this.#links.get(id)!) : this.#stopping.get(id))));
+        await leases.release(beat.shed);
+        this.#o.logger?.info({ hosts: beat.shed, owner: leases.owner, share: beat.share }, 'handed link leases over to other replicas (above this replica’s share)');
+        for (const id of beat.shed) generations.delete(id);
+      }
+      ids = new Set(generations.keys());
+    } else {
+      ids = new Set(all);
     }
     for (const [id, link] of this.#links) {
-      if (ids.has(id)) continue;
+      // Lost, removed, or held again under a newer generation (another replica had it meanwhile).
+      if (ids.has(id) && generations?.get(id) === this.#linkGeneration.get(id)) continue;
       await this.#stopLink(id, link);
+    }
+    for (const id of ids) {
+      if (this.#links.has(id) || this.#stopping.has(id)) continue;
+      const generation = generations?.get(id);
+      if (leases) this.#o.logger?.info({ host: id, owner: leases.owner, generation }, 'took the link lease; starting the link');
+      const link = new HostLink({ ...this.#o, hostId: id });
+      this.#links.set(id, link);
+      if (generation !== undefined) this.#linkGeneration.set(id, generation);
+      link.start();
     }
     // A removed host's series go with it (every tick: a link wound down late may have set one again).
     await this.#o.metrics?.retainHosts(new Set(all));
@@ -94,8 +140,14 @@ export class LinkManager {
     this.#links.get(hostId)?.wake();
   }
 
+  /** Hosts whose link runs in this process, for tests and operators. */
+  runningLinks(): string[] {
+    return [...this.#links.keys()].sort();
+  }
+
   async stop(): Promise<void> {
     if (this.#timer) clearInterval(this.#timer);
+    this.#timer = undefined;
     if (this.#fenceTimer) clearInterval(this.#fenceTimer);
     await this.#housekeeping;
     await Promise.all([...[...this.#links].map(([id, l]) => this.#stopLink(id, l)), ...this.#stopping.values()]);

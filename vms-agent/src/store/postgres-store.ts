@@ -23,11 +23,12 @@ import pg from 'pg';
 import { DEFAULT_ROLES, type Role, sortRoles } from '../roles.js';
 import { SealedSecrets } from './sealed-secrets.js';
 import type { SecretBox } from './secret-box.js';
-import type { LinkLeaseRecord, LinkLeases } from './link-leases.js';
+import type { HeartbeatCounts, HeldLease, LinkLeaseRecord, LinkLeases } from './link-leases.js';
+import * as leases from './postgres-leases.js';
 import type { IdempotencyRecord } from './idempotency-keys.js';
 import { applyMutation, insertEvent, WAKE_CHANNEL } from './postgres-apply.js';
 import { POSTGRES_MIGRATIONS } from './postgres-migrations.js';
-import { listenForWakes, type WakeListenerOptions } from './postgres-wakes.js';
+import { listenForNotifications, listenForWakes, type NotificationHandlers, type WakeListenerOptions } from './postgres-wakes.js';
 import { type PostgresSessionSettings, postgresClientConfig, postgresSessionSettings } from './postgres-session.js';
 import {
   type AlertRow,
@@ -444,31 +445,24 @@ export class PostgresStore implements Store, LinkLeases {
   // link leases (see link-leases.ts); times are the database's
 
   async claimLinks(owner: string, hostIds: string[], ttlMs: number): Promise<string[]> {
-    if (hostIds.length === 0) return [];
-    const rows = await this.#rows<{ host_id: string }>(
-      `INSERT INTO link_leases AS l (host_id, owner, generation, acquired_at, expires_at)
-         SELECT id, $1, 1, clock_timestamp(), clock_timestamp() + $3 * interval '1 millisecond' FROM hosts WHERE id = ANY($2::text[])
-       ON CONFLICT (host_id) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at,
-         generation = CASE WHEN l.owner = excluded.owner THEN l.generation ELSE l.generation + 1 END,
-         acquired_at = CASE WHEN l.owner = excluded.owner THEN l.acquired_at ELSE excluded.acquired_at END
-       WHERE l.owner = excluded.owner OR l.expires_at <= clock_timestamp()
-       RETURNING host_id`,
-      [owner, hostIds, ttlMs],
-    );
-    return rows.map((r) => r.host_id).sort();
+    return leases.claimLinks(this.#pool, owner, hostIds, ttlMs);
+  }
+
+  async heartbeatLinks(owner: string, ttlMs: number, decide: (counts: HeartbeatCounts) => number): Promise<HeldLease[]> {
+    const joined = await leases.registerReplica(this.#pool, owner, ttlMs);
+    return this.#tx((c) => leases.heartbeat(c, owner, ttlMs, joined, decide));
   }
 
   async releaseLinks(owner: string, hostIds: string[]): Promise<void> {
-    if (hostIds.length === 0) return;
-    // Expire rather than delete, so the generation keeps counting.
-    await this.#pool.query('UPDATE link_leases SET expires_at = clock_timestamp() WHERE owner = $1 AND host_id = ANY($2::text[])', [owner, hostIds]);
+    await leases.releaseLinks(this.#pool, owner, hostIds);
+  }
+
+  async retireReplica(owner: string): Promise<void> {
+    await leases.retireReplica(this.#pool, owner);
   }
 
   async listLinkLeases(): Promise<LinkLeaseRecord[]> {
-    const rows = await this.#rows<{ host_id: string; owner: string; generation: number; acquired_at: Date; expires_at: Date }>(
-      'SELECT * FROM link_leases ORDER BY host_id COLLATE "C"',
-    );
-    return rows.map((r) => ({ hostId: r.host_id, owner: r.owner, generation: r.generation, acquiredAtMs: r.acquired_at.getTime(), expiresAtMs: r.expires_at.getTime() }));
+    return leases.listLinkLeases(this.#pool);
   }
 
   /**
@@ -479,6 +473,11 @@ export class PostgresStore implements Store, LinkLeases {
    */
   async listenForWakes(onWake: (hostId: string) => void, options: WakeListenerOptions = {}): Promise<{ close(): Promise<void> }> {
     return listenForWakes(this.#clientConfig, onWake, options);
+  }
+
+  /** Listens on several notification channels on one dedicated connection (postgres-wakes.ts). */
+  async listen(handlers: NotificationHandlers, options: WakeListenerOptions = {}): Promise<{ close(): Promise<void> }> {
+    return listenForNotifications(this.#clientConfig, handlers, options);
   }
 
   async close(): Promise<void> {
