@@ -14,6 +14,7 @@
  */
 import type { LinkHealth } from '../api/views.js';
 import { HostLink } from './host-link.js';
+import { fencedConnector } from './fenced-connector.js';
 import type { LeaseKeeper } from './lease-keeper.js';
 import type { LinkDependencies } from './link-options.js';
 
@@ -32,6 +33,8 @@ export class LinkManager {
   /** The lease generation each running link was started under (a new generation means a new link). */
   readonly #linkGeneration = new Map<string, number>();
   #rebalanceQueued = false;
+  /** host → the generation the BMC refused: no link for it until a heartbeat brings a newer one. */
+  readonly #fencedGeneration = new Map<string, number>();
   #timer: NodeJS.Timeout | undefined;
   #fenceTimer: NodeJS.Timeout | undefined;
   #housekeeping: Promise<void> = Promise.resolve();
@@ -96,7 +99,9 @@ export class LinkManager {
 
   /** Starts links for new hosts (or newly leased ones) and stops those of removed (or lost, or handed-over) ones. */
   async refresh(): Promise<void> {
-    const all = (await this.#o.store.listHosts()).map((h) => h.id);
+    const hosts = await this.#o.store.listHosts();
+    const all = hosts.map((h) => h.id);
+    const iana = new Map(hosts.map((h) => [h.id, h.iana]));
     const leases = this.#o.leases;
     let ids: Set<string>;
     let generations: Map<string, number> | undefined;
@@ -122,14 +127,33 @@ export class LinkManager {
     for (const id of ids) {
       if (this.#links.has(id) || this.#stopping.has(id)) continue;
       const generation = generations?.get(id);
+      const refused = this.#fencedGeneration.get(id);
+      if (generation !== undefined && refused !== undefined && generation <= refused) continue;
       if (leases) this.#o.logger?.info({ host: id, owner: leases.owner, generation }, 'took the link lease; starting the link');
-      const link = new HostLink({ ...this.#o, hostId: id });
+      const connector =
+        generation === undefined
+          ? this.#o.connector
+          : fencedConnector(this.#o.connector, {
+              hostId: id,
+              iana: iana.get(id) ?? 0,
+              generation,
+              onFenced: (err) => this.#onFenced(id, generation, link, err),
+              onUnsupported: () => this.#o.logger?.warn({ host: id }, "the BMC does not know Claim Producer Generation (OEM 0x04): this link is fenced by the lease keeper's clock only"),
+            });
+      const link: HostLink = new HostLink({ ...this.#o, connector, hostId: id });
       this.#links.set(id, link);
       if (generation !== undefined) this.#linkGeneration.set(id, generation);
       link.start();
     }
     // A removed host's series go with it (every tick: a link wound down late may have set one again).
     await this.#o.metrics?.retainHosts(new Set(all));
+  }
+
+  /** The BMC refused this link's generation: another replica holds the host now. Stop at once; nothing more goes out. */
+  #onFenced(id: string, generation: number, link: HostLink, err: Error): void {
+    this.#fencedGeneration.set(id, generation);
+    this.#o.logger?.warn({ host: id, generation, owner: this.#o.leases?.owner, err: err.message }, 'fenced by the BMC: a newer replica claimed this host; stopping the link');
+    if (this.#links.get(id) === link) void this.#stopLink(id, link);
   }
 
   health(hostId: string): LinkHealth | undefined {
