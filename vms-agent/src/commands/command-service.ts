@@ -174,6 +174,11 @@ export class CommandService {
     }
   }
 
+  /** Another replica changed command `id` (PostgreSQL NOTIFY): long-polls on it re-read it now. */
+  notifyCommand(id: string): void {
+    for (const wake of [...(this.#watchers.get(id) ?? [])]) wake();
+  }
+
   /** Tells long-polls that these mutations were committed. */
   notifyApplied(mutations: readonly Mutation[]): void {
     if (this.#watchers.size === 0) return;

@@ -14,6 +14,7 @@
  */
 import type { LinkHealth } from '../api/views.js';
 import { HostLink } from './host-link.js';
+import { HealthPublisher } from '../replicas/shared-link-health.js';
 import { fencedConnector } from './fenced-connector.js';
 import type { LeaseKeeper } from './lease-keeper.js';
 import type { LinkDependencies } from './link-options.js';
@@ -23,6 +24,8 @@ export interface LinkManagerOptions extends LinkDependencies {
   housekeepingMs?: number;
   /** Several replicas share the store: drive only the hosts whose link lease this replica holds. */
   leases?: LeaseKeeper;
+  /** Tells the other replicas a link's health (replicas/shared-link-health.ts); called on a change and every few seconds. */
+  publishHealth?: (hostId: string, health: LinkHealth) => void;
 }
 
 export class LinkManager {
@@ -37,10 +40,13 @@ export class LinkManager {
   readonly #fencedGeneration = new Map<string, number>();
   #timer: NodeJS.Timeout | undefined;
   #fenceTimer: NodeJS.Timeout | undefined;
+  #healthTimer: NodeJS.Timeout | undefined;
+  readonly #publisher: HealthPublisher;
   #housekeeping: Promise<void> = Promise.resolve();
 
   constructor(options: LinkManagerOptions) {
     this.#o = options;
+    this.#publisher = new HealthPublisher(options.clock);
   }
 
   async start(): Promise<void> {
@@ -49,6 +55,15 @@ export class LinkManager {
     this.#timer = setInterval(() => this.#schedule(), Math.min(this.#o.housekeepingMs ?? 2_000, leases?.renewEveryMs ?? Number.POSITIVE_INFINITY));
     // Independent of the housekeeping chain, which waits on the database: a link stops when its lease runs out locally.
     if (leases) this.#fenceTimer = setInterval(() => this.#fence(), Math.max(50, Math.floor(leases.renewEveryMs / 2)));
+    // Cheap when nothing changed (a comparison per link); a change reaches the other replicas within this period.
+    if (this.#o.publishHealth) this.#healthTimer = setInterval(() => this.#publishHealth(), 100);
+  }
+
+  #publishHealth(): void {
+    for (const [id, link] of this.#links) {
+      const health = link.health();
+      if (this.#publisher.due(id, health)) this.#o.publishHealth?.(id, health);
+    }
   }
 
   #schedule(): void {
@@ -86,6 +101,7 @@ export class LinkManager {
   #stopLink(id: string, link: HostLink): Promise<void> {
     this.#links.delete(id);
     this.#linkGeneration.delete(id);
+    this.#publisher.forget(id);
     const done = link.stop().finally(() => this.#stopping.delete(id));
     this.#stopping.set(id, done);
     return done;
@@ -173,6 +189,7 @@ export class LinkManager {
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = undefined;
     if (this.#fenceTimer) clearInterval(this.#fenceTimer);
+    if (this.#healthTimer) clearInterval(this.#healthTimer);
     await this.#housekeeping;
     await Promise.all([...[...this.#links].map(([id, l]) => this.#stopLink(id, l)), ...this.#stopping.values()]);
     await this.#o.leases?.releaseAll().catch((err: unknown) => {

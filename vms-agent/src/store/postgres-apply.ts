@@ -12,6 +12,8 @@ import { IdempotencyKeyTakenError } from './idempotency-keys.js';
 
 /** NOTIFY channel: payload is a host id that has something new in its outbox. */
 export const WAKE_CHANNEL = 'vms_agent_wake';
+/** NOTIFY channel: payload is the id of a command whose state changed (long-polls at every replica wake up). */
+export const COMMAND_CHANNEL = 'vms_agent_command';
 
 type Client = Pick<pg.PoolClient, 'query'>;
 

@@ -26,7 +26,7 @@ import type { SecretBox } from './secret-box.js';
 import type { HeartbeatCounts, HeldLease, LinkLeaseRecord, LinkLeases } from './link-leases.js';
 import * as leases from './postgres-leases.js';
 import type { IdempotencyRecord } from './idempotency-keys.js';
-import { applyMutation, insertEvent, WAKE_CHANNEL } from './postgres-apply.js';
+import { applyMutation, COMMAND_CHANNEL, insertEvent, WAKE_CHANNEL } from './postgres-apply.js';
 import { POSTGRES_MIGRATIONS } from './postgres-migrations.js';
 import { listenForNotifications, listenForWakes, type NotificationHandlers, type WakeListenerOptions } from './postgres-wakes.js';
 import { type PostgresSessionSettings, postgresClientConfig, postgresSessionSettings } from './postgres-session.js';
@@ -423,12 +423,16 @@ export class PostgresStore implements Store, LinkLeases {
       if (!(options.durable ?? true)) await c.query('SET LOCAL synchronous_commit = off');
       const result: ApplyResult = { messageIds: [], alertsInserted: 0 };
       const wake = new Set<string>();
+      const changed = new Set<string>();
       for (const m of mutations) {
         await applyMutation(c, m, result);
         if (m.kind === 'outbox.enqueue') wake.add(m.hostId);
+        if (m.kind === 'command.transition' && m.from !== m.to) changed.add(m.id);
       }
       // Delivered at commit, to every replica listening (the one driving the host's link sends at once).
       for (const hostId of wake) await c.query('SELECT pg_notify($1, $2)', [WAKE_CHANNEL, hostId]);
+      // Long-polls (?wait) on every replica re-read the command now, not at their next recheck.
+      for (const id of changed) await c.query('SELECT pg_notify($1, $2)', [COMMAND_CHANNEL, id]);
       return result;
     });
   }
@@ -473,6 +477,11 @@ export class PostgresStore implements Store, LinkLeases {
    */
   async listenForWakes(onWake: (hostId: string) => void, options: WakeListenerOptions = {}): Promise<{ close(): Promise<void> }> {
     return listenForWakes(this.#clientConfig, onWake, options);
+  }
+
+  /** Sends a notification to every listening replica (link health, for one). */
+  async notify(channel: string, payload: string): Promise<void> {
+    await this.#pool.query('SELECT pg_notify($1, $2)', [channel, payload]);
   }
 
   /** Listens on several notification channels on one dedicated connection (postgres-wakes.ts). */
