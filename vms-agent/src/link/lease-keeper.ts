@@ -32,6 +32,8 @@ export interface LeaseKeeperOptions {
 export interface HeartbeatResult {
   /** host → lease generation (fencing token), for every lease held, including those to shed. */
   held: Map<string, number>;
+  /** host → OEM IANA, where the store said. */
+  iana: Map<string, number>;
   /** Leases above this replica's share: stop their links, then `release` them. */
   shed: string[];
   share: number;
@@ -91,7 +93,8 @@ export class LeaseKeeper {
       this.#validUntil.set(id, sentAt + this.fenceMs);
       this.#generation.set(id, generation);
     }
-    return { held, shed: plan.shed.filter((id) => held.has(id)), share: plan.share };
+    const iana = new Map(leases.filter((l) => l.iana !== undefined).map((l) => [l.hostId, l.iana!]));
+    return { held, iana, shed: plan.shed.filter((id) => held.has(id)), share: plan.share };
   }
 
   holds(hostId: string): boolean {

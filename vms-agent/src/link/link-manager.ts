@@ -36,8 +36,11 @@ export class LinkManager {
   /** The lease generation each running link was started under (a new generation means a new link). */
   readonly #linkGeneration = new Map<string, number>();
   #rebalanceQueued = false;
+  #expiring: Promise<void> | undefined;
   /** host → the generation the BMC refused: no link for it until a heartbeat brings a newer one. */
   readonly #fencedGeneration = new Map<string, number>();
+  /** Each host's OEM IANA, from the last host list (the fencing claim needs it). */
+  readonly #iana = new Map<string, number>();
   #timer: NodeJS.Timeout | undefined;
   #fenceTimer: NodeJS.Timeout | undefined;
   #healthTimer: NodeJS.Timeout | undefined;
@@ -98,35 +101,53 @@ export class LinkManager {
     }
   }
 
-  #stopLink(id: string, link: HostLink): Promise<void> {
+  #stopLink(id: string, link: HostLink, graceMs?: number): Promise<void> {
     this.#links.delete(id);
     this.#linkGeneration.delete(id);
     this.#publisher.forget(id);
-    const done = link.stop().finally(() => this.#stopping.delete(id));
+    const done = link
+      .stop(graceMs)
+      .catch((err: unknown) => this.#o.logger?.warn({ host: id, err: (err as Error).message }, 'link did not stop cleanly'))
+      .finally(() => this.#stopping.delete(id));
     this.#stopping.set(id, done);
     return done;
   }
 
   async #tick(): Promise<void> {
     await this.refresh();
-    const expired = await this.#o.commands.expireDue();
-    for (const _ of expired) this.#o.metrics?.commandsFinal.inc({ state: 'expired' });
+    // Beside the heartbeat chain, one at a time: a slow store must not delay the lease renewals.
+    if (this.#expiring) return;
+    this.#expiring = this.#o.commands
+      .expireDue()
+      .then((expired) => {
+        for (const _ of expired) this.#o.metrics?.commandsFinal.inc({ state: 'expired' });
+      })
+      .catch((err: unknown) => this.#o.logger?.error({ err: (err as Error).message }, 'expiring challenges failed'))
+      .finally(() => (this.#expiring = undefined));
   }
 
   /** Starts links for new hosts (or newly leased ones) and stops those of removed (or lost, or handed-over) ones. */
   async refresh(): Promise<void> {
-    const hosts = await this.#o.store.listHosts();
-    const all = hosts.map((h) => h.id);
-    const iana = new Map(hosts.map((h) => [h.id, h.iana]));
     const leases = this.#o.leases;
+    // The heartbeat first, on its own connections: a busy pool must not cost this replica its leases.
+    const beat = leases ? await leases.heartbeat() : undefined;
+    let all: string[] | undefined;
+    if (beat) {
+      for (const [id, iana] of beat.iana) this.#iana.set(id, iana);
+      // The host list only prunes metrics here: beside the heartbeat chain, so a busy pool cannot delay a renewal.
+      this.#pruneMetricsSoon();
+    } else {
+      all = (await this.#o.store.listHosts()).map((h) => h.id);
+    }
+    const iana = this.#iana;
     let ids: Set<string>;
     let generations: Map<string, number> | undefined;
-    if (leases) {
-      const beat = await leases.heartbeat();
+    if (leases && beat) {
       generations = beat.held;
       if (beat.shed.length > 0) {
         // Hand-over without overlap: our links stop before the leases are released.
-        await Promise.all(beat.shed.map((id) => (this.#links.has(id) ? this.#stopLink(id, this.#links.get(id)!) : this.#stopping.get(id))));
+        // A short grace: the heartbeat waits for it, and the BMC's generation check fences whatever is still in flight.
+        await Promise.all(beat.shed.map((id) => (this.#links.has(id) ? this.#stopLink(id, this.#links.get(id)!, 1_000) : this.#stopping.get(id))));
         await leases.release(beat.shed);
         this.#o.logger?.info({ hosts: beat.shed, owner: leases.owner, share: beat.share }, 'handed link leases over to other replicas (above this replica’s share)');
         for (const id of beat.shed) generations.delete(id);
@@ -135,10 +156,13 @@ export class LinkManager {
     } else {
       ids = new Set(all);
     }
+    if (all === undefined) all = [];
     for (const [id, link] of this.#links) {
       // Lost, removed, or held again under a newer generation (another replica had it meanwhile).
+      // Not awaited: a link winding down (up to its stop grace) must not delay the next heartbeat;
+      // the host gets no new link here until it has (#stopping).
       if (ids.has(id) && generations?.get(id) === this.#linkGeneration.get(id)) continue;
-      await this.#stopLink(id, link);
+      void this.#stopLink(id, link).catch(() => undefined);
     }
     for (const id of ids) {
       if (this.#links.has(id) || this.#stopping.has(id)) continue;
@@ -162,7 +186,18 @@ export class LinkManager {
       link.start();
     }
     // A removed host's series go with it (every tick: a link wound down late may have set one again).
-    await this.#o.metrics?.retainHosts(new Set(all));
+    if (!beat) await this.#o.metrics?.retainHosts(new Set(all));
+  }
+
+  #pruning: Promise<void> | undefined;
+
+  #pruneMetricsSoon(): void {
+    if (this.#pruning || !this.#o.metrics) return;
+    this.#pruning = this.#o.store
+      .listHosts()
+      .then((hosts) => this.#o.metrics?.retainHosts(new Set(hosts.map((h) => h.id))))
+      .catch(() => undefined)
+      .finally(() => (this.#pruning = undefined));
   }
 
   /** The BMC refused this link's generation: another replica holds the host now. Stop at once; nothing more goes out. */
@@ -191,6 +226,8 @@ export class LinkManager {
     if (this.#fenceTimer) clearInterval(this.#fenceTimer);
     if (this.#healthTimer) clearInterval(this.#healthTimer);
     await this.#housekeeping;
+    await this.#expiring;
+    await this.#pruning;
     await Promise.all([...[...this.#links].map(([id, l]) => this.#stopLink(id, l)), ...this.#stopping.values()]);
     await this.#o.leases?.releaseAll().catch((err: unknown) => {
       this.#o.logger?.warn({ err: (err as Error).message }, 'could not release the link leases; other replicas take them over when they expire');

@@ -35,6 +35,8 @@ export interface HeartbeatCounts {
 export interface HeldLease {
   hostId: string;
   generation: number;
+  /** The host's OEM IANA (the fencing claim carries it), so a heartbeat alone is enough to start a link. */
+  iana?: number;
 }
 
 export interface LinkLeases {

@@ -78,8 +78,11 @@ export async function heartbeat(c: Client, owner: string, ttlMs: number, joined:
       [owner, ttlMs, take],
     );
   }
-  const rows = await c.query<{ host_id: string; generation: number }>(`SELECT host_id, generation FROM link_leases WHERE owner = $1 AND expires_at > ${NOW} ORDER BY host_id COLLATE "C"`, [owner]);
-  return rows.rows.map((r) => ({ hostId: r.host_id, generation: r.generation }));
+  const rows = await c.query<{ host_id: string; generation: number; iana: number }>(
+    `SELECT l.host_id, l.generation, h.iana FROM link_leases l JOIN hosts h ON h.id = l.host_id WHERE l.owner = $1 AND l.expires_at > ${NOW} ORDER BY l.host_id COLLATE "C"`,
+    [owner],
+  );
+  return rows.rows.map((r) => ({ hostId: r.host_id, generation: r.generation, iana: r.iana }));
 }
 
 export async function releaseLinks(c: Client, owner: string, hostIds: string[]): Promise<void> {

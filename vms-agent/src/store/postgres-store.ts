@@ -119,6 +119,12 @@ type Queryable = Pick<pg.PoolClient, 'query'>;
 
 export class PostgresStore implements Store, LinkLeases {
   readonly #pool: pg.Pool;
+  /**
+   * Connections of their own for the lease heartbeat: a replica busy with API requests and
+   * link traffic (a full pool, a queue of waiters) must still renew its leases in time, or it
+   * would lose every link exactly when it is loaded.
+   */
+  readonly #leasePool: pg.Pool;
   readonly #secrets: SealedSecrets;
   readonly #clientConfig: pg.ClientConfig;
   #closed = false;
@@ -129,6 +135,8 @@ export class PostgresStore implements Store, LinkLeases {
     this.#clientConfig = postgresClientConfig(options.url, session, { types, application_name: options.applicationName ?? 'vms-agent' });
     this.#pool = new pg.Pool({ ...this.#clientConfig, max: session.maxConnections });
     this.#pool.on('error', (err) => options.onError?.(err));
+    this.#leasePool = new pg.Pool({ ...this.#clientConfig, max: 2 });
+    this.#leasePool.on('error', (err) => options.onError?.(err));
   }
 
   /** Connects, applies the migrations this database lacks, and returns the store. */
@@ -168,9 +176,9 @@ export class PostgresStore implements Store, LinkLeases {
   }
 
   /** Runs `fn` in a transaction, again from the start if it lost a deadlock or serialization race. */
-  async #tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+  async #tx<T>(fn: (c: pg.PoolClient) => Promise<T>, pool: pg.Pool = this.#pool): Promise<T> {
     for (let attempt = 1; ; attempt++) {
-      const c = await this.#pool.connect();
+      const c = await pool.connect();
       let broken = false;
       try {
         await c.query('BEGIN');
@@ -453,16 +461,16 @@ export class PostgresStore implements Store, LinkLeases {
   }
 
   async heartbeatLinks(owner: string, ttlMs: number, decide: (counts: HeartbeatCounts) => number): Promise<HeldLease[]> {
-    const joined = await leases.registerReplica(this.#pool, owner, ttlMs);
-    return this.#tx((c) => leases.heartbeat(c, owner, ttlMs, joined, decide));
+    const joined = await leases.registerReplica(this.#leasePool, owner, ttlMs);
+    return this.#tx((c) => leases.heartbeat(c, owner, ttlMs, joined, decide), this.#leasePool);
   }
 
   async releaseLinks(owner: string, hostIds: string[]): Promise<void> {
-    await leases.releaseLinks(this.#pool, owner, hostIds);
+    await leases.releaseLinks(this.#leasePool, owner, hostIds);
   }
 
   async retireReplica(owner: string): Promise<void> {
-    await leases.retireReplica(this.#pool, owner);
+    await leases.retireReplica(this.#leasePool, owner);
   }
 
   async listLinkLeases(): Promise<LinkLeaseRecord[]> {
@@ -492,7 +500,7 @@ export class PostgresStore implements Store, LinkLeases {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await this.#pool.end();
+    await Promise.all([this.#pool.end(), this.#leasePool.end()]);
   }
 }
 
