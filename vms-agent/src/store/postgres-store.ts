@@ -180,6 +180,13 @@ export class PostgresStore implements Store, LinkLeases {
     for (let attempt = 1; ; attempt++) {
       const c = await pool.connect();
       let broken = false;
+      // A checked-out client has no pool listener: the server ending the session between two of
+      // our statements (idle_in_transaction_session_timeout after a SIGSTOP, a restart) arrives as
+      // an 'error' event, which must not crash the process. The next query fails and says why.
+      const onError = (): void => {
+        broken = true;
+      };
+      c.on('error', onError);
       try {
         await c.query('BEGIN');
         const out = await fn(c);
@@ -190,6 +197,7 @@ export class PostgresStore implements Store, LinkLeases {
         if (attempt < MAX_ATTEMPTS && RETRYABLE.has((err as { code?: string }).code ?? '')) continue;
         throw err;
       } finally {
+        c.removeListener('error', onError);
         c.release(broken);
       }
     }
