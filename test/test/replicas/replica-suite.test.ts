@@ -123,7 +123,15 @@ describe.skipIf(!hasPostgres())('replica suite: 3 replicas, 20 hosts (skipped wh
       if (open.length === 0 || Date.now() > deadline) break;
       await sleep(500);
     }
-    expect(open, 'commands not final').toEqual([]);
+    if (open.length > 0) {
+      const byState = (await c.pg.psql('SELECT state, count(*) FROM commands GROUP BY state', c.dbName)).trim().replace(/\n/g, ', ');
+      const trail = await c.pg.psql(`SELECT e.at_ms, e.kind, e.state, e.detail FROM command_events e WHERE e.command_id = '${open[0]}' ORDER BY seq`, c.dbName);
+      const cmd = await c.pg.psql(`SELECT host_id, created_at_ms FROM commands WHERE id = '${open[0]}'`, c.dbName);
+      const leases = await c.pg.psql('SELECT host_id, owner, generation, expires_at > clock_timestamp() FROM link_leases ORDER BY host_id', c.dbName);
+      const outbox = await c.pg.psql('SELECT host_id, count(*) FROM outbox GROUP BY host_id ORDER BY host_id', c.dbName);
+      const warns = c.live().map((r) => `--- ${r.name}\n${r.proc.output.split('\n').filter((l) => /"level":(40|50)/.test(l)).slice(-8).join('\n')}`).join('\n');
+      throw new Error(`${open.length} of ${issued.length} commands not final (${byState}); ${cmd.trim()} trail:\n${trail}\nleases:\n${leases}\noutbox:\n${outbox}\n${warns}`);
+    }
     const counts = await c.counts();
     const notOnce = issued.filter((i) => counts.applied[i.id!] !== 1).map((i) => `${i.host} ${i.action} ${i.id}: ${counts.applied[i.id!] ?? 0}`);
     expect(notOnce).toEqual([]);
