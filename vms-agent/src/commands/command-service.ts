@@ -155,22 +155,37 @@ export class CommandService {
   async waitSettled(id: string, timeoutMs: number, recheckMs = 250): Promise<CommandDetail> {
     // Real time, not the injected clock: the wait is real timers either way.
     const deadline = performance.now() + timeoutMs;
-    for (;;) {
-      const c = await this.get(id);
-      const left = deadline - performance.now();
-      if (SETTLED.has(c.state) || left <= 0) return c;
-      await new Promise<void>((resolve) => {
-        const watchers = this.#watchers.get(id) ?? new Set<() => void>();
-        this.#watchers.set(id, watchers);
-        const done = (): void => {
-          clearTimeout(timer);
-          watchers.delete(done);
-          if (watchers.size === 0 && this.#watchers.get(id) === watchers) this.#watchers.delete(id);
-          resolve();
-        };
-        const timer = setTimeout(done, Math.min(left, recheckMs));
-        watchers.add(done);
-      });
+    // Watching from before the first read to the end: a change announced while a read is in
+    // flight (transitions come in bursts: sent, challenged, applied) is not missed until the recheck.
+    let changed = false;
+    let wakeUp: (() => void) | undefined;
+    const watcher = (): void => {
+      changed = true;
+      wakeUp?.();
+    };
+    const watchers = this.#watchers.get(id) ?? new Set<() => void>();
+    this.#watchers.set(id, watchers);
+    watchers.add(watcher);
+    try {
+      for (;;) {
+        changed = false;
+        const c = await this.get(id);
+        const left = deadline - performance.now();
+        if (SETTLED.has(c.state) || left <= 0) return c;
+        if (changed) continue;
+        await new Promise<void>((resolve) => {
+          const done = (): void => {
+            clearTimeout(timer);
+            wakeUp = undefined;
+            resolve();
+          };
+          const timer = setTimeout(done, Math.min(left, recheckMs));
+          wakeUp = done;
+        });
+      }
+    } finally {
+      watchers.delete(watcher);
+      if (watchers.size === 0 && this.#watchers.get(id) === watchers) this.#watchers.delete(id);
     }
   }
 
