@@ -143,12 +143,14 @@ describe('envelope seal/open', () => {
     const newer = v1.Body.decode(Uint8Array.from([...known, ...unknownField]));
     const sealed = sealEnvelope(keys, { direction: Direction.DIRECTION_TO_MANAGER, messageId: 1, body: newer, nowMs: NOW, randomBytes: rng });
     const opened = openEnvelope(keys, sealed, { direction: Direction.DIRECTION_TO_MANAGER, nowMs: NOW });
+    expect(Number(opened.body.sentAtMs)).toBe(NOW);
+    opened.body.sentAtMs = 0;
     expect(Buffer.from(v1.Body.encode(opened.body).finish()).toString('hex')).toBe(Buffer.from([...known, ...unknownField]).toString('hex'));
   });
 
   it('costs a fixed overhead: prefix, header and tag', () => {
     const sealed = seal();
-    const bodyBytes = v1.Body.encode(body).finish().length;
+    const bodyBytes = v1.Body.encode(body).finish().length + v1.Body.encode({ sentAtMs: NOW }).finish().length; // + sent_at_ms
     const headerBytes = sealed[2] ?? 0;
     expect(sealed.length).toBe(3 + headerBytes + bodyBytes + GCM_TAG_BYTES);
     expect(3 + headerBytes + GCM_TAG_BYTES).toBeLessThanOrEqual(60);

@@ -21,6 +21,7 @@ import {
   DomainState,
   type EnvelopeKeys,
   InboundChannel,
+  type InboundEvent,
   outcomeName,
   type RandomBytes,
   Reassembler,
@@ -56,6 +57,16 @@ const REPORT_AFTER_ACTION_MS = 50;
 
 /** How long `stop()` lets running libvirt actions finish (main.ts force-exits after 10 s). */
 const STOP_GRACE_MS = 3000;
+
+/** At most one malformed_record alert per this long; the ones in between are counted into the next. */
+const MALFORMED_ALERT_EVERY_MS = 60_000;
+
+/**
+ * Record errors that only a producer other than vms-agent can cause: not a fragment at all, or
+ * fragments that make no envelope. A gap or interleaving can follow a torn put or a lost queue
+ * and is only counted (the manager sends the whole envelope again).
+ */
+const MALFORMED_CODES = new Set<WireErrorCode>(['ERR_FRAGMENT_MALFORMED', 'ERR_FRAGMENT_BAD_VERSION', 'ERR_FRAGMENT_TOO_LARGE', 'ERR_ENVELOPE_MALFORMED', 'ERR_ENVELOPE_BAD_VERSION']);
 
 export interface AgentOptions {
   hostId: string;
@@ -96,13 +107,18 @@ export class Agent {
   #ackOwedSince: number | undefined;
   #lastSweep = 0;
   #redelivery = false;
+  /** Malformed records since the last malformed_record alert, and when that alert went out. */
+  #malformed = { count: 0, since: 0, lastAlertMs: Number.NEGATIVE_INFINITY };
+  /** Last time a clock warning was logged (they would otherwise repeat with every retransmission). */
+  #lastClockWarnMs = Number.NEGATIVE_INFINITY;
 
   constructor(options: AgentOptions) {
     this.#o = options;
     this.#now = options.now ?? Date.now;
     this.store = new AgentStore(join(options.stateDir, 'agent.db'));
     this.#journal = new AlertJournal(join(options.stateDir, 'alerts.jsonl'));
-    this.#inbound = new InboundChannel({ keys: options.keys, receiveDirection: Direction.DIRECTION_TO_HOST, window: this.store.getWindow() });
+    const peer = this.store.getPeer();
+    this.#inbound = new InboundChannel({ keys: options.keys, receiveDirection: Direction.DIRECTION_TO_HOST, window: this.store.getWindow(), ...(peer ? { peer } : {}) });
     // A message half read before a restart: its first records are already released on the BMC.
     try {
       for (const record of this.store.getPartialRecords()) this.#reassembler.push(record);
@@ -154,6 +170,15 @@ export class Agent {
         return seq;
       },
     });
+    // libvirt lifecycle events (a guest stopped, started, paused behind the agent's back): a
+    // status report on the link's next turn, not at the next state poll. After the same short
+    // delay as after an action: when the change is the agent's own, its result goes out first.
+    options.libvirt.onDomainEvent(() => {
+      setTimeout(() => {
+        this.#reporter.poke();
+        this.#link.wake();
+      }, REPORT_AFTER_ACTION_MS).unref();
+    });
     const m = options.metrics;
     this.#link = new LinkEngine({
       openTransport: options.openTransport,
@@ -171,6 +196,7 @@ export class Agent {
           }),
       },
       onRecord: (record, seq) => this.#handleRecord(record, seq),
+      onEmpty: (now) => this.#inbound.sawEmptyQueue(now),
       flush: () => this.store.flush(),
       onEpochChange: (_old, epoch) => this.#onEpochChange(epoch),
       onTick: (now) => this.#tick(now),
@@ -190,6 +216,11 @@ export class Agent {
     return this.#link.connected;
   }
 
+  /** The manager's clock minus ours (ms), as learned through the channel; null before the first message. */
+  get clockOffsetMs(): number | null {
+    return this.#inbound.clockOffsetMs;
+  }
+
   async start(): Promise<void> {
     await this.#o.libvirt.connect().catch((err: Error) => this.#o.log.warn({ err: err.message }, 'libvirt not reachable yet; will retry'));
     const recovered = await this.#processor.recoverInterrupted(async (domain) => {
@@ -200,15 +231,18 @@ export class Agent {
       }
     });
     if (recovered > 0) this.#o.log.warn({ recovered }, 'requests interrupted mid-apply reported as failed (not retried)');
-    // Tell the manager where we stand, so it retransmits what we have not delivered.
+    // Tell the manager where we stand, so it retransmits what we have not delivered. A random
+    // incarnation: if this store was wiped or restored, the manager rewinds its window for us.
+    const nextId = this.store.peekNextMessageId();
     this.#sendTracked({
       hello: {
         role: Role.ROLE_HYPERVISOR,
         hostId: this.#o.hostId,
         agentVersion: AGENT_VERSION,
-        incarnation: this.#now(),
+        incarnation: randomIncarnation(this.#o.randomBytes),
         lastDeliveredId: this.#inbound.ack().cumulativeId ?? 0,
-        nextMessageId: this.store.peekNextMessageId(),
+        nextMessageId: nextId,
+        firstUnackedId: Math.min(nextId, ...this.store.outboxIds()),
         timeMs: this.#now(),
       },
     });
@@ -256,6 +290,7 @@ export class Agent {
       if (!(err instanceof WireError)) throw err;
       this.#o.metrics.messagesIn.inc({ verdict: err.code });
       this.#o.log.debug({ code: err.code, seq }, 'record dropped');
+      if (MALFORMED_CODES.has(err.code)) this.#malformedRecord(`${err.code} at queue 1 seq ${seq}: ${err.message}`, now);
     }
     if (envelope) await this.#handleEnvelope(envelope, now);
     if (this.#o.delayBeforeCommitMs) {
@@ -265,6 +300,7 @@ export class Agent {
     // Joins the unit of work with the record's effects; the link flushes it before the next Get Record commits `seq` on the BMC.
     this.store.transaction(() => {
       this.store.setWindow(this.#inbound.windowState());
+      this.store.setPeer(this.#inbound.peerState());
       // What the reassembler holds: once this record is committed, the ones before it are gone from the BMC.
       this.store.setPartialRecords(this.#reassembler.heldRecords);
       this.store.setNumber('read_commit', seq);
@@ -277,8 +313,12 @@ export class Agent {
     this.#o.metrics.messagesIn.inc({ verdict: event.kind === 'rejected' ? event.code : event.kind });
     if (event.kind === 'rejected') {
       if (DECRYPTION_CODES.has(event.code)) this.#alert({ kind: AlertKind.ALERT_KIND_DECRYPTION_FAILED, reason: `${event.code}: ${event.message}` });
-      else if (event.code === 'ERR_ENVELOPE_STALE_STEP') this.#alert({ kind: AlertKind.ALERT_KIND_STALE_TIME_STEP, reason: event.message });
+      else if (MALFORMED_CODES.has(event.code)) this.#malformedRecord(`${event.code}: ${event.message}`, now);
       else this.#o.log.debug({ code: event.code }, 'envelope dropped');
+      return;
+    }
+    if (event.kind === 'late' || event.kind === 'ahead') {
+      this.#onUntimely(event, now);
       return;
     }
     if (event.kind === 'duplicate') {
@@ -288,6 +328,10 @@ export class Agent {
         this.#ackOwedSince ??= now; // the manager did not see our ack yet
       }
       return;
+    }
+    if (event.rewound) {
+      this.#o.log.warn({ messageId: event.messageId }, "the manager's store went back (new incarnation with ids we had delivered): replay window rewound to its first unacknowledged id");
+      this.#o.metrics.resyncs.inc({ reason: 'peer_incarnation' });
     }
     this.#redelivery = !this.store.rememberEnvelope(digest, event.messageId, now);
     const body = event.body;
@@ -301,6 +345,45 @@ export class Agent {
       this.#outbound.expireAll(now);
     }
     if (body.payload) this.#ackOwedSince ??= now;
+  }
+
+  /**
+   * An authentic envelope outside the step window. Only one held back (sealed before we saw the
+   * queue empty, under an id below ones since delivered) cannot be benign: stale_time_step. The
+   * rest waited in the queue or come from a clock beyond tolerance: dropped, and the manager
+   * sends them again under a fresh step (its link shows the skew).
+   */
+  #onUntimely(event: Extract<InboundEvent, { kind: 'late' | 'ahead' }>, now: number): void {
+    if (event.kind === 'late' && event.reason === 'held-back') {
+      this.#alert({ kind: AlertKind.ALERT_KIND_STALE_TIME_STEP, reason: `message ${event.messageId} was sealed ${Math.round(event.ageMs / 1000)} s ago and put on queue 1 after newer ones were delivered: held back and replayed` });
+      return;
+    }
+    if (event.kind === 'late' && event.reason === 'waited') {
+      this.#o.log.debug({ messageId: event.messageId, ageMs: event.ageMs }, 'message older than the step window (it waited in the queue): dropped, the manager resends it');
+      return;
+    }
+    if (now - this.#lastClockWarnMs < 60_000) return;
+    this.#lastClockWarnMs = now;
+    const offsetMs = event.kind === 'ahead' ? event.offsetMs : event.sentAtMs - now;
+    this.#o.log.warn(
+      { messageId: event.messageId, offsetMs },
+      `the manager's clock is ${Math.round(offsetMs / 1000)} s off ours, beyond the channel's tolerance: its messages are dropped until a clock is corrected`,
+    );
+  }
+
+  /** A record on queue 1 that vms-agent cannot have put: alert at once, then at most once a minute with the count. */
+  #malformedRecord(detail: string, now: number): void {
+    if (this.#malformed.count === 0) this.#malformed.since = now;
+    this.#malformed.count += 1;
+    if (now - this.#malformed.lastAlertMs < MALFORMED_ALERT_EVERY_MS) return;
+    this.#flushMalformed(detail, now);
+  }
+
+  #flushMalformed(detail: string, now: number): void {
+    const { count, since } = this.#malformed;
+    this.#malformed = { count: 0, since: 0, lastAlertMs: now };
+    const what = count === 1 ? 'a malformed record' : `${count} malformed records since ${new Date(since).toISOString()}`;
+    this.#alert({ kind: AlertKind.ALERT_KIND_MALFORMED_RECORD, reason: `${what} on queue 1 (not put by vms-agent): ${detail}` });
   }
 
   #onEpochChange(epoch: number): void {
@@ -318,10 +401,17 @@ export class Agent {
       this.#o.metrics.unacked.set(this.#outbound.unackedCount);
       this.#o.metrics.linkUp.set(this.#link.connected ? 1 : 0);
     }
+    if (this.#malformed.count > 0 && now - this.#malformed.lastAlertMs >= MALFORMED_ALERT_EVERY_MS) this.#flushMalformed('(counted while alerts were rate limited)', now);
     await this.#reporter.tick(now);
     if (this.#ackOwedSince !== undefined && now - this.#ackOwedSince >= this.#o.ackDelayMs && this.#outbound.pendingCount === 0) {
       this.#outbound.sendUntracked({}); // a bare ack
     }
   }
 
+}
+
+/** A random 48-bit incarnation (exact in a double, never 0). */
+function randomIncarnation(randomBytes: RandomBytes): number {
+  const b = randomBytes(6);
+  return (((b[0] ?? 0) * 2 ** 40 + (b[1] ?? 0) * 2 ** 32 + (b[2] ?? 0) * 2 ** 24 + (b[3] ?? 0) * 2 ** 16 + (b[4] ?? 0) * 2 ** 8 + (b[5] ?? 0)) || 1);
 }

@@ -29,6 +29,8 @@ export interface LinkEngineDeps {
   /** Persisted read cursor and epoch. */
   cursor: { readCommit(): number; epoch(): number; saveEpoch(epoch: number, readCommit: number): void };
   onRecord: (record: Uint8Array, seq: number) => Promise<void>;
+  /** Get Record found queue 1 empty: whatever is read after this was put after it (the channel's age judgement). */
+  onEmpty?: (nowMs: number) => void;
   /** Makes everything the handlers wrote durable (the store's group commit). */
   flush: () => void;
   /** The BMC lost its queues (epoch changed): reset reassembly, retransmit, tell the manager. */
@@ -221,7 +223,10 @@ export class LinkEngine {
       }
       throw err;
     }
-    if (response.seq === 0) return false;
+    if (response.seq === 0) {
+      this.#d.onEmpty?.(this.#now());
+      return false;
+    }
     this.#d.metrics?.recordsIn();
     try {
       await this.#d.onRecord(response.record, response.seq);

@@ -1,23 +1,27 @@
 /**
- * The agent's one long-lived libvirt connection (@unraid/libvirt) and the VM
- * actions it applies. Every action answers with an ActionOutcome, never an
- * exception: unknown domain or an action invalid in the current state comes back
- * FAILED with libvirt's error code and message. A connection failure marks the
- * connection broken; the next call reconnects (state-changing calls are not
- * retried blindly: whether they took effect is unknown, so they report FAILED).
+ * The agent's one long-lived libvirt connection and the VM actions it
+ * applies, on libvirt's C API through koffi (libvirt-ffi.ts). Every blocking
+ * call runs on a libvirt call thread (libvirt-threads.ts): the main thread, and
+ * with it the link, never waits for libvirtd.
  *
- * The binding has no virDomainReboot/virDomainReset: reboot is a graceful
- * shutdown (same timeout) followed by start, reset a destroy followed by start.
- * Both end with the domain running, as libvirt's own calls do; for a transient
- * domain (gone once powered off) they fail with VIR_ERR_NO_DOMAIN. The binding
- * has no lifecycle events either, so status changes are found by polling.
+ * Every action answers with an ActionOutcome, never an exception: an unknown
+ * domain or an action invalid in the current state comes back FAILED with
+ * libvirt's own error code (virGetLastError on the thread that made the call)
+ * and message. A connection failure (or libvirt's close callback) drops the
+ * connection; the next call reconnects (state-changing calls are not retried
+ * blindly: whether they took effect is unknown, so they report FAILED).
+ *
+ * reboot and reset are libvirt's virDomainReboot / virDomainReset: in place,
+ * same domain id, on persistent and transient domains alike. State changes
+ * made behind the agent's back arrive as libvirt lifecycle events
+ * (`onDomainEvent`), delivered by libvirt's event loop on its own thread.
  */
-import { Hypervisor } from '@unraid/libvirt';
 import { Action, DomainState, Outcome, StopMethod, actionName, type DomainInfo } from '@backchannel/proto';
 import type { ActionParams } from './action-params.js';
-import { classifyLibvirtError, isConnectionFailure, type LibvirtFailure } from './libvirt-errors.js';
-
-type NativeDomain = Awaited<ReturnType<Hypervisor['domainLookupByName']>>;
+import type { DomainRecord, DomainVerb } from './libvirt-calls.js';
+import { classifyLibvirtError, isConnectionFailure, type LibvirtFailure, VIR_ERR_NO_DOMAIN, VIR_ERR_OPERATION_INVALID, VIR_ERR_OPERATION_TIMEOUT, LibvirtError } from './libvirt-errors.js';
+import type { Handle } from './libvirt-ffi.js';
+import { type DomainEvent, type LibvirtThreads, libvirtThreads } from './libvirt-threads.js';
 
 export interface ActionOutcome {
   outcome: Outcome;
@@ -41,30 +45,76 @@ export interface DomainTarget {
 
 export type Resolution = { kind: 'found'; target: DomainTarget } | { kind: 'missing' | 'error'; failure: LibvirtFailure };
 
+/** A state change libvirt reported for one of this connection's domains. */
+export interface DomainChange {
+  name: string;
+  uuid: string;
+  /** 'lifecycle' (virDomainEventType in `event`, its detail in `detail`) or 'reboot'. */
+  kind: 'lifecycle' | 'reboot';
+  event: number;
+  detail: number;
+  /** When libvirt's event loop delivered it (Unix ms). */
+  timeMs: number;
+}
+
 export interface LibvirtAdapterOptions {
   uri: string;
-  /** How long a graceful shutdown (and the first half of reboot) may take. */
+  /** Default for how long a graceful shutdown may take (shutdown's `timeout_s` overrides it). */
   shutdownTimeoutMs: number;
   /** How often to look at the state while waiting for a shutdown. */
   shutdownPollMs?: number;
+  /** How long a read-only call may wait for libvirtd (default 10 s). */
+  readTimeoutMs?: number;
+  /** Subscribe to libvirt lifecycle events (default true). */
+  events?: boolean;
+  threads?: LibvirtThreads;
   sleep?: (ms: number) => Promise<void>;
   now?: () => number;
 }
 
 const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+const VERBS: Partial<Record<Action, DomainVerb>> = {
+  [Action.ACTION_START]: 'create',
+  [Action.ACTION_DESTROY]: 'destroy',
+  [Action.ACTION_SUSPEND]: 'suspend',
+  [Action.ACTION_RESUME]: 'resume',
+  [Action.ACTION_REBOOT]: 'reboot',
+  [Action.ACTION_RESET]: 'reset',
+};
+
+interface Connection {
+  conn: Handle;
+  callbackIds: number[];
+}
+
 export class LibvirtAdapter {
   readonly uri: string;
   readonly #options: LibvirtAdapterOptions;
+  readonly #threads: LibvirtThreads;
   readonly #sleep: (ms: number) => Promise<void>;
   readonly #now: () => number;
-  #hypervisor: Hypervisor | undefined;
-  #connecting: Promise<Hypervisor> | undefined;
+  readonly #listeners = new Set<(change: DomainChange) => void>();
+  #connection: Connection | undefined;
+  #connecting: Promise<Connection> | undefined;
   #reconnects = 0;
+  #closed = false;
+  readonly #onDomain = (e: DomainEvent): void => {
+    if (e.conn !== this.#connection?.conn) return;
+    const change: DomainChange = { name: e.name, uuid: e.uuid, kind: e.kind, event: e.event, detail: e.detail, timeMs: e.timeMs };
+    for (const listener of this.#listeners) listener(change);
+  };
+  readonly #onClosed = ({ conn }: { conn: Handle }): void => {
+    if (conn !== this.#connection?.conn) return;
+    // libvirtd went away (EOF or keepalive): reconnect at once so events flow again.
+    this.#drop();
+    if (!this.#closed) void this.connect().catch(() => undefined);
+  };
 
   constructor(options: LibvirtAdapterOptions) {
     this.uri = options.uri;
     this.#options = options;
+    this.#threads = options.threads ?? libvirtThreads();
     this.#sleep = options.sleep ?? realSleep;
     this.#now = options.now ?? Date.now;
   }
@@ -78,37 +128,76 @@ export class LibvirtAdapter {
     return this.#reconnects;
   }
 
-  async connect(): Promise<Hypervisor> {
-    if (this.#hypervisor) return this.#hypervisor;
+  /** Calls `listener` for every lifecycle or reboot event of this connection's domains; returns an unsubscribe function. */
+  onDomainEvent(listener: (change: DomainChange) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  async connect(): Promise<void> {
+    this.#closed = false;
+    await this.#open();
+  }
+
+  async #open(): Promise<Connection> {
+    if (this.#connection) return this.#connection;
     this.#connecting ??= (async () => {
-      const h = new Hypervisor({ uri: this.uri });
       try {
-        await h.connectOpen();
+        const conn = await this.#threads.call<Handle>({ op: 'open', uri: this.uri });
+        let callbackIds: number[] = [];
+        if (this.#options.events !== false) {
+          if (!this.#subscribed) {
+            this.#threads.on('domain', this.#onDomain);
+            this.#threads.on('closed', this.#onClosed);
+            this.#subscribed = true;
+          }
+          callbackIds = await this.#threads.watch(conn).catch(() => []);
+        }
+        const connection = { conn, callbackIds };
+        this.#connection = connection;
+        return connection;
       } finally {
         this.#connecting = undefined;
       }
-      this.#hypervisor = h;
-      return h;
     })();
     return this.#connecting;
   }
 
+  #subscribed = false;
+
+  /** Forgets the connection (after it failed); its handle is closed in the background. */
+  #drop(): void {
+    const c = this.#connection;
+    this.#connection = undefined;
+    if (!c) return;
+    this.#reconnects += 1;
+    void this.#release(c);
+  }
+
+  async #release(c: Connection): Promise<void> {
+    if (c.callbackIds.length) await this.#threads.unwatch(c.conn, c.callbackIds).catch(() => undefined);
+    await this.#threads.call({ op: 'close', conn: c.conn }).catch(() => undefined);
+  }
+
   async close(): Promise<void> {
-    const h = this.#hypervisor;
-    this.#hypervisor = undefined;
-    if (h) await h.connectClose().catch(() => undefined);
+    this.#closed = true;
+    const c = this.#connection ?? (await this.#connecting?.catch(() => undefined));
+    this.#connection = undefined;
+    if (this.#subscribed) {
+      this.#threads.off('domain', this.#onDomain);
+      this.#threads.off('closed', this.#onClosed);
+      this.#subscribed = false;
+    }
+    if (c) await this.#release(c);
   }
 
   async listDomains(): Promise<DomainInfo[]> {
-    return this.#withConnection(async (h) => {
-      const domains = await h.connectListAllDomains();
-      const out = await Promise.all(domains.map((d) => describeDomain(h, d)));
-      return out.sort((a, b) => String(a.name).localeCompare(String(b.name)));
-    });
+    const records = await this.#read((conn) => this.#threads.call<DomainRecord[]>({ op: 'list', conn }));
+    return records.map(toDomainInfo).sort((a, b) => String(a.name).localeCompare(String(b.name)));
   }
 
   async domainInfo(name: string): Promise<DomainInfo> {
-    return this.#withConnection(async (h) => describeDomain(h, await h.domainLookupByName(name)));
+    return toDomainInfo(await this.#read((conn) => this.#threads.call<DomainRecord>({ op: 'lookup', conn, name })));
   }
 
   /** The domain's canonical identity (libvirt's name and UUID for `name`); never throws. */
@@ -133,52 +222,34 @@ export class LibvirtAdapter {
       }
     }
     if (!target) return failed(DomainState.DOMAIN_STATE_NOSTATE, { code: 'ERR_NO_TARGET', message: `${actionName(action)} needs a domain` });
-    let h: Hypervisor;
-    let dom: NativeDomain;
-    let before: DomainState;
+    let conn: Handle;
+    let before: DomainRecord;
     try {
-      h = await this.connect();
-      dom = await h.domainLookupByUUIDString(target.uuid);
-      before = (await h.domainGetInfo(dom)).state as number as DomainState;
+      conn = (await this.#open()).conn;
+      before = await this.#describe(conn, target.uuid);
     } catch (err) {
       return failed(DomainState.DOMAIN_STATE_NOSTATE, this.#noteFailure(err));
     }
+    const beforeState = before.state as DomainState;
+    if (action === Action.ACTION_DOMAIN_INFO) return ok(beforeState, beforeState, { domainInfo: toDomainInfo(before) });
+    if (action === Action.ACTION_SHUTDOWN) return this.#shutdown(conn, target, before, params, signal);
+    const verb = VERBS[action];
+    if (!verb) return failed(beforeState, { code: 'ERR_UNSUPPORTED_ACTION', message: `action ${actionName(action)} is not supported` });
     try {
-      switch (action) {
-        case Action.ACTION_DOMAIN_INFO:
-          return ok(before, before, { domainInfo: await describeDomain(h, dom) });
-        case Action.ACTION_START:
-          await h.domainCreate(dom);
-          break;
-        case Action.ACTION_DESTROY:
-          await h.domainDestroy(dom);
-          break;
-        case Action.ACTION_SUSPEND:
-          await h.domainSuspend(dom);
-          break;
-        case Action.ACTION_RESUME:
-          await h.domainResume(dom);
-          break;
-        case Action.ACTION_SHUTDOWN:
-          return await this.#shutdown(h, dom, before, params, signal);
-        case Action.ACTION_REBOOT: {
-          const stopped = await this.#shutdown(h, dom, before, {}, signal);
-          if (stopped.outcome !== Outcome.OUTCOME_APPLIED) return stopped;
-          await h.domainCreate(dom);
-          break;
-        }
-        case Action.ACTION_RESET:
-          await h.domainDestroy(dom);
-          await h.domainCreate(dom);
-          break;
-        default:
-          return failed(before, { code: 'ERR_UNSUPPORTED_ACTION', message: `action ${actionName(action)} is not supported` });
-      }
+      await this.#threads.call({ op: 'act', conn, uuid: target.uuid, verb });
     } catch (err) {
       const failure = this.#noteFailure(err);
-      return failed(before, failure, await this.#stateOf(h, dom));
+      const now = (await this.#stateOrGone(conn, target.uuid)).state;
+      return failed(beforeState, failure, now === 'gone' ? DomainState.DOMAIN_STATE_SHUTOFF : now);
     }
-    return ok(before, await this.#stateOf(h, dom));
+    const after = await this.#stateOrGone(conn, target.uuid);
+    const extra: Partial<ActionOutcome> = {};
+    if (action === Action.ACTION_REBOOT || action === Action.ACTION_RESET) {
+      const how = action === Action.ACTION_REBOOT ? 'virDomainReboot: the guest was asked to reboot (ACPI); libvirt restarts it in place' : 'virDomainReset: the guest was reset in place';
+      extra.detail = `${how} (domain id ${before.id}${after.id === before.id ? ', unchanged' : ` → ${after.id}`})`;
+    }
+    if (after.state === 'gone') return ok(beforeState, DomainState.DOMAIN_STATE_SHUTOFF, { stopMethod: StopMethod.STOP_METHOD_DOMAIN_GONE, detail: 'the transient domain is gone' });
+    return ok(beforeState, after.state, extra);
   }
 
   /**
@@ -186,12 +257,23 @@ export class LibvirtAdapter {
    * transient domain is forgotten once it powers off). With `forceAfterMs`,
    * a guest still running then is destroyed.
    */
-  async #shutdown(h: Hypervisor, dom: NativeDomain, before: DomainState, params: ActionParams, signal?: AbortSignal): Promise<ActionOutcome> {
-    await h.domainShutdown(dom);
+  async #shutdown(conn: Handle, target: DomainTarget, before: DomainRecord, params: ActionParams, signal?: AbortSignal): Promise<ActionOutcome> {
+    const beforeState = before.state as DomainState;
+    if (beforeState === DomainState.DOMAIN_STATE_SHUTOFF) {
+      return ok(beforeState, beforeState, { stopMethod: StopMethod.STOP_METHOD_ALREADY_OFF, detail: 'the domain was already shut off' });
+    }
+    try {
+      await this.#threads.call({ op: 'act', conn, uuid: target.uuid, verb: 'shutdown' });
+    } catch (err) {
+      const failure = this.#noteFailure(err);
+      const now = await this.#stateOrGone(conn, target.uuid);
+      if (now.state === 'gone') return ok(beforeState, DomainState.DOMAIN_STATE_SHUTOFF, { stopMethod: StopMethod.STOP_METHOD_DOMAIN_GONE, detail: 'the transient domain was gone when the ACPI request was sent' });
+      return failed(beforeState, failure, now.state);
+    }
     const force = params.forceAfterMs;
     const timeoutMs = force ?? params.timeoutMs ?? this.#options.shutdownTimeoutMs;
     const started = this.#now();
-    const waited = await waitForShutoff(() => this.#stateOrGone(h, dom), {
+    const waited = await waitForShutoff(async () => (await this.#stateOrGone(conn, target.uuid)).state, {
       timeoutMs,
       pollMs: this.#options.shutdownPollMs ?? 250,
       now: this.#now,
@@ -201,65 +283,76 @@ export class LibvirtAdapter {
     const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
     if (waited.off) {
       const gone = waited.state === 'gone';
-      return ok(before, DomainState.DOMAIN_STATE_SHUTOFF, {
+      return ok(beforeState, DomainState.DOMAIN_STATE_SHUTOFF, {
         stopMethod: gone ? StopMethod.STOP_METHOD_DOMAIN_GONE : StopMethod.STOP_METHOD_GUEST_POWERED_OFF,
         detail: `${gone ? 'the guest powered off and libvirt removed the transient domain' : 'the guest powered off'} ${seconds(this.#now() - started)} after the ACPI request`,
       });
     }
     const last = waited.state === 'gone' ? DomainState.DOMAIN_STATE_SHUTOFF : waited.state;
-    if (signal?.aborted) return failed(before, { code: 'ERR_INTERRUPTED', message: 'the agent stopped while waiting for the guest to power off' }, last);
+    if (signal?.aborted) return failed(beforeState, { code: 'ERR_INTERRUPTED', message: 'the agent stopped while waiting for the guest to power off' }, last);
     if (force !== undefined) {
       try {
-        await h.domainDestroy(dom);
+        await this.#threads.call({ op: 'act', conn, uuid: target.uuid, verb: 'destroy' });
       } catch (err) {
-        const code = classifyLibvirtError(err).code;
-        if (code !== 'VIR_ERR_NO_DOMAIN' && code !== 'VIR_ERR_OPERATION_INVALID') throw err; // already off by itself: fine
+        // Off by itself in the meantime (shut off, or a transient domain gone): that is what was asked.
+        const code = err instanceof LibvirtError ? err.code : -1;
+        if (code !== VIR_ERR_NO_DOMAIN && code !== VIR_ERR_OPERATION_INVALID) return failed(beforeState, this.#noteFailure(err), last);
       }
-      return ok(before, DomainState.DOMAIN_STATE_SHUTOFF, { stopMethod: StopMethod.STOP_METHOD_FORCED, detail: `the guest was still running ${seconds(force)} after the ACPI request; destroyed (force_after_s)` });
+      return ok(beforeState, DomainState.DOMAIN_STATE_SHUTOFF, { stopMethod: StopMethod.STOP_METHOD_FORCED, detail: `the guest was still running ${seconds(force)} after the ACPI request; destroyed (force_after_s)` });
     }
     return failed(
-      before,
+      beforeState,
       { code: 'ERR_SHUTDOWN_TIMEOUT', message: `the guest did not power off within ${seconds(timeoutMs)} after the ACPI shutdown request (it may ignore ACPI); use destroy, or shutdown with force_after_s` },
       last,
     );
   }
 
-  /** The domain's state, or 'gone' when libvirt no longer knows it. */
-  async #stateOrGone(h: Hypervisor, dom: NativeDomain): Promise<DomainState | 'gone'> {
-    try {
-      return (await h.domainGetInfo(dom)).state as number as DomainState;
-    } catch (err) {
-      if (classifyLibvirtError(err).code === 'VIR_ERR_NO_DOMAIN') return 'gone';
-      return DomainState.DOMAIN_STATE_NOSTATE;
-    }
+  #describe(conn: Handle, uuid: string): Promise<DomainRecord> {
+    return this.#threads.call<DomainRecord>({ op: 'describe', conn, uuid });
   }
 
-  async #stateOf(h: Hypervisor, dom: NativeDomain): Promise<DomainState> {
+  /** The domain's state and id, or 'gone' when libvirt no longer knows it. */
+  async #stateOrGone(conn: Handle, uuid: string): Promise<{ state: DomainState | 'gone'; id: number }> {
     try {
-      return (await h.domainGetInfo(dom)).state as number as DomainState;
-    } catch {
-      return DomainState.DOMAIN_STATE_NOSTATE;
+      const r = await this.#describe(conn, uuid);
+      return { state: r.state as DomainState, id: r.id };
+    } catch (err) {
+      if (err instanceof LibvirtError && err.code === VIR_ERR_NO_DOMAIN) return { state: 'gone', id: -1 };
+      this.#noteFailure(err);
+      return { state: DomainState.DOMAIN_STATE_NOSTATE, id: -1 };
     }
   }
 
   #noteFailure(err: unknown): LibvirtFailure {
     const failure = classifyLibvirtError(err);
-    if (isConnectionFailure(failure) && this.#hypervisor) {
-      this.#hypervisor = undefined; // reconnect on the next call
-      this.#reconnects += 1;
-    }
+    if (isConnectionFailure(failure)) this.#drop(); // reconnect on the next call
     return failure;
   }
 
-  async #withConnection<T>(fn: (h: Hypervisor) => Promise<T>): Promise<T> {
+  async #read<T>(fn: (conn: Handle) => Promise<T>): Promise<T> {
     // Read-only calls may be retried once on a fresh connection.
     try {
-      return await fn(await this.connect());
+      return await this.#bounded(fn((await this.#open()).conn));
     } catch (err) {
       const failure = this.#noteFailure(err);
       if (!isConnectionFailure(failure)) throw err;
-      return fn(await this.connect());
+      return this.#bounded(fn((await this.#open()).conn));
     }
+  }
+
+  /**
+   * A read (status reports, look-ups) gives up after `readTimeoutMs`: a libvirtd
+   * that stopped answering must not hold up whoever waits for the read (the
+   * link's status report). The call thread stays busy until libvirt returns.
+   */
+  #bounded<T>(call: Promise<T>): Promise<T> {
+    const ms = this.#options.readTimeoutMs ?? 10_000;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new LibvirtError({ code: VIR_ERR_OPERATION_TIMEOUT, domain: 0, message: `libvirt did not answer within ${ms} ms` })), ms);
+      timer.unref();
+    });
+    return Promise.race([call, late]).finally(() => clearTimeout(timer));
   }
 }
 
@@ -277,17 +370,8 @@ export async function waitForShutoff(
   }
 }
 
-async function describeDomain(h: Hypervisor, dom: NativeDomain): Promise<DomainInfo> {
-  const [name, uuid, info, id] = await Promise.all([h.domainGetName(dom), h.domainGetUUIDString(dom), h.domainGetInfo(dom), h.domainGetID(dom)]);
-  return {
-    name,
-    uuid,
-    state: info.state as number as DomainState,
-    vcpus: info.nrVirtCpu,
-    memoryKib: info.memory,
-    maxMemoryKib: info.maxMem,
-    id: typeof id === 'number' ? id : -1,
-  };
+function toDomainInfo(r: DomainRecord): DomainInfo {
+  return { name: r.name, uuid: r.uuid, state: r.state as DomainState, vcpus: r.vcpus, memoryKib: r.memoryKib, maxMemoryKib: r.maxMemoryKib, id: r.id };
 }
 
 function ok(previousState: DomainState, newState: DomainState, extra: Partial<ActionOutcome> = {}): ActionOutcome {

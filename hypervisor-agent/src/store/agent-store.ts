@@ -18,7 +18,8 @@
  * envelope goes stale once its time step leaves the receiver's skew.
  */
 import Database from 'better-sqlite3';
-import type { ReplayWindowState } from '@backchannel/proto';
+import type { PeerState, ReplayWindowState } from '@backchannel/proto';
+import { ownerOnlySqlite } from './owner-only.js';
 
 /**
  * `resolving`: accepted, its domain being looked up in libvirt before the policy
@@ -89,8 +90,11 @@ export class AgentStore {
 
   /** `path` ':memory:' gives a private in-memory database (tests). */
   constructor(path: string) {
+    // Owner-only before SQLite creates anything: its side files take the database's mode.
+    ownerOnlySqlite(path);
     this.#db = new Database(path);
     if (path !== ':memory:') this.#db.pragma('journal_mode = WAL');
+    ownerOnlySqlite(path);
     this.#db.pragma('synchronous = FULL');
     this.#db.exec(SCHEMA);
     for (const [table, column, type] of ADDED_COLUMNS) {
@@ -167,6 +171,16 @@ export class AgentStore {
   setWindow(state: ReplayWindowState): void {
     const value = JSON.stringify({ highest: state.highest, cumulative: state.cumulative, size: state.size, bitmap: Buffer.from(state.bitmap).toString('base64') });
     this.#write("INSERT INTO kv (key, value) VALUES ('inbound_window', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(value);
+  }
+
+  /** What the channel learned of the manager: its clock offset and incarnations (proto InboundChannel.peerState). */
+  getPeer(): PeerState | undefined {
+    const row = this.#sql("SELECT value FROM kv WHERE key = 'peer_state'").get() as { value: string } | undefined;
+    return row ? (JSON.parse(row.value) as PeerState) : undefined;
+  }
+
+  setPeer(state: PeerState): void {
+    this.#write("INSERT INTO kv (key, value) VALUES ('peer_state', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(JSON.stringify(state));
   }
 
   /**

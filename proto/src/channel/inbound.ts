@@ -2,17 +2,34 @@
  * Receiving side of an end-to-end channel: records in, delivered bodies
  * out, exactly once. Reassembles fragments, opens envelopes, and drops
  * message ids already delivered (ReplayWindow, persisted by the caller via
- * `windowState()`). Every failure comes back as a `rejected` event with a
- * stable code rather than an exception, so the caller can count it and
- * raise the matching security alert (decryption failure, stale time step,
- * replay) without a try/catch around each record.
+ * `windowState()` and `peerState()`). Every failure comes back as an event
+ * with a stable code rather than an exception, so the caller can count it
+ * and raise the matching security alert without a try/catch around each
+ * record.
+ *
+ * Time (docs/protocol.md "Time"): an envelope is authenticated under
+ * whatever time step it names, and only then judged by its age, against the
+ * peer's clock as learned from the envelopes delivered so far (ClockOffset).
+ * Replays are stopped by message ids, not by time; the step window bounds
+ * what a receiver that lost its window could be made to accept, so an
+ * envelope outside it is not delivered, and is reported as:
+ * - `late` `waited`: it may have sat in the BMC queue (sealed after this side
+ *   last saw the queue empty, or no such observation): benign, the sender
+ *   sends it again under a fresh step;
+ * - `late` `clock`: sealed before the queue was last seen empty and newer
+ *   than anything delivered: the peer's clock is behind beyond tolerance;
+ * - `late` `held-back`: sealed before the queue was last seen empty, under an
+ *   id below ones already delivered: someone held it back and put it now.
+ *   This one cannot be benign (stale_time_step alert);
+ * - `ahead`: sealed in the future beyond tolerance: the peer's clock is ahead.
  */
-import { openEnvelope } from '../envelope/envelope.js';
+import { openEnvelope, type OpenedEnvelope } from '../envelope/envelope.js';
 import type { EnvelopeKeys } from '../envelope/key-schedule.js';
 import { DEFAULT_REPLAY_WINDOW, ReplayWindow, type ReplayWindowState } from '../envelope/replay-window.js';
 import { WireError, type WireErrorCode } from '../errors.js';
 import { Reassembler } from '../fragments/fragment.js';
 import type { Ack, backchannel, Direction } from '../messages/schema.js';
+import { acceptedSteps, ClockOffset, type ClockOffsetState, DEFAULT_TIME_TOLERANCE, type TimeTolerance } from './clock-offset.js';
 
 export interface InboundOptions {
   keys: EnvelopeKeys;
@@ -23,11 +40,31 @@ export interface InboundOptions {
   /** Persisted window from a previous run. */
   window?: ReplayWindowState;
   windowSize?: number;
+  /** Persisted clock offset and peer incarnations from a previous run. */
+  peer?: PeerState;
+  time?: TimeTolerance;
 }
 
+/** What this side learned about its peer, to persist beside the window. */
+export interface PeerState extends ClockOffsetState {
+  /** Incarnations of the peer seen in its Hellos, newest last (at most 16). */
+  incarnations: number[];
+}
+
+/**
+ * How far before the moment this side last saw the queue empty an envelope
+ * must have been sealed to count as not having waited in it: margin for a
+ * sender that seals and then waits for room in a full queue.
+ */
+export const HELD_BACK_GRACE_MS = 2 * 60_000;
+
+export type LateReason = 'waited' | 'clock' | 'held-back';
+
 export type InboundEvent =
-  | { kind: 'delivered'; messageId: number; body: backchannel.v1.Body }
+  | { kind: 'delivered'; messageId: number; body: backchannel.v1.Body; sentAtMs: number; rewound?: boolean }
   | { kind: 'duplicate'; messageId: number }
+  | { kind: 'late'; messageId: number; sentAtMs: number; ageMs: number; reason: LateReason }
+  | { kind: 'ahead'; messageId: number; sentAtMs: number; offsetMs: number }
   | { kind: 'rejected'; code: WireErrorCode; message: string; messageId?: number };
 
 export class InboundChannel {
@@ -35,12 +72,19 @@ export class InboundChannel {
   readonly #direction: Direction;
   readonly #reassembler: Reassembler;
   readonly #window: ReplayWindow;
+  readonly #clock: ClockOffset;
+  readonly #time: TimeTolerance;
+  readonly #incarnations: number[];
+  #queueEmptyAtMs: number | undefined;
 
   constructor(options: InboundOptions) {
     this.#keys = options.keys;
     this.#direction = options.receiveDirection;
     this.#reassembler = new Reassembler({ maxMessageBytes: options.maxMessageBytes ?? 1 << 20 });
     this.#window = new ReplayWindow(options.window?.size ?? options.windowSize ?? DEFAULT_REPLAY_WINDOW, options.window);
+    this.#clock = new ClockOffset(options.peer);
+    this.#time = options.time ?? DEFAULT_TIME_TOLERANCE;
+    this.#incarnations = [...(options.peer?.incarnations ?? [])].slice(-16);
   }
 
   /** Feeds one queue record; returns an event when it completed (or broke) a message. */
@@ -56,17 +100,52 @@ export class InboundChannel {
 
   /** Opens one whole envelope (already reassembled). */
   pushEnvelope(envelope: Uint8Array, nowMs: number): InboundEvent {
-    let opened;
+    let opened: OpenedEnvelope;
     try {
-      opened = openEnvelope(this.#keys, envelope, { direction: this.#direction, nowMs });
+      opened = openEnvelope(this.#keys, envelope, { direction: this.#direction, nowMs, anyStep: true });
     } catch (err) {
       return rejected(err);
     }
     const id = opened.header.messageId;
-    const verdict = this.#window.check(id);
-    if (verdict !== 'fresh') return { kind: 'duplicate', messageId: id };
+    const body = opened.body;
+    const step = opened.header.timeStep;
+    // Sealed by a peer that predates sent_at_ms: the middle of its step is as close as we get.
+    const sentAtMs = Number(body.sentAtMs ?? 0) || (step + 0.5) * this.#keys.stepSeconds * 1000;
+    const { lo, hi } = acceptedSteps(this.#keys, nowMs, this.#clock.offsetMs, this.#time);
+    const inTime = step >= lo && step <= hi;
+    let rewound = false;
+    if (this.#window.check(id) !== 'fresh') {
+      const hello = body.hello;
+      if (!(hello && inTime && this.#isNewIncarnation(hello))) return { kind: 'duplicate', messageId: id };
+      // The peer's store went back (wiped, or restored from an older copy): its ids restart below ours.
+      const first = Number(hello.firstUnackedId ?? 0);
+      this.#window.rewindTo((first >= 1 && first <= id ? first : id) - 1);
+      rewound = true;
+    }
+    if (step > hi) return { kind: 'ahead', messageId: id, sentAtMs, offsetMs: sentAtMs - nowMs };
+    if (step < lo) {
+      const sealedLocalMs = sentAtMs - (this.#clock.offsetMs ?? 0);
+      const beforeEmpty = this.#queueEmptyAtMs !== undefined && sealedLocalMs < this.#queueEmptyAtMs - HELD_BACK_GRACE_MS;
+      const reason: LateReason = !beforeEmpty ? 'waited' : id < this.#window.highest ? 'held-back' : 'clock';
+      return { kind: 'late', messageId: id, sentAtMs, ageMs: nowMs - sealedLocalMs, reason };
+    }
     this.#window.accept(id);
-    return { kind: 'delivered', messageId: id, body: opened.body };
+    if (body.hello && this.#isNewIncarnation(body.hello)) {
+      this.#clock.forgetSamples(); // a restarted peer: its clock may have been stepped meanwhile
+      this.#noteIncarnation(body.hello);
+    }
+    this.#clock.sample(sentAtMs, nowMs);
+    return rewound ? { kind: 'delivered', messageId: id, body, sentAtMs, rewound } : { kind: 'delivered', messageId: id, body, sentAtMs };
+  }
+
+  /** A Get Record found the queue empty at `nowMs`: whatever is read later was put after this. */
+  sawEmptyQueue(nowMs: number): void {
+    this.#queueEmptyAtMs = nowMs;
+  }
+
+  /** Peer clock minus ours (ms) as learned from delivered envelopes; null before the first. */
+  get clockOffsetMs(): number | null {
+    return this.#clock.offsetMs;
   }
 
   /** The acknowledgement to piggyback on the next outbound message. */
@@ -83,9 +162,25 @@ export class InboundChannel {
     return this.#window.snapshot();
   }
 
+  peerState(): PeerState {
+    return { ...this.#clock.state(), incarnations: [...this.#incarnations] };
+  }
+
   /** Drops a half-reassembled message (the BMC's queues were reset). */
   resetReassembly(): void {
     this.#reassembler.reset();
+  }
+
+  #isNewIncarnation(hello: backchannel.v1.IHello): boolean {
+    const inc = Number(hello.incarnation ?? 0);
+    return inc !== 0 && !this.#incarnations.includes(inc);
+  }
+
+  #noteIncarnation(hello: backchannel.v1.IHello): void {
+    const inc = Number(hello.incarnation ?? 0);
+    if (inc === 0 || this.#incarnations.includes(inc)) return;
+    this.#incarnations.push(inc);
+    if (this.#incarnations.length > 16) this.#incarnations.shift();
   }
 }
 

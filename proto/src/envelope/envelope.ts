@@ -54,7 +54,11 @@ export function sealEnvelope(keys: EnvelopeKeys, input: SealInput): Uint8Array {
   const aad = concatBytes([new Uint8Array([ENVELOPE_MAGIC, ENVELOPE_VERSION, headerBytes.length]), headerBytes]);
   const cipher = createCipheriv('aes-256-gcm', keys.keyFor(input.direction, step), iv, { authTagLength: GCM_TAG_BYTES });
   cipher.setAAD(aad);
-  const ciphertext = Buffer.concat([cipher.update(encodeBody(input.body)), cipher.final()]);
+  // The sender's clock rides inside the authenticated body: the receiver learns the offset from it.
+  // Appended as its own field (a later occurrence wins when decoded), so the body's unknown fields stay.
+  const sentAt = v1.Body.encode({ sentAtMs: Math.max(0, Math.floor(input.nowMs)) }).finish();
+  const plaintext = concatBytes([encodeBody(input.body), sentAt]);
+  const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);
   return concatBytes([aad, ciphertext, cipher.getAuthTag()]);
 }
 
@@ -83,10 +87,16 @@ export function peekEnvelopeHeader(bytes: Uint8Array): { header: backchannel.v1.
   return { header, headerEnd };
 }
 
+/**
+ * `anyStep`: authenticate under whatever step the header names and leave the
+ * judgement of its time to the caller (InboundChannel, which knows the
+ * peer's clock offset and how long a message may have waited). Without it,
+ * a step outside `nowMs`'s ± skewSteps is refused before any key is derived.
+ */
 export function openEnvelope(
   keys: EnvelopeKeys,
   bytes: Uint8Array,
-  expect: { direction: Direction; nowMs: number },
+  expect: { direction: Direction; nowMs: number; anyStep?: boolean },
 ): OpenedEnvelope {
   const { header, headerEnd } = peekEnvelopeHeader(bytes);
   if (header.hostId !== keys.hostId) {
@@ -96,7 +106,7 @@ export function openEnvelope(
     throw new WireError('ERR_ENVELOPE_WRONG_DIRECTION', `envelope direction ${header.direction}, expected ${expect.direction}`);
   }
   const currentStep = keys.stepAt(expect.nowMs);
-  if (Math.abs(header.timeStep - currentStep) > keys.skewSteps) {
+  if (!expect.anyStep && Math.abs(header.timeStep - currentStep) > keys.skewSteps) {
     throw new WireError(
       'ERR_ENVELOPE_STALE_STEP',
       `time step ${header.timeStep} is outside ${currentStep}±${keys.skewSteps}; check both clocks`,

@@ -94,6 +94,20 @@ export class ReplayWindow {
     while (this.#cumulative < this.#highest && this.#isSet(this.#cumulative + 1)) this.#cumulative++;
   }
 
+  /**
+   * Starts over below `id`: every id <= `id` counts as seen, every id above
+   * it is fresh again. Only for a peer that provably started a new life with
+   * lower ids (an authenticated Hello of an unseen incarnation, its store
+   * restored from an older copy): forgetting ids is what a replay needs, so
+   * nothing else may call this.
+   */
+  rewindTo(id: number): void {
+    this.#bits.fill(0);
+    this.#highest = Math.max(0, id);
+    this.#cumulative = this.#highest;
+    if (this.#highest > 0) this.#set(this.#highest);
+  }
+
   /** Accepted ids above the cumulative point (the selective part of an Ack). */
   selective(limit = 64): number[] {
     const out: number[] = [];

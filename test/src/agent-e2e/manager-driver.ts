@@ -96,8 +96,8 @@ export class ManagerDriver {
   }
 
   /** A sealed envelope for message `id` without sending it (replay and tamper tests). */
-  seal(body: Body, id: number): Uint8Array[] {
-    const envelope = sealEnvelope(this.keys, { direction: Direction.DIRECTION_TO_HOST, messageId: id, body, nowMs: Date.now(), randomBytes: this.#randomBytes });
+  seal(body: Body, id: number, nowMs = Date.now()): Uint8Array[] {
+    const envelope = sealEnvelope(this.keys, { direction: Direction.DIRECTION_TO_HOST, messageId: id, body, nowMs, randomBytes: this.#randomBytes });
     return fragmentMessage(envelope, id, this.#maxRecord);
   }
 

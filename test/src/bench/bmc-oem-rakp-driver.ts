@@ -77,7 +77,14 @@ export interface DriverSession {
   rqSeq: number;
 }
 
-export class DriverError extends Error {}
+export class DriverError extends Error {
+  /** The RMCP+ status the BMC refused with, when it did. */
+  readonly status: number | undefined;
+  constructor(message: string, status?: number) {
+    super(message);
+    this.status = status;
+  }
+}
 
 /** Builds a pre-session RMCP+ datagram (session id 0, no integrity, no encryption). */
 export function preSessionDatagram(payloadType: number, payload: Uint8Array): Uint8Array {
@@ -106,9 +113,10 @@ export class RakpDriver {
     socket.on('message', (msg) => this.#receive(new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength)));
   }
 
-  static async open(host: string, port: number): Promise<RakpDriver> {
+  /** `localAddress`: the source address the BMC sees (another 127.0.0.0/8 address plays a second machine). */
+  static async open(host: string, port: number, localAddress = '127.0.0.1'): Promise<RakpDriver> {
     const socket = createSocket('udp4');
-    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()));
+    await new Promise<void>((resolve) => socket.bind(0, localAddress, () => resolve()));
     // A thousand sessions answering at once must not overflow the default receive buffer.
     socket.setRecvBufferSize(4 * 1024 * 1024);
     return new RakpDriver(socket, host, port);
@@ -136,7 +144,7 @@ export class RakpDriver {
     );
     const payload = await this.#exchange(consoleSessionId, request, PayloadType.OPEN_SESSION_RESPONSE);
     const r = decodeOpenSessionResponse(payload);
-    if (!('managedSystemSessionId' in r)) throw new DriverError(`Open Session refused with status 0x${r.status.toString(16)}`);
+    if (!('managedSystemSessionId' in r)) throw new DriverError(`Open Session refused with status 0x${r.status.toString(16)}`, r.status);
     return { login, consoleSessionId, bmcSessionId: r.managedSystemSessionId, messageTag, consoleRandom: random(16), userName: utf8(login.user), kuid: passwordKey(utf8(login.password)) };
   }
 
@@ -147,10 +155,14 @@ export class RakpDriver {
     );
   }
 
-  /** RAKP 1 → RAKP 2; checks the BMC's proof and returns the context RAKP 3 and the keys come from. */
-  async rakp12(h: DriverHandshake): Promise<RakpContext> {
+  /**
+   * RAKP 1 → RAKP 2; checks the BMC's proof and returns the context RAKP 3 and the keys come from.
+   * `check: false` keeps a RAKP 2 whose proof does not verify (a client with a wrong password
+   * goes on to send a RAKP 3 the BMC refuses, as a guessing attacker does).
+   */
+  async rakp12(h: DriverHandshake, check = true): Promise<RakpContext> {
     const r = decodeRakp2(await this.#exchange(h.consoleSessionId, this.rakp1Datagram(h), PayloadType.RAKP2));
-    if (!('managedSystemRandom' in r)) throw new DriverError(`RAKP 1 refused with status 0x${r.status.toString(16)}`);
+    if (!('managedSystemRandom' in r)) throw new DriverError(`RAKP 1 refused with status 0x${r.status.toString(16)}`, r.status);
     const algs = cipherSuiteAlgorithms(h.login.suite);
     const ctx: RakpContext = {
       authAlgorithm: algs?.authAlgorithm ?? 0,
@@ -162,7 +174,7 @@ export class RakpDriver {
       role: h.login.privilege | RAKP_NAME_ONLY_LOOKUP,
       userName: h.userName,
     };
-    if (!constantTimeEqual(rakp2AuthCode(ctx, h.kuid), r.keyExchangeAuthCode)) throw new DriverError('RAKP 2 proof does not verify');
+    if (check && !constantTimeEqual(rakp2AuthCode(ctx, h.kuid), r.keyExchangeAuthCode)) throw new DriverError('RAKP 2 proof does not verify');
     return ctx;
   }
 
@@ -176,7 +188,7 @@ export class RakpDriver {
   /** RAKP 3 → RAKP 4; the session is active (at USER privilege) afterwards. */
   async rakp34(h: DriverHandshake, ctx: RakpContext): Promise<DriverSession> {
     const r = decodeRakp4(await this.#exchange(h.consoleSessionId, this.rakp3Datagram(h, ctx), PayloadType.RAKP4));
-    if (r.status !== 0) throw new DriverError(`RAKP 3 refused with status 0x${r.status.toString(16)}`);
+    if (r.status !== 0) throw new DriverError(`RAKP 3 refused with status 0x${r.status.toString(16)}`, r.status);
     const keys = deriveSessionKeys(ctx, h.kuid);
     if (!constantTimeEqual(rakp4Icv(ctx, keys.sik), r.integrityCheckValue)) throw new DriverError('RAKP 4 ICV does not verify');
     const algs = cipherSuiteAlgorithms(h.login.suite);

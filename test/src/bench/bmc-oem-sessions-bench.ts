@@ -20,7 +20,11 @@ import { metricSum, scrapeMetrics, vmRssKb } from './bmc-oem-process.js';
 import { type DriverSession, RakpDriver } from './bmc-oem-rakp-driver.js';
 import { type Benchmark, metric } from './metric.js';
 
-/** Handshakes in progress at once: well under the daemon's 128 pending handshakes. */
+/**
+ * Handshakes in progress at once: well under the daemon's 128 pending
+ * handshakes; the per-source bound (16 by default, every handshake here
+ * comes from one socket) is raised to it in the config.
+ */
 const CONCURRENCY = 32;
 
 export interface SessionsBenchResult {
@@ -54,7 +58,7 @@ export async function runSessionsBench(sessions: number): Promise<SessionsBenchR
   // The outer try removes the dir even when bmc-oem or the driver fails to start.
   try {
     const config = join(dir, 'bmc.json');
-    writeFileSync(config, JSON.stringify({ sessions: { max: Math.max(1024, sessions + 24), perUser: sessions + 24, perSource: sessions + 24, idleTimeoutMs: 600_000 } }));
+    writeFileSync(config, JSON.stringify({ sessions: { max: Math.max(1024, sessions + 24), perUser: sessions + 24, perSource: sessions + 24, perSourcePending: CONCURRENCY, idleTimeoutMs: 600_000 } }));
     const bmc = await startBmcOem([{ name: 'bench', privilege: 'operator', password: 'bench-secret' }], ['--config', config, '--metrics', '127.0.0.1:0']);
     try {
       const driver = await RakpDriver.open('127.0.0.1', bmc.port);

@@ -9,7 +9,7 @@
  * is node:http with keep-alive (JsonHttpClient).
  *
  * Anchor, same run: the same destroy/start through LibvirtAdapter
- * (@unraid/libvirt, test driver) in the benchmark process.
+ * (libvirt's test driver) in the benchmark process.
  *
  * Idle link: one command at a time, with a pause after each so the status
  * report that follows a change and its acknowledgement are done. Busy link:

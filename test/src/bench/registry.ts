@@ -6,8 +6,9 @@ import { envelopeBench } from './envelope-bench.js';
 import { fleetBench } from './fleet-bench.js';
 import { goodputBench } from './goodput-bench.js';
 import { lossyLinkBench } from './lossy-link-bench.js';
+import { realLibvirtBench } from './real-libvirt-bench.js';
 import type { Benchmark } from './metric.js';
 import { replicaBench } from './replica-bench.js';
 import { rmcpClientBench } from './rmcp-client-bench.js';
 
-export const BENCHMARKS: Benchmark[] = [envelopeBench, rmcpClientBench, bmcOemQueueBench, bmcOemSessionsBench, e2eLatencyBench, lossyLinkBench, goodputBench, fleetBench, replicaBench];
+export const BENCHMARKS: Benchmark[] = [envelopeBench, rmcpClientBench, bmcOemQueueBench, bmcOemSessionsBench, e2eLatencyBench, lossyLinkBench, goodputBench, fleetBench, realLibvirtBench, replicaBench];

@@ -2,7 +2,9 @@
  * The hypervisor-agent's "applying action" log lines, kept per process
  * incarnation and in order. The agent writes that line (pino, synchronous)
  * after it journaled the request as `applying` and before it calls libvirt,
- * so each line is one libvirt application. Lines are collected from the
+ * so each line is one libvirt application. Applications on different
+ * domains run concurrently (the agent's ActionRunner), so lines are in
+ * start order, and completions may interleave across domains. Lines are collected from the
  * child's pipes as they come (not from ManagedProcess's capped buffer), so
  * a long run loses none.
  */
@@ -16,6 +18,8 @@ export interface ApplyLine {
   action: string;
   domain: string;
   principal: string;
+  /** The agent's clock when it wrote the line (pino's `time`): the application started no earlier. */
+  startedAtMs: number;
 }
 
 export class ApplyLog {
@@ -46,7 +50,7 @@ export class ApplyLog {
 
   #line(incarnation: number, line: string): void {
     if (!line.includes('"msg":"applying action"')) return;
-    let parsed: { requestId?: string; action?: string; domain?: string; principal?: string };
+    let parsed: { requestId?: string; action?: string; domain?: string; principal?: string; time?: number };
     try {
       parsed = JSON.parse(line) as typeof parsed;
     } catch {
@@ -59,6 +63,7 @@ export class ApplyLog {
       action: parsed.action ?? '',
       domain: parsed.domain ?? '',
       principal: parsed.principal ?? '',
+      startedAtMs: parsed.time ?? 0,
     });
   }
 }

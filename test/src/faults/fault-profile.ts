@@ -26,9 +26,12 @@ export interface FaultProfile {
   killsPerProcess: number;
   /** How long a killed process stays down before it is started again (seeded in this range). */
   downMs: [min: number, max: number];
-  /** vms-agent's RMCP+ retransmission tuning (docs/vms-agent.md): with the 1 s default a 20%-loss link crawls. */
-  rmcpTimeoutMs: number;
-  rmcpRetries: number;
+  /**
+   * vms-agent's RMCP+ retransmission tuning (docs/vms-agent.md). Unset: the client's defaults, which
+   * hold a 20%-loss link now that retransmission adapts to the measured RTT (docs/rmcp.md).
+   */
+  rmcpTimeoutMs?: number;
+  rmcpRetries?: number;
   /** A command not final this long after it was accepted counts as hung. */
   commandDeadlineMs: number;
   /** After the drive phase (no more kills), how long unfinished commands may take to end. */
@@ -60,8 +63,6 @@ export function profileFromEnv(env: NodeJS.ProcessEnv = process.env): FaultProfi
     cutProbability: 0.01,
     killsPerProcess: long ? 20 : 3,
     downMs: [0, 1500],
-    rmcpTimeoutMs: 40,
-    rmcpRetries: 6,
     commandDeadlineMs: 150_000,
     drainMs: 90_000,
   };

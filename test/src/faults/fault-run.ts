@@ -53,7 +53,7 @@ export async function runFaults(profile: FaultProfile, say: (line: string) => vo
   let tcp: TcpCutProxy | undefined;
   const stack = new VmsAgentStack({
     libvirtFixture: FAULT_FIXTURE,
-    vmsConfig: { rmcpTimeoutMs: profile.rmcpTimeoutMs, rmcpRetries: profile.rmcpRetries },
+    vmsConfig: { ...(profile.rmcpTimeoutMs !== undefined ? { rmcpTimeoutMs: profile.rmcpTimeoutMs } : {}), ...(profile.rmcpRetries !== undefined ? { rmcpRetries: profile.rmcpRetries } : {}) },
     // Periodic reports every 10 s (changes are still reported at once): queue 2 is for results first.
     agentConfig: { reportIntervalSeconds: 10 },
     route: async ({ rmcpPort, vmPort }) => {

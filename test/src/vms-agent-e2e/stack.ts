@@ -51,7 +51,7 @@ export interface StackOptions {
    * link. The in-band guest test sets `link: 'ipmi:///dev/ipmi0'`, a state dir inside
    * the guest and `start: false`, then runs the agent in the guest from `agentDir`.
    */
-  agent?: { link?: string; stateDir?: string; start?: boolean };
+  agent?: { link?: string; stateDir?: string; start?: boolean; env?: NodeJS.ProcessEnv };
   /** vms-agent store: a postgres:// URL (several `serve` replicas can share it); default a SQLite file in the stack's directory. */
   db?: string;
   /** Extra vms-agent config file keys (e.g. linkLeaseMs). */
@@ -188,6 +188,8 @@ export class VmsAgentStack {
       name: 'hypervisor-agent',
       command: process.execPath,
       args: [HYPERVISOR_AGENT_MAIN, '--config', join(this.dir, 'agent', 'agent.json')],
+      // e.g. libfaketime's LD_PRELOAD and FAKETIME: the hypervisor's clock shifted (test/test/link)
+      env: { ...process.env, ...this.#options.agent?.env },
       readyWhen: /BMC link up/,
     });
     const proc = this.agent;

@@ -182,9 +182,19 @@ describe.skipIf(!ready)('hypervisor-agent ↔ bmc-oem ↔ manager (needs ipmitoo
     since = lastId();
     manager.send({ commandRequest: request('alice', Action.ACTION_LIST_DOMAINS, '') }, { keys: new EnvelopeKeys(rnd(32), setup.hostId) });
     await expectAlert(AlertKind.ALERT_KIND_DECRYPTION_FAILED, since);
-    // stale time step: sealed ten minutes ago
+    // stale time step: only what cannot be benign (docs/protocol.md "Time"). A message that
+    // waited ten minutes is delivered; one sealed two hours ago, held back and put after newer
+    // ones were delivered and the queue was seen empty, is an attack.
+    const waited = request('alice', Action.ACTION_LIST_DOMAINS, '');
+    manager.send({ commandRequest: waited }, { nowMs: Date.now() - 600_000 });
+    await manager.waitFor(resultFor(waited.requestId!));
     since = lastId();
-    manager.send({ commandRequest: request('alice', Action.ACTION_LIST_DOMAINS, '') }, { nowMs: Date.now() - 600_000 });
+    const held = manager.seal({ commandRequest: request('alice', Action.ACTION_LIST_DOMAINS, '') }, manager.allocateId(), Date.now() - 2 * 3_600_000);
+    const newer = request('alice', Action.ACTION_LIST_DOMAINS, '');
+    manager.send({ commandRequest: newer });
+    await manager.waitFor(resultFor(newer.requestId!));
+    await new Promise((r) => setTimeout(r, 500)); // the agent reads queue 1 empty
+    manager.putRecords(held);
     await expectAlert(AlertKind.ALERT_KIND_STALE_TIME_STEP, since);
     // replay: the very same records of an envelope already delivered
     const listing = request('alice', Action.ACTION_LIST_DOMAINS, '');

@@ -15,6 +15,8 @@ export class ServiceMetrics {
   readonly inboundRejected: Counter<'host' | 'code'>;
   readonly queueFull: Counter<'host'>;
   readonly reconnects: Counter<'host'>;
+  readonly clockOffset: Gauge<'host'>;
+  readonly foreignPuts: Counter<'host'>;
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     const registers = [(this.registry = new Registry())];
@@ -31,11 +33,13 @@ export class ServiceMetrics {
     this.inboundRejected = new Counter({ name: 'vms_agent_inbound_rejected_total', help: 'Records or envelopes dropped', labelNames: ['host', 'code'], registers });
     this.queueFull = new Counter({ name: 'vms_agent_queue_full_total', help: 'Put Record answered 0xC4 (queue full)', labelNames: ['host'], registers });
     this.reconnects = new Counter({ name: 'vms_agent_reconnects_total', help: 'RMCP+ sessions opened again after a failure', labelNames: ['host'], registers });
+    this.clockOffset = new Gauge({ name: 'vms_agent_link_clock_offset_seconds', help: "The hypervisor's clock minus the manager's, learned through the channel", labelNames: ['host'], registers });
+    this.foreignPuts = new Counter({ name: 'vms_agent_foreign_producer_total', help: 'Put Record answers showing records on queue 1 that this link did not put', labelNames: ['host'], registers });
   }
 
   /** Every series labelled with a host. */
   get #perHost(): Metric<string>[] {
-    return [this.linkUp, this.recordsPut, this.recordsGot, this.retransmissions, this.inboundRejected, this.queueFull, this.reconnects] as Metric<string>[];
+    return [this.linkUp, this.recordsPut, this.recordsGot, this.retransmissions, this.inboundRejected, this.queueFull, this.reconnects, this.clockOffset, this.foreignPuts] as Metric<string>[];
   }
 
   /**

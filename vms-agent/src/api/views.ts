@@ -54,6 +54,12 @@ export function resultView(bytes: Uint8Array) {
     completedAtMs: r.completedAtMs,
     domains: r.domains.map(domainView),
     domainInfo: r.domainInfo ? domainView(r.domainInfo) : null,
+    domainName: r.domainName,
+    domainUuid: r.domainUuid,
+    // "guest_powered_off", "domain_gone", "forced", "already_off"; "" when not a stop.
+    stopMethod: r.stopMethod ? String(v1.StopMethod[r.stopMethod] ?? r.stopMethod).replace(/^STOP_METHOD_/, '').toLowerCase() : '',
+    detail: r.detail,
+    durationMs: Number(r.durationMs ?? 0),
   };
 }
 
@@ -106,13 +112,20 @@ export function alertView(a: AlertRecord) {
 
 /** What the link of one host reports about itself (see link/link-manager.ts). */
 export interface LinkHealth {
-  state: 'connecting' | 'up' | 'backoff' | 'stopped';
+  /**
+   * `auth_failed`: the BMC refused the credentials (no retry into a lockout; lastError says when the
+   * next attempt is). `clock_skew`: the session is up but the host's clock is off beyond the
+   * channel's tolerance (lastError has the offset).
+   */
+  state: 'connecting' | 'up' | 'backoff' | 'auth_failed' | 'clock_skew' | 'stopped';
   since: number;
   lastError: string | null;
   unacked: number;
   lastReceiveAtMs: number | null;
   /** Depth and bytes of both BMC queues at the link's last Get Queue Info (null before the first). */
   queues?: { atMs: number; toHost: QueueFigures; toManager: QueueFigures } | null;
+  /** The hypervisor's clock minus the manager's (ms), learned through the channel; null before the first message. */
+  clockOffsetMs?: number | null;
 }
 
 export interface QueueFigures {
@@ -128,8 +141,8 @@ export function hostView(h: HostRecord, status: StatusRecord | undefined, link: 
     hostPublicKey: h.hostPublicKey ?? null,
     policyInfo: h.policyInfo ?? null,
     link: link
-      ? { state: link.state, sinceMs: link.since, lastError: link.lastError, unacked: link.unacked, lastReceiveAtMs: link.lastReceiveAtMs, queues: link.queues ?? null }
-      : { state: 'stopped' as const, sinceMs: null, lastError: 'no link running in this process', unacked: 0, lastReceiveAtMs: null, queues: null },
+      ? { state: link.state, sinceMs: link.since, lastError: link.lastError, unacked: link.unacked, lastReceiveAtMs: link.lastReceiveAtMs, queues: link.queues ?? null, clockOffsetMs: link.clockOffsetMs ?? null }
+      : { state: 'stopped' as const, sinceMs: null, lastError: 'no link running in this process', unacked: 0, lastReceiveAtMs: null, queues: null, clockOffsetMs: null },
     status: status ? { reportTimeMs: status.timeMs, receivedAtMs: status.receivedAtMs, ageMs: Math.max(0, nowMs - status.receivedAtMs), reportSeq: status.reportSeq } : null,
   };
 }

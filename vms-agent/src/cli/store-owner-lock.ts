@@ -13,6 +13,7 @@
  */
 import { hostname } from 'node:os';
 import Database from 'better-sqlite3';
+import { prepareSqliteFiles } from '../store/file-modes.js';
 import { CliError, EXIT } from './cli-error.js';
 
 export class StoreOwnerLock {
@@ -29,6 +30,8 @@ export class StoreOwnerLock {
     const path = `${dbPath}.serve-lock`;
     let db: Database.Database;
     try {
+      // Owner-only like the store beside it (it names the owner's pid and host; nobody else needs to read it).
+      prepareSqliteFiles(path);
       // timeout 0: a held lock is an answer, not something to wait for.
       db = new Database(path, { timeout: 0 });
     } catch (err) {

@@ -15,6 +15,8 @@ import {
   encodeBody,
   EnvelopeKeys,
   InboundChannel,
+  type InboundEvent,
+  type PeerState,
   QueueId,
   ResyncReason,
   RetransmitTracker,
@@ -22,9 +24,12 @@ import {
   sealRecords,
 } from '@backchannel/proto';
 import type { LinkHealth } from '../api/views.js';
+import { isRmcpAuthError } from '../rmcp/errors.js';
 import type { HostRecord, Mutation, OutboxEntry } from '../store/store.js';
 import { Backoff, PollSchedule } from './backoff.js';
 import type { BmcSession } from './bmc-session.js';
+import { authHold } from './auth-hold.js';
+import { clockSkewText, credentialsOf, ForeignProducerGuard, randomIncarnation } from './link-guards.js';
 import { dispatchBody } from './inbound-dispatch.js';
 import { DEFAULT_LINK_TUNING, type LinkDependencies, type LinkTuning } from './link-options.js';
 import { OemQueueClient } from './oem-queue-client.js';
@@ -78,6 +83,13 @@ export class HostLink {
   /** Both queues as the last Get Queue Info saw them, for operators (GET /v1/hosts, `vms-agent hosts status`). */
   #queueFigures: LinkHealth['queues'] = null;
   readonly #holes: HoleFiller;
+  /** What the channel learned of the host (clock offset, incarnations), kept across reconnects and stored with the window. */
+  #peer: PeerState | undefined;
+  /** The host's clock offset as last measured while beyond tolerance (shown in `clock_skew`). */
+  #skewOffsetMs: number | null = null;
+  /** The credentials the last refused login used: a change in the store ends the wait at once. */
+  #refusedCredentials: string | undefined;
+  readonly #foreign: ForeignProducerGuard;
 
   constructor(options: HostLinkOptions) {
     this.hostId = options.hostId;
@@ -89,10 +101,12 @@ export class HostLink {
     this.#tracker = new RetransmitTracker(this.#t.retransmit);
     this.#holes = new HoleFiller({ store: options.store, hostId: options.hostId, graceMs: this.#t.retransmit.initialTimeoutMs });
     this.#health = { state: 'stopped', since: options.clock(), lastError: null, unacked: 0, lastReceiveAtMs: null };
+    this.#foreign = new ForeignProducerGuard({ ...options, hostId: options.hostId });
   }
 
   health(): LinkHealth {
-    return { ...this.#health, unacked: this.#tracker.size, queues: this.#queueFigures };
+    const offset = this.#health.state === 'clock_skew' ? this.#skewOffsetMs : (this.#inbound?.clockOffsetMs ?? this.#peer?.offsetMs ?? null);
+    return { ...this.#health, unacked: this.#tracker.size, queues: this.#queueFigures, clockOffsetMs: offset };
   }
 
   start(): void {
@@ -132,6 +146,17 @@ export class HostLink {
         }
       } catch (err) {
         const message = (err as Error).message;
+        if (isRmcpAuthError(err)) {
+          // Retrying a refused login is how a link locks its own user out: wait instead.
+          const hold = authHold(err, this.#o.clock());
+          this.#o.logger?.warn({ host: this.hostId, kind: err.kind, retryAfterMs: err.retryAfterMs, until: new Date(hold.untilMs).toISOString() }, 'BMC refused the link credentials; not retrying until they change or the hold ends');
+          this.#o.metrics?.linkUp.set({ host: this.hostId }, 0);
+          this.#setState('auth_failed', hold.message);
+          await this.#closeSession();
+          this.#refusedCredentials ??= await this.#credentials();
+          await this.#holdForCredentials(hold.untilMs);
+          continue;
+        }
         this.#o.logger?.warn({ host: this.hostId, err: message }, 'link to BMC failed; reconnecting after back-off');
         this.#o.metrics?.linkUp.set({ host: this.hostId }, 0);
         this.#setState('backoff', message);
@@ -152,6 +177,7 @@ export class HostLink {
     const secrets = await store.getHostSecrets(this.hostId);
     if (!host || !secrets) throw new Error(`host ${this.hostId} is no longer in the store`);
     this.#host = host;
+    this.#refusedCredentials = credentialsOf(host, secrets.bmcPassword);
     this.#keys ??= new EnvelopeKeys(secrets.seed, host.id, this.#t.keys);
     const session = await withTimeout(
       this.#o.connector({ host: host.bmcAddress, port: host.bmcPort, user: host.bmcUser, password: secrets.bmcPassword, privilege: host.bmcPrivilege, cipherSuites: host.cipherSuites }),
@@ -162,6 +188,7 @@ export class HostLink {
       request: (netfn, cmd, data) => withTimeout(session.request(netfn, cmd, data), this.#t.requestTimeoutMs, `IPMI request 0x${netfn.toString(16)}/0x${cmd.toString(16)}`),
       close: () => session.close(),
     };
+    this.#refusedCredentials = undefined; // accepted
     this.#queues = new OemQueueClient(this.#session, host.iana);
     await this.#loadState();
     // After a (re)start nothing says whether the last sends arrived: send the unacknowledged again now.
@@ -169,15 +196,20 @@ export class HostLink {
     await this.#syncQueues();
     if (!this.#helloQueued) {
       // Once per process: tell the hypervisor-agent we (re)started, what we have delivered, and ask for its unacknowledged messages.
-      await this.#enqueue({ hello: { role: Role.ROLE_MANAGER, hostId: host.id, agentVersion: this.#o.agentVersion ?? '', incarnation: this.#o.clock(), lastDeliveredId: this.#inbound!.ack().cumulativeId ?? 0, nextMessageId: (await store.getHost(host.id))!.nextMessageId + 1, timeMs: this.#o.clock() } }, 'hello');
+      // A random incarnation: if this store was wiped or restored from an older copy, the host rewinds its window for us.
+      const nextId = (await store.getHost(host.id))!.nextMessageId + 1;
+      const firstUnackedId = Math.min(nextId, ...(await store.listOutbox(host.id)).map((e) => e.messageId));
+      await this.#enqueue({ hello: { role: Role.ROLE_MANAGER, hostId: host.id, agentVersion: this.#o.agentVersion ?? '', incarnation: randomIncarnation(this.#o.randomBytes), lastDeliveredId: this.#inbound!.ack().cumulativeId ?? 0, nextMessageId: nextId, firstUnackedId, timeMs: this.#o.clock() } }, 'hello');
       this.#helloQueued = true;
     }
   }
 
   /** Channel state from the store: replay window, and what was sent but not acknowledged. */
   async #loadState(): Promise<void> {
-    const window = await this.#o.store.getInboundWindow(this.hostId);
-    this.#inbound = new InboundChannel({ keys: this.#keys!, receiveDirection: Direction.DIRECTION_TO_MANAGER, ...(window ? { window } : {}) });
+    const stored = await this.#o.store.getInboundWindow(this.hostId);
+    this.#peer = this.#inbound?.peerState() ?? this.#peer ?? stored?.peer;
+    const window = stored ? { highest: stored.highest, cumulative: stored.cumulative, bitmap: stored.bitmap, size: stored.size } : undefined;
+    this.#inbound = new InboundChannel({ keys: this.#keys!, receiveDirection: Direction.DIRECTION_TO_MANAGER, time: this.#t.time, ...(window ? { window } : {}), ...(this.#peer ? { peer: this.#peer } : {}) });
     this.#tracker = new RetransmitTracker(this.#t.retransmit);
     for (const e of await this.#o.store.listOutbox(this.hostId)) if (e.sendCount > 0) this.#tracker.track(e.messageId, e.lastSentAtMs);
     this.#pending = undefined;
@@ -256,6 +288,15 @@ export class HostLink {
         await this.#syncQueues();
         return true;
       }
+      if (r.lastPutSeq !== this.#nextSeq) {
+        // Someone else put records on queue 1 (anyone with the BMC operator password can): the BMC
+        // took ours as a retransmission and did not store it. Continue after theirs at once, from
+        // the message's first record (the host drops the torn start), and raise an alert.
+        await this.#foreign.detected(this.#nextSeq, r.lastPutSeq);
+        this.#nextSeq = r.lastPutSeq + 1;
+        p.index = 0;
+        continue;
+      }
       this.#nextSeq += 1;
       p.index += 1;
       this.#o.metrics?.recordsPut.inc({ host: this.hostId });
@@ -312,6 +353,7 @@ export class HostLink {
       return true;
     }
     const { seq, record } = r.response;
+    if (seq === 0) this.#inbound!.sawEmptyQueue(this.#o.clock());
     if (seq === 0 || seq <= this.#commitSeq) return false;
     this.#o.metrics?.recordsGot.inc({ host: this.hostId });
     const now = this.#o.clock();
@@ -325,6 +367,12 @@ export class HostLink {
         throw err;
       }
       this.#health.lastReceiveAtMs = now;
+      if (this.#health.state === 'clock_skew') this.#setState('up', null);
+      const offset = this.#inbound!.clockOffsetMs;
+      if (offset !== null) this.#o.metrics?.clockOffset.set({ host: this.hostId }, offset / 1000);
+      if (ev.rewound) this.#o.logger?.warn({ host: this.hostId, messageId: ev.messageId }, "the host's store went back (a new incarnation with ids already delivered): window rewound to its first unacknowledged id");
+    } else if (ev?.kind === 'late' || ev?.kind === 'ahead') {
+      this.#untimely(ev, now);
     } else if (ev?.kind === 'duplicate') {
       // The host resent something we have: our ack did not reach it.
       if (now - this.#lastAckOnlyAt > this.#t.retransmit.initialTimeoutMs / 2) this.#ackDueAt ??= now;
@@ -342,7 +390,7 @@ export class HostLink {
     const acked = ackedIds(d.acks, this.#tracker, outboxIds);
     const mutations: Mutation[] = [...d.mutations];
     if (acked.size > 0) mutations.push({ kind: 'outbox.ack', hostId: this.hostId, messageIds: [...acked] });
-    mutations.push({ kind: 'inbound.window', hostId: this.hostId, window: this.#inbound!.windowState(), atMs: now });
+    mutations.push({ kind: 'inbound.window', hostId: this.hostId, window: { ...this.#inbound!.windowState(), peer: this.#inbound!.peerState() }, atMs: now });
     await this.#o.store.apply(mutations);
     this.#o.commands.notifyApplied(mutations);
     const replyTo = body.challenge?.requestId ?? body.commandResult?.requestId;
@@ -354,6 +402,47 @@ export class HostLink {
     if (body.ack && (await this.#holes.update(body.ack, now, () => this.#pending?.messageId))) this.#wakePending = true;
     if (d.resendAll) this.#tracker.expireAll();
     if (d.needsAck) this.#ackDueAt ??= now + this.#t.ackDelayMs;
+  }
+
+  /**
+   * An authentic envelope outside the step window. One that may have waited in the queue is only
+   * counted (the host sends it again); a clock beyond tolerance is a link state with the offset,
+   * never a silent stall; one held back and replayed is logged as such.
+   */
+  #untimely(ev: Extract<InboundEvent, { kind: 'late' | 'ahead' }>, now: number): void {
+    const code = ev.kind === 'ahead' ? 'clock_ahead' : `late_${ev.reason.replace('-', '_')}`;
+    this.#o.metrics?.inboundRejected.inc({ host: this.hostId, code });
+    if (ev.kind === 'late' && ev.reason === 'waited') return;
+    if (ev.kind === 'late' && ev.reason === 'held-back') {
+      this.#o.logger?.warn({ host: this.hostId, messageId: ev.messageId, ageMs: ev.ageMs }, 'an envelope sealed long before newer ones were delivered was put on queue 2 (held back and replayed): dropped');
+      return;
+    }
+    const offsetMs = ev.kind === 'ahead' ? ev.offsetMs : ev.sentAtMs - now;
+    // Each sample is the offset less its message's transit time: keep the one with the least delay.
+    this.#skewOffsetMs = this.#health.state === 'clock_skew' && this.#skewOffsetMs !== null ? Math.max(this.#skewOffsetMs, offsetMs) : offsetMs;
+    this.#o.metrics?.clockOffset.set({ host: this.hostId }, this.#skewOffsetMs / 1000);
+    const text = clockSkewText(this.#skewOffsetMs, this.#t.time.maxSkewMs);
+    if (this.#health.state !== 'clock_skew') this.#o.logger?.warn({ host: this.hostId, offsetMs }, text);
+    this.#setState('clock_skew', text);
+  }
+
+  /** The host's BMC credentials as stored now (compared, never logged). */
+  async #credentials(): Promise<string | undefined> {
+    const host = await this.#o.store.getHost(this.hostId);
+    const secrets = await this.#o.store.getHostSecrets(this.hostId);
+    return host && secrets ? credentialsOf(host, secrets.bmcPassword) : undefined;
+  }
+
+  /** Waits until `untilMs`, or until the stored credentials differ from the refused ones. */
+  async #holdForCredentials(untilMs: number): Promise<void> {
+    while (!this.#stopped && this.#o.clock() < untilMs) {
+      await this.#sleep(Math.min(2_000, untilMs - this.#o.clock()));
+      const now = await this.#credentials().catch(() => this.#refusedCredentials);
+      if (now !== this.#refusedCredentials) {
+        this.#o.logger?.info({ host: this.hostId }, 'BMC credentials changed in the store; trying again');
+        return;
+      }
+    }
   }
 
   #nextDelay(busy: boolean): number {

@@ -3,7 +3,7 @@
  * `HostLink` (one host) and `LinkManager` (which hands the same
  * dependencies to every link it starts).
  */
-import type { EnvelopeKeyOptions, RandomBytes, RetransmitPolicy } from '@backchannel/proto';
+import { DEFAULT_TIME_TOLERANCE, type EnvelopeKeyOptions, type RandomBytes, type RetransmitPolicy, type TimeTolerance } from '@backchannel/proto';
 import type { Logger } from 'pino';
 import type { ServiceMetrics } from '../api/metrics.js';
 import type { CommandService } from '../commands/command-service.js';
@@ -32,6 +32,8 @@ export interface LinkTuning {
   /** Re-read Get Queue Info this often to notice a BMC that lost its queues. */
   queueInfoEveryMs: number;
   keys: EnvelopeKeyOptions;
+  /** How far the host's clock may be off and how long a message may wait (proto TimeTolerance). */
+  time: TimeTolerance;
 }
 
 export const DEFAULT_LINK_TUNING: LinkTuning = {
@@ -43,10 +45,13 @@ export const DEFAULT_LINK_TUNING: LinkTuning = {
   ackDelayMs: 200,
   replyPollMs: 1,
   replyWindowMs: 500,
-  requestTimeoutMs: 5_000,
-  connectTimeoutMs: 10_000,
+  // Safety nets only, above the RMCP+ client's own give-up (4 s a request; a handshake is four
+  // requests): a request the client still retransmits must not be abandoned under it.
+  requestTimeoutMs: 10_000,
+  connectTimeoutMs: 30_000,
   queueInfoEveryMs: 15_000,
   keys: {},
+  time: DEFAULT_TIME_TOLERANCE,
 };
 
 /** The store, services, IO and clock every host link runs with. */

@@ -126,10 +126,10 @@ export async function applyMutation(c: Client, m: Mutation, result: ApplyResult)
       return;
     case 'inbound.window':
       await c.query(
-        `INSERT INTO inbound_windows (host_id, highest, cumulative, bitmap, size, updated_at_ms) VALUES ($1, $2, $3, $4, $5, $6)
+        `INSERT INTO inbound_windows (host_id, highest, cumulative, bitmap, size, updated_at_ms, peer) VALUES ($1, $2, $3, $4, $5, $6, $7)
          ON CONFLICT (host_id) DO UPDATE SET highest = excluded.highest, cumulative = excluded.cumulative, bitmap = excluded.bitmap,
-           size = excluded.size, updated_at_ms = excluded.updated_at_ms`,
-        [m.hostId, m.window.highest, m.window.cumulative, m.window.bitmap, m.window.size, m.atMs],
+           size = excluded.size, updated_at_ms = excluded.updated_at_ms, peer = coalesce(excluded.peer, inbound_windows.peer)`,
+        [m.hostId, m.window.highest, m.window.cumulative, m.window.bitmap, m.window.size, m.atMs, m.window.peer ? JSON.stringify(m.window.peer) : null],
       );
       return;
     case 'alert.insert': {

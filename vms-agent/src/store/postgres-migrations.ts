@@ -165,6 +165,14 @@ ALTER TABLE alerts ADD COLUMN acknowledged_comment TEXT;
 `,
   },
   {
+    version: 5,
+    name: 'link: what the channel learned of each host (clock offset, incarnations)',
+    // As SQLite's version 4. JSON of proto's PeerState, written with the replay window it belongs to. Null: learned nothing yet.
+    sql: `
+ALTER TABLE inbound_windows ADD COLUMN peer TEXT;
+`,
+  },
+  {
     version: 6,
     name: 'idempotency keys, replica heartbeats',
     // Versions 4 and 5 belong to the alert outbox and the link columns (other branches); gaps are fine.

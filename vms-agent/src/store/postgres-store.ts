@@ -394,7 +394,7 @@ export class PostgresStore implements Store, LinkLeases {
   }
 
   async getInboundWindow(hostId: string): Promise<InboundWindowRecord | undefined> {
-    const [row] = await this.#rows<InboundWindowRow>('SELECT highest, cumulative, bitmap, size FROM inbound_windows WHERE host_id = $1', [hostId]);
+    const [row] = await this.#rows<InboundWindowRow>('SELECT highest, cumulative, bitmap, size, peer FROM inbound_windows WHERE host_id = $1', [hostId]);
     return row && windowFromRow(row);
   }
 

@@ -151,6 +151,14 @@ ALTER TABLE alerts ADD COLUMN acknowledged_comment TEXT;
 `,
   },
   {
+    version: 4,
+    name: 'link: what the channel learned of each host (clock offset, incarnations)',
+    // JSON of proto's PeerState, written with the replay window it belongs to. Null: learned nothing yet.
+    sql: `
+ALTER TABLE inbound_windows ADD COLUMN peer TEXT;
+`,
+  },
+  {
     version: 5,
     name: 'idempotency keys',
     // Versions 3 and 4 belong to the alert outbox and the link columns (other branches); gaps are fine.

@@ -221,10 +221,13 @@ export interface InboundWindowRow {
   cumulative: number;
   bitmap: Buffer;
   size: number;
+  peer?: string | null;
 }
 
 export function windowFromRow(r: InboundWindowRow): InboundWindowRecord {
-  return { highest: r.highest, cumulative: r.cumulative, bitmap: new Uint8Array(r.bitmap), size: r.size };
+  const w: InboundWindowRecord = { highest: Number(r.highest), cumulative: Number(r.cumulative), bitmap: new Uint8Array(r.bitmap), size: Number(r.size) };
+  if (r.peer) w.peer = JSON.parse(r.peer) as NonNullable<InboundWindowRecord['peer']>;
+  return w;
 }
 
 export interface StatusRow {

@@ -309,7 +309,7 @@ export class SqliteStore implements Store {
   }
 
   async getInboundWindow(hostId: string): Promise<InboundWindowRecord | undefined> {
-    const row = this.#prepare('SELECT highest, cumulative, bitmap, size FROM inbound_windows WHERE host_id = ?').get(hostId) as InboundWindowRow | undefined;
+    const row = this.#prepare('SELECT highest, cumulative, bitmap, size, peer FROM inbound_windows WHERE host_id = ?').get(hostId) as InboundWindowRow | undefined;
     return row && windowFromRow(row);
   }
 
@@ -462,10 +462,10 @@ export class SqliteStore implements Store {
       }
       case 'inbound.window':
         this.#prepare(
-          `INSERT INTO inbound_windows (host_id, highest, cumulative, bitmap, size, updated_at_ms) VALUES (?, ?, ?, ?, ?, ?)
+          `INSERT INTO inbound_windows (host_id, highest, cumulative, bitmap, size, updated_at_ms, peer) VALUES (?, ?, ?, ?, ?, ?, ?)
            ON CONFLICT(host_id) DO UPDATE SET highest = excluded.highest, cumulative = excluded.cumulative, bitmap = excluded.bitmap,
-             size = excluded.size, updated_at_ms = excluded.updated_at_ms`,
-        ).run(m.hostId, m.window.highest, m.window.cumulative, m.window.bitmap, m.window.size, m.atMs);
+             size = excluded.size, updated_at_ms = excluded.updated_at_ms, peer = coalesce(excluded.peer, inbound_windows.peer)`,
+        ).run(m.hostId, m.window.highest, m.window.cumulative, m.window.bitmap, m.window.size, m.atMs, m.window.peer ? JSON.stringify(m.window.peer) : null);
         return;
       case 'alert.insert': {
         const a = m.alert;

@@ -10,6 +10,7 @@
  * methods named `...Secret...`; the implementation encrypts them at rest.
  */
 import type { CommandState } from '../commands/lifecycle.js';
+import type { PeerState } from '@backchannel/proto';
 import type { Role } from '../roles.js';
 import type { IdempotencyKeys, IdempotencyRecord } from './idempotency-keys.js';
 
@@ -146,7 +147,8 @@ export interface OutboxEntry {
   sendCount: number;
 }
 
-export type SignatureStatus = 'verified' | 'bad' | 'unverified';
+/** `manager`: raised by vms-agent itself (e.g. foreign_producer), so there is no host signature. */
+export type SignatureStatus = 'verified' | 'bad' | 'unverified' | 'manager';
 
 export interface AlertInput {
   alertId: string;
@@ -196,6 +198,8 @@ export interface InboundWindowRecord {
   cumulative: number;
   bitmap: Uint8Array;
   size: number;
+  /** What the channel learned of the host (proto PeerState: clock offset, incarnations seen). */
+  peer?: PeerState;
 }
 
 export interface CommandFilter {

@@ -64,7 +64,7 @@ describe.skipIf(!hasPostgres())('PostgresStore (skipped when no PostgreSQL serve
         cleanup: () => store.close(),
       };
     },
-    { migrations: [1, 2, 3, 6] },
+    { migrations: POSTGRES_MIGRATIONS.map((m) => m.version) },
   );
 
   describe('several replicas on one database', () => {

@@ -26,7 +26,7 @@ storeContract(
       cleanup: () => t.cleanup(),
     };
   },
-  { migrations: [1, 2, 5] },
+  { migrations: SQLITE_MIGRATIONS.map((m) => m.version) },
 );
 
 describe('SqliteStore files (issue 13: the store was created 0644)', () => {

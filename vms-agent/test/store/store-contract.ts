@@ -310,7 +310,7 @@ export function storeContract(name: string, open: () => Promise<StoreUnderTest>,
         { kind: 'outbox.enqueue', hostId: 'hv-01', body: new Uint8Array([1]), messageKind: 'command_request', commandId: 'c1', atMs: 10 },
         { kind: 'outbox.enqueue', hostId: 'hv-01', body: new Uint8Array([2]), messageKind: 'hello', atMs: 11 },
         { kind: 'outbox.sent', hostId: 'hv-01', messageId: 1, atMs: 12 },
-        { kind: 'inbound.window', hostId: 'hv-01', window: { highest: 5, cumulative: 3, bitmap: new Uint8Array(128).fill(3), size: 1024 }, atMs: 13 },
+        { kind: 'inbound.window', hostId: 'hv-01', window: { highest: 5, cumulative: 3, bitmap: new Uint8Array(128).fill(3), size: 1024, peer: { offsetMs: 75_000, incarnations: [7, 281474976710655] } }, atMs: 13 },
         { kind: 'status.upsert', status: { hostId: 'hv-01', report: new Uint8Array([4]), reportSeq: 2, timeMs: 500, receivedAtMs: 501 } },
         { kind: 'status.upsert', status: { hostId: 'hv-01', report: new Uint8Array([3]), reportSeq: 1, timeMs: 400, receivedAtMs: 502 } },
         { kind: 'host.epochs', hostId: 'hv-01', q1Epoch: 77, q2Epoch: 88 },
@@ -321,7 +321,7 @@ export function storeContract(name: string, open: () => Promise<StoreUnderTest>,
         [1, 'command_request', 1, 12, 'c1'],
         [2, 'hello', 0, 0, undefined],
       ]);
-      expect(await s.getInboundWindow('hv-01')).toEqual({ highest: 5, cumulative: 3, bitmap: new Uint8Array(128).fill(3), size: 1024 });
+      expect(await s.getInboundWindow('hv-01')).toEqual({ highest: 5, cumulative: 3, bitmap: new Uint8Array(128).fill(3), size: 1024, peer: { offsetMs: 75_000, incarnations: [7, 281474976710655] } });
       expect(await s.getStatus('hv-01')).toEqual({ hostId: 'hv-01', report: new Uint8Array([4]), reportSeq: 2, timeMs: 500, receivedAtMs: 501 });
       expect(await s.getHost('hv-01')).toMatchObject({ q1Epoch: 77, q2Epoch: 88, nextMessageId: 3 });
       await s.apply([
@@ -331,6 +331,8 @@ export function storeContract(name: string, open: () => Promise<StoreUnderTest>,
       ]);
       expect(await s.getHost('hv-01')).toMatchObject({ q1Epoch: 77, q2Epoch: 89 });
       expect((await s.getInboundWindow('hv-01'))?.highest).toBe(9);
+      // The window written without a peer keeps what the channel learned of the host (link: migration 4 / PG 5).
+      expect((await s.getInboundWindow('hv-01'))?.peer).toEqual({ offsetMs: 75_000, incarnations: [7, 281474976710655] });
       expect((await s.getStatus('hv-01'))?.reportSeq).toBe(3); // same time: the later one wins
       expect((await s.getCommand('c1'))?.state).toBe('queued');
       await s.apply([{ kind: 'outbox.ack', hostId: 'hv-01', messageIds: [1] }]);
