@@ -30,7 +30,7 @@ beforeAll(async () => {
   if (!hasPostgres()) return;
   // A 6 s lease (heartbeat 2 s) rather than the default 3 s: this suite shares 2 cores with much else, and a replica
   // starved of CPU for 2 s would lose its leases by design. The default is measured in test/bench (replica takeover).
-  cluster = await ReplicaCluster.start({ hosts: HOSTS, vmsConfig: { linkLeaseMs: 6_000 } });
+  cluster = await ReplicaCluster.start({ hosts: HOSTS, vmsConfig: { linkLeaseMs: 6_000, postgres: { maxConnections: 16 } } });
   await Promise.all(['A', 'B', 'C'].map((n) => cluster!.addReplica(n)));
 }, 150_000);
 
@@ -58,7 +58,7 @@ describe.skipIf(!hasPostgres())('replica suite: 3 replicas, 20 hosts (skipped wh
     // D got its share from the others by hand-over (released at once), not by waiting for expiry.
     expect(['A', 'B', 'C'].filter((n) => c.replicas.get(n)!.proc.output.includes('handed link leases over'))).toEqual(['A', 'B', 'C']);
     expect(sorted(await c.waitBalanced(['A', 'B', 'C']), ['A', 'B', 'C'])).toEqual([6, 7, 7]);
-  }, 60_000);
+  }, 120_000);
 
   it("every replica shows every host's link as its owner sees it (up), not 'no link running in this process'", async () => {
     const c = cluster!;
