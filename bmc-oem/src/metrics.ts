@@ -23,12 +23,15 @@ export interface BmcMetrics {
   sessions: Gauge<'state'>;
   selEntries: Gauge;
   queueDepth: Gauge<'queue'>;
+  /** Put/Get Record refused because the session's producer generation was overtaken (docs/bmc-queues.md). */
+  fencedRequests: Counter<'command'>;
 }
 
 export function createMetrics(
   sessionCounts: () => { active: number; pending: number },
   queueDepth: (queue: number) => number = () => 0,
   selEntries: () => number = () => 0,
+  fenced: () => { puts: number; gets: number } = () => ({ puts: 0, gets: 0 }),
 ): BmcMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'bmc_oem_' });
@@ -80,6 +83,19 @@ export function createMetrics(
       registers: [registry],
       collect() {
         this.set(selEntries());
+      },
+    }),
+    fencedRequests: new Counter({
+      name: 'bmc_oem_fenced_requests_total',
+      help: 'Put Record / Get Record refused with cc 0x81 because the LAN session is bound to an overtaken producer generation (a stale vms-agent replica), by command',
+      labelNames: ['command'],
+      registers: [registry],
+      // The queue engine counts; read at scrape time (a cold reset starts the engine, and the count, again).
+      collect() {
+        const f = fenced();
+        this.reset();
+        this.inc({ command: 'put-record' }, f.puts);
+        this.inc({ command: 'get-record' }, f.gets);
       },
     }),
     queueDepth: new Gauge({

@@ -24,6 +24,7 @@ export type ServiceErrorCode =
   | 'COMMAND_STATE_CONFLICT'
   | 'NO_STATUS_YET'
   | 'NOT_FOUND'
+  | 'IDEMPOTENCY_KEY_REUSED'
   | 'INTERNAL';
 
 const STATUS: Record<ServiceErrorCode, number> = {
@@ -46,6 +47,7 @@ const STATUS: Record<ServiceErrorCode, number> = {
   COMMAND_STATE_CONFLICT: 409,
   NO_STATUS_YET: 404,
   NOT_FOUND: 404,
+  IDEMPOTENCY_KEY_REUSED: 422,
   INTERNAL: 500,
 };
 

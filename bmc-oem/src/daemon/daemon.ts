@@ -93,6 +93,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     () => ({ active: service?.server.sessions.activeCount ?? 0, pending: service?.server.sessions.pendingCount ?? 0 }),
     (q) => service?.queues.depth(q) ?? 0,
     () => service?.sel.entries.length ?? 0,
+    () => ({ puts: service?.queues.stats.fencedPuts ?? 0, gets: service?.queues.stats.fencedGets ?? 0 }),
   );
   const audit = new BmcAudit({ sel: () => service?.sel, logger, metrics });
   const events = rmcpObserver(logger, metrics, {

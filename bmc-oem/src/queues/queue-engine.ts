@@ -6,7 +6,9 @@
  * as a parameter. Every method returns {cc, data}; nothing throws out.
  */
 import {
+  decodeClaimGenerationRequest,
   decodeOemRequest,
+  encodeGenerationResponse,
   DEFAULT_MAX_RECORD,
   DEFAULT_QUEUE_CAPACITY_BYTES,
   encodeGetRecordResponse,
@@ -26,6 +28,7 @@ import {
 } from '@backchannel/proto';
 import { BufferQueue, type QueueSnapshot } from './buffer-queue.js';
 import type { QueueStore } from './queue-store.js';
+import { ProducerFence } from './producer-fence.js';
 
 export type QueueSide = 'lan' | 'system';
 
@@ -64,6 +67,14 @@ export interface QueueEngineStats {
   malformed: number;
   resets: number;
   internalErrors: number;
+  /** Claim Producer Generation accepted (a new or the current generation). */
+  claims: number;
+  /** Claims of a generation older than the current one (refused, 0x81). */
+  staleClaims: number;
+  /** Put Record refused (0x81) because the session is not bound to the current generation. */
+  fencedPuts: number;
+  /** Get Record refused (0x81) for the same reason. */
+  fencedGets: number;
 }
 
 export type AppendListener = (queue: number, seq: number) => void;
@@ -78,7 +89,24 @@ export class QueueEngine {
   readonly iana: number;
   readonly capacityBytes: number;
   readonly maxRecord: number;
-  readonly stats: QueueEngineStats = { puts: 0, duplicatePuts: 0, gaps: 0, full: 0, gets: 0, released: 0, denied: 0, malformed: 0, resets: 0, internalErrors: 0 };
+  readonly stats: QueueEngineStats = {
+    puts: 0,
+    duplicatePuts: 0,
+    gaps: 0,
+    full: 0,
+    gets: 0,
+    released: 0,
+    denied: 0,
+    malformed: 0,
+    resets: 0,
+    internalErrors: 0,
+    claims: 0,
+    staleClaims: 0,
+    fencedPuts: 0,
+    fencedGets: 0,
+  };
+  /** Producer generations (docs/bmc-queues.md "Producer generation"). */
+  readonly #fence = new ProducerFence();
   readonly #random: RandomBytes;
   readonly #store: QueueStore | undefined;
   readonly #logger: QueueEngineLogger | undefined;
@@ -154,8 +182,9 @@ export class QueueEngine {
    * command registry does that for NetFn 0x2E); the response data is what
    * follows the IANA.
    */
-  execute(cmd: number, side: QueueSide, privilege: number, body: Uint8Array): QueueResult {
+  execute(cmd: number, side: QueueSide, privilege: number, body: Uint8Array, session?: string): QueueResult {
     try {
+      if (cmd === OemCommand.ClaimProducerGeneration) return this.#claim(side, privilege, body, session);
       // The codec works on whole requests; put the (already checked) IANA back in front.
       const data = new Uint8Array(IANA_BYTES + body.length);
       data.set(this.#ianaBytes, 0);
@@ -167,6 +196,12 @@ export class QueueEngine {
         this.stats.denied++;
         return { cc: OemCompletion.InsufficientPrivilege, data: new Uint8Array() };
       }
+      // A manager replica whose generation was overtaken must not change either queue (Put on 1, commit on 2).
+      if (side === 'lan' && (request.kind === 'put-record' || request.kind === 'get-record') && !this.#fence.admits(session)) {
+        if (request.kind === 'put-record') this.stats.fencedPuts++;
+        else this.stats.fencedGets++;
+        return { cc: OemCompletion.Fenced, data: this.#generationBody() };
+      }
       return strip(this.#run(request, queue));
     } catch (err) {
       if (err instanceof InvalidRequest) {
@@ -177,6 +212,40 @@ export class QueueEngine {
       this.#logger?.error({ err, cmd, side }, 'queue command failed');
       return { cc: OemCompletion.Unspecified, data: new Uint8Array() };
     }
+  }
+
+  /** The highest producer generation claimed so far (0: none). */
+  get producerGeneration(): number {
+    return this.#fence.current;
+  }
+
+  #claim(side: QueueSide, privilege: number, body: Uint8Array, session: string | undefined): QueueResult {
+    let generation: number;
+    try {
+      const data = new Uint8Array(IANA_BYTES + body.length);
+      data.set(this.#ianaBytes, 0);
+      data.set(body, IANA_BYTES);
+      generation = decodeClaimGenerationRequest(data).generation;
+    } catch (err) {
+      if (isWireError(err)) throw new InvalidRequest(OemCompletion.RequestLengthInvalid);
+      throw err;
+    }
+    // Only a LAN session of an OPERATOR produces into queue 1; generation 0 means none.
+    if (side !== 'lan' || privilege < OPERATOR || session === undefined) {
+      this.stats.denied++;
+      return { cc: OemCompletion.InsufficientPrivilege, data: new Uint8Array() };
+    }
+    if (generation === 0) throw new InvalidRequest(OemCompletion.InvalidDataField);
+    if (!this.#fence.claim(session, generation)) {
+      this.stats.staleClaims++;
+      return { cc: OemCompletion.Fenced, data: this.#generationBody() };
+    }
+    this.stats.claims++;
+    return ok(this.#generationBody());
+  }
+
+  #generationBody(): Uint8Array {
+    return encodeGenerationResponse({ iana: this.iana, currentGeneration: this.#fence.current }).subarray(IANA_BYTES);
   }
 
   #decode(cmd: number, data: Uint8Array): OemQueueRequest {

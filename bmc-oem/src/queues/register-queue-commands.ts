@@ -16,9 +16,10 @@ const NAMES: Record<number, string> = {
   [OemCommand.PutRecord]: 'oem-put-record',
   [OemCommand.GetRecord]: 'oem-get-record',
   [OemCommand.ResetQueue]: 'oem-reset-queue',
+  [OemCommand.ClaimProducerGeneration]: 'oem-claim-producer-generation',
 };
 
-/** The four queue commands as command-table entries. */
+/** The queue commands (0x00–0x04) as command-table entries. */
 export function queueCommandHandlers(engine: QueueEngine): CommandSpec[] {
   return Object.entries(NAMES).map(([cmdText, name]) => {
     const cmd = Number(cmdText);
@@ -30,7 +31,8 @@ export function queueCommandHandlers(engine: QueueEngine): CommandSpec[] {
       // Every LAN rule needs at least OPERATOR (Reset needs ADMIN; the engine checks that and the side).
       privilege: Privilege.Operator,
       channel: 'both',
-      handler: (ctx, data) => engine.execute(cmd, ctx.channel, ctx.privilege, data),
+      // The session names who claimed which producer generation (docs/bmc-queues.md "Producer generation").
+      handler: (ctx, data) => engine.execute(cmd, ctx.channel, ctx.privilege, data, ctx.session ? `${ctx.session.id}:${ctx.session.handle}` : undefined),
     } satisfies CommandSpec;
   });
 }

@@ -152,7 +152,7 @@ describe('QueueEngine: sides and privileges (PROTOCOL.md §2)', () => {
     expect(e.handle(0x00, 'lan', 3, Uint8Array.of(0x01, 0x02, 0x03, 0x01))).toEqual({ cc: 0xcc, data: Uint8Array.of(0xd9, 0x7e, 0x00) });
     expect(e.handle(0x00, 'lan', 3, Uint8Array.of(0xd9, 0x7e))).toMatchObject({ cc: 0xc7 });
     expect(e.handle(0x00, 'lan', 3, Uint8Array.of(0xd9, 0x7e, 0x00, 0x01, 0x00))).toMatchObject({ cc: 0xc7 });
-    expect(e.handle(0x04, 'lan', 3, Uint8Array.of(0xd9, 0x7e, 0x00, 0x01))).toEqual({ cc: 0xc1, data: Uint8Array.of(0xd9, 0x7e, 0x00) });
+    expect(e.handle(0x05, 'lan', 3, Uint8Array.of(0xd9, 0x7e, 0x00, 0x01))).toEqual({ cc: 0xc1, data: Uint8Array.of(0xd9, 0x7e, 0x00) });
   });
 
   it('a store failure answers 0xFF, is logged, and leaves the queue unchanged', () => {

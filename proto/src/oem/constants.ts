@@ -16,6 +16,8 @@ export const OemCommand = {
   PutRecord: 0x01,
   GetRecord: 0x02,
   ResetQueue: 0x03,
+  /** Claim Producer Generation (docs/bmc-queues.md "Producer generation"): fences older vms-agent replicas. */
+  ClaimProducerGeneration: 0x04,
 } as const;
 export type OemCommandCode = (typeof OemCommand)[keyof typeof OemCommand];
 
@@ -33,6 +35,12 @@ export const OemCompletion = {
   Ok: 0x00,
   /** Put Record: seq > last_put_seq + 1. */
   SequenceGap: 0x80,
+  /**
+   * Put/Get Record from a LAN session not bound to the current producer
+   * generation, or a claim of an older generation (docs/bmc-queues.md
+   * "Producer generation"). The body carries the current generation.
+   */
+  Fenced: 0x81,
   InvalidCommand: 0xc1,
   /** Put Record: capacity_bytes would be exceeded. */
   QueueFull: 0xc4,

@@ -8,7 +8,8 @@ import { goodputBench } from './goodput-bench.js';
 import { lossyLinkBench } from './lossy-link-bench.js';
 import { realLibvirtBench } from './real-libvirt-bench.js';
 import type { Benchmark } from './metric.js';
+import { replicaBench } from './replica-bench.js';
 import { rmcpClientBench } from './rmcp-client-bench.js';
 import { solBench } from './sol-bench.js';
 
-export const BENCHMARKS: Benchmark[] = [envelopeBench, rmcpClientBench, bmcOemQueueBench, bmcOemSessionsBench, e2eLatencyBench, lossyLinkBench, goodputBench, solBench, fleetBench, realLibvirtBench];
+export const BENCHMARKS: Benchmark[] = [envelopeBench, rmcpClientBench, bmcOemQueueBench, bmcOemSessionsBench, e2eLatencyBench, lossyLinkBench, goodputBench, solBench, fleetBench, realLibvirtBench, replicaBench];

@@ -28,6 +28,12 @@ const PrincipalName = Type.String({ format: 'principal-name', description: 'prin
 export const HostParam = Type.Object({ host: HostId });
 export const HostDomainParams = Type.Object({ host: HostId, domain: DomainName });
 export const IdParam = Type.Object({ id: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', description: 'command id (32 hex digits)' }) });
+/** Optional client request id (commands/idempotency.ts); its syntax is checked by the route, with a clearer message. */
+export const IdempotencyHeaders = Type.Object({
+  'idempotency-key': Type.Optional(
+    Type.String({ description: 'a fresh random key per logical request (e.g. a UUID), repeated on every retry of it; kept 24 h per principal. Same key and body: the first command is returned; another body: 422' }),
+  ),
+});
 export const CommandWaitQuery = Type.Object({
   wait: Type.Optional(
     Type.Integer({ minimum: 0, maximum: 60_000, description: 'long-poll: answer once the command is final or awaiting approval, or after this many ms' }),

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { bytesEqual, decodeSecretKey, keyId, parseActionName, requestDigest, signChallenge } from '@backchannel/proto';
 import type { CommandJson, CommandSummaryJson } from '../api/schemas.js';
-import { ApiClient } from './api-client.js';
+import { ApiClient, newIdempotencyKey } from './api-client.js';
 import { type Parsed, need, parse, str } from './args.js';
 import { CliError, EXIT, usage } from './cli-error.js';
 import { ago, emit, iso, type Out, stdoutOut, table } from './output.js';
@@ -88,7 +88,7 @@ async function signChallengeWith(api: ApiClient, c: CommandJson, keyFile: string
   if (Date.now() >= ch.expiresAtMs) throw new CliError(EXIT.expired, 'CHALLENGE_EXPIRED', `the challenge expired at ${iso(ch.expiresAtMs)}; issue the command again`);
   const sig = signChallenge({ requestId: ch.requestId, hostId: ch.hostId, nonce: new Uint8Array(Buffer.from(ch.nonce, 'base64')), expiresAtMs: ch.expiresAtMs, requestDigest: digest }, pair);
   if (!out.json) out.write(`signing: ${r.action} ${r.domain} on ${r.hostId}, requested by ${r.principal} (key ${keyId(pair.publicKey)})`);
-  return api.request<CommandJson>('POST', `/v1/commands/${encodeURIComponent(c.id)}/approvals`, { signature: Buffer.from(sig.signature!).toString('base64'), keyId: sig.keyId });
+  return api.request<CommandJson>('POST', `/v1/commands/${encodeURIComponent(c.id)}/approvals`, { signature: Buffer.from(sig.signature!).toString('base64'), keyId: sig.keyId }, { idempotencyKey: newIdempotencyKey() });
 }
 
 function waitTimeoutMs(p: Parsed): number {
@@ -131,7 +131,8 @@ export async function vm(argv: string[]): Promise<number> {
   // With --wait the POST itself long-polls (?wait), so a command that settles quickly takes one request.
   const firstWait = p.values.wait ? Math.min(timeout, 10_000) : 0;
   const path = `/v1/hosts/${encodeURIComponent(host)}/domains/${encodeURIComponent(domain)}/actions${firstWait > 0 ? `?wait=${firstWait}` : ''}`;
-  const c = await api.request<CommandJson>('POST', path, { action: sub, params });
+  // One key per invocation: the client retries this POST on connection errors, and the key makes a retry return the first command.
+  const c = await api.request<CommandJson>('POST', path, { action: sub, params }, { idempotencyKey: newIdempotencyKey() });
   if (!p.values.wait) {
     emit(out, c, () => `command ${c.id} ${c.state}; follow it with: vms-agent commands show ${c.id}`);
     return EXIT.ok;
@@ -172,7 +173,7 @@ export async function approve(argv: string[]): Promise<number> {
   if (c.state !== 'awaiting_approval' || !c.challenge) {
     throw new CliError(EXIT.conflict, 'NOT_AWAITING_APPROVAL', `command ${id} is ${c.state}; only a command awaiting approval can be approved`);
   }
-  const after = keyFile ? await signChallengeWith(api, c, keyFile, out) : await api.request<CommandJson>('POST', `/v1/commands/${encodeURIComponent(id)}/approvals`, {});
+  const after = keyFile ? await signChallengeWith(api, c, keyFile, out) : await api.request<CommandJson>('POST', `/v1/commands/${encodeURIComponent(id)}/approvals`, {}, { idempotencyKey: newIdempotencyKey() });
   if (p.values.wait) return settle(out, await waitFor(api, after, timeout, out, undefined));
   const how = keyFile ? '' : ' with your custodial key';
   emit(out, after, () => `approved ${id}${how}; ${after.responseSent ? 'challenge response queued' : `${after.approvals.length} of ${c.challenge!.approvalsRequired} approvals`}`);

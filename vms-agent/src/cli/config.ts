@@ -12,12 +12,15 @@
  * rmcpTimeoutMs, rmcpRetries, shutdownGraceMs, tlsCertFile, tlsKeyFile,
  * alertSinks (alerts/sink-config.ts, docs/alert-delivery.md),
  * hostTransports ({"HOST_ID": "sol"}: reach that host over Serial-over-LAN
- * through a stock BMC instead of the OEM queues; docs/sol.md).
+ * through a stock BMC instead of the OEM queues; docs/sol.md),
+ * postgres (an object: PostgreSQL session timeouts, keepalive and pool
+ * limits, store/postgres-session.ts).
  */
 import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseAlertSinks, type SinkConfig } from '../alerts/sink-config.js';
+import { DEFAULT_POSTGRES_SESSION, type PostgresSessionSettings, postgresSessionSettings } from '../store/postgres-session.js';
 import { usage } from './cli-error.js';
 import { DEFAULT_SHUTDOWN_GRACE_MS } from './shutdown.js';
 
@@ -41,7 +44,7 @@ export interface VmsAgentConfig {
    * and without a second signature a request fits one BMC record.
    */
   custodialKeySignsRequests: boolean;
-  /** PostgreSQL store: how long a replica's lease on a host's link lasts without renewal (takeover time after a crash). */
+  /** PostgreSQL store: how long a replica's heartbeat and link leases last without renewal (takeover time after a crash); heartbeat every third of it. */
   linkLeaseMs: number;
   /** RMCP+ client: per-attempt wait for a BMC answer, and retransmissions before the session counts as lost. */
   rmcpTimeoutMs: number;
@@ -55,6 +58,8 @@ export interface VmsAgentConfig {
   alertSinks: readonly SinkConfig[];
   /** How the link reaches each host's BMC: "oem" (the OEM buffer queues, the default) or "sol" (docs/sol.md). */
   hostTransports: Readonly<Record<string, 'oem' | 'sol'>>;
+  /** PostgreSQL store: per-connection timeouts, TCP keepalive, pool limits (defaults: DEFAULT_POSTGRES_SESSION). */
+  postgres: Readonly<PostgresSessionSettings>;
 }
 
 export const DEFAULT_PORT = 8480;
@@ -75,7 +80,7 @@ export interface ConfigFlags {
 
 type FileConfig = Partial<
   Record<'url' | 'token' | 'tokenFile' | 'db' | 'masterKeyFile' | 'listen' | 'logLevel' | 'tlsCertFile' | 'tlsKeyFile', string> &
-    Record<'stepSeconds' | 'skewSteps' | 'pollMinMs' | 'pollMaxMs' | 'linkLeaseMs' | 'rmcpTimeoutMs' | 'rmcpRetries' | 'shutdownGraceMs', number> & Record<'serviceKeySignsRequests' | 'custodialKeySignsRequests', boolean> & { alertSinks: readonly SinkConfig[]; hostTransports: Record<string, 'oem' | 'sol'> }
+    Record<'stepSeconds' | 'skewSteps' | 'pollMinMs' | 'pollMaxMs' | 'linkLeaseMs' | 'rmcpTimeoutMs' | 'rmcpRetries' | 'shutdownGraceMs', number> & Record<'serviceKeySignsRequests' | 'custodialKeySignsRequests', boolean> & { alertSinks: readonly SinkConfig[]; hostTransports: Record<string, 'oem' | 'sol'>; postgres: Partial<PostgresSessionSettings> }
 >;
 
 function readable(path: string): boolean {
@@ -105,7 +110,7 @@ function readConfigFile(path: string | undefined): FileConfig {
     throw usage(`cannot read config file ${path}: ${(err as Error).message}`);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw usage(`config file ${path} must hold a JSON object`);
-  const known = new Set(['url', 'token', 'tokenFile', 'db', 'masterKeyFile', 'listen', 'logLevel', 'stepSeconds', 'skewSteps', 'pollMinMs', 'pollMaxMs', 'serviceKeySignsRequests', 'custodialKeySignsRequests', 'linkLeaseMs', 'rmcpTimeoutMs', 'rmcpRetries', 'shutdownGraceMs', 'tlsCertFile', 'tlsKeyFile', 'alertSinks', 'hostTransports']);
+  const known = new Set(['url', 'token', 'tokenFile', 'db', 'masterKeyFile', 'listen', 'logLevel', 'stepSeconds', 'skewSteps', 'pollMinMs', 'pollMaxMs', 'serviceKeySignsRequests', 'custodialKeySignsRequests', 'linkLeaseMs', 'rmcpTimeoutMs', 'rmcpRetries', 'shutdownGraceMs', 'tlsCertFile', 'tlsKeyFile', 'alertSinks', 'hostTransports', 'postgres']);
   for (const [k, v] of Object.entries(parsed)) {
     if (!known.has(k)) throw usage(`config file ${path}: unknown key "${k}" (known: ${[...known].join(', ')})`);
     if (k === 'alertSinks') {
@@ -123,6 +128,18 @@ function readConfigFile(path: string | undefined): FileConfig {
     if (k === 'hostTransports') {
       const ok = typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every((t) => t === 'oem' || t === 'sol');
       if (!ok) throw usage(`config file ${path}: "hostTransports" must map host ids to "oem" or "sol", e.g. {"hv1": "sol"}`);
+      continue;
+    }
+    if (k === 'postgres') {
+      if (typeof v !== 'object' || v === null || Array.isArray(v)) throw usage(`config file ${path}: "postgres" must be an object (keys: ${Object.keys(DEFAULT_POSTGRES_SESSION).join(', ')})`);
+      for (const key of Object.keys(v)) {
+        if (!(key in DEFAULT_POSTGRES_SESSION)) throw usage(`config file ${path}: unknown key "postgres.${key}" (known: ${Object.keys(DEFAULT_POSTGRES_SESSION).join(', ')})`);
+      }
+      try {
+        postgresSessionSettings(v as Partial<PostgresSessionSettings>);
+      } catch (err) {
+        throw usage(`config file ${path}: ${(err as Error).message}`);
+      }
       continue;
     }
     if (k === 'shutdownGraceMs') {
@@ -184,7 +201,7 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     pollMaxMs: file.pollMaxMs ?? 1000,
     serviceKeySignsRequests: file.serviceKeySignsRequests ?? false,
     custodialKeySignsRequests: file.custodialKeySignsRequests ?? false,
-    linkLeaseMs: file.linkLeaseMs ?? 15_000,
+    linkLeaseMs: file.linkLeaseMs ?? 3_000,
     rmcpTimeoutMs: file.rmcpTimeoutMs ?? 1000,
     rmcpRetries: file.rmcpRetries ?? 3,
     shutdownGraceMs: file.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS,
@@ -192,5 +209,6 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     tlsKeyFile: flags['tls-key'] ?? file.tlsKeyFile,
     alertSinks: file.alertSinks ?? [],
     hostTransports: Object.freeze({ ...file.hostTransports }),
+    postgres: Object.freeze(postgresSessionSettings(file.postgres)),
   });
 }

@@ -47,7 +47,7 @@ export async function openLocalStore(config: VmsAgentConfig, options: { applicat
   const secrets = new SecretBox(key, systemRandom);
   if (!isPostgresUrl(config.db)) return new SqliteStore({ path: config.db, secrets });
   try {
-    return await PostgresStore.open({ url: config.db, secrets, ...options });
+    return await PostgresStore.open({ url: config.db, secrets, session: config.postgres, ...options });
   } catch (err) {
     throw new CliError(EXIT.unreachable, 'DB_UNREACHABLE', `cannot open the PostgreSQL store at ${redactDb(config.db)}: ${(err as Error).message}`);
   }

@@ -30,6 +30,10 @@ import { solConnectorWith, transportConnector } from '../rmcp/sol-connector.js';
 import { LeaseKeeper } from '../link/lease-keeper.js';
 import { isLinkLeases } from '../store/link-leases.js';
 import { PostgresStore } from '../store/postgres-store.js';
+import { COMMAND_CHANNEL, WAKE_CHANNEL } from '../store/postgres-apply.js';
+import type { LinkHealth } from '../api/views.js';
+import { encodeHealthNotice, LINK_HEALTH_CHANNEL, SharedLinkHealth } from '../replicas/shared-link-health.js';
+import { LEASES_CHANNEL } from '../store/postgres-leases.js';
 import { parse } from './args.js';
 import { CliError, EXIT, usage } from './cli-error.js';
 import { isPostgresUrl, openLocalStore, redactDb, systemRandom } from './local-store.js';
@@ -37,6 +41,12 @@ import { createLogger } from './logger.js';
 import { stopSignal } from './shutdown.js';
 import { StoreOwnerLock } from './store-owner-lock.js';
 import { VERSION } from '../version.js';
+
+/** One health notice to every replica. A lost one is not retried: the next change or refresh (HealthPublisher, within seconds) sends the health again. */
+function publishHealth(store: PostgresStore, owner: string, hostId: string, health: LinkHealth): void {
+  const notice = encodeHealthNotice({ host: hostId, owner, health });
+  if (notice) void store.notify(LINK_HEALTH_CHANNEL, notice).catch(() => undefined);
+}
 
 export async function serve(argv: string[], options: { connector?: BmcConnector } = {}): Promise<number> {
   const p = parse(argv, { listen: { type: 'string' }, 'no-links': { type: 'boolean' }, 'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' } });
@@ -107,9 +117,13 @@ export async function serve(argv: string[], options: { connector?: BmcConnector 
       agentVersion: VERSION,
       tuning: { pollMinMs: config.pollMinMs, pollMaxMs: config.pollMaxMs, keys: { stepSeconds: config.stepSeconds, skewSteps: config.skewSteps } },
       ...(leases ? { leases } : {}),
+      // Every replica answers with the owner's view of a link (replicas/shared-link-health.ts).
+      ...(leases && store instanceof PostgresStore ? { publishHealth: (hostId: string, health: LinkHealth) => publishHealth(store as PostgresStore, leases.owner, hostId, health) } : {}),
     });
   }
-  const app = await buildApp({ store, commands, metrics, clock, logger, events, ...(alertDelivery ? { alertDelivery } : {}), ...(links ? { linkHealth: (h: string) => links?.health(h) } : {}), ...(tls ? { https: { cert: tls.cert, key: tls.key } } : {}) });
+  const shared = store instanceof PostgresStore ? new SharedLinkHealth(clock) : undefined;
+  const linkHealth = links || shared ? (h: string) => links?.health(h) ?? shared?.get(h) : undefined;
+  const app = await buildApp({ store, commands, metrics, clock, logger, events, ...(alertDelivery ? { alertDelivery } : {}), ...(linkHealth ? { linkHealth } : {}), ...(tls ? { https: { cert: tls.cert, key: tls.key } } : {}) });
   let address: string;
   try {
     address = await app.listen({ host: config.listenHost, port: config.listenPort });
@@ -123,9 +137,22 @@ export async function serve(argv: string[], options: { connector?: BmcConnector 
     throw new CliError(EXIT.failed, 'LISTEN_FAILED', `cannot listen on ${config.listenHost}:${config.listenPort}: ${why}; no BMC link was started`);
   }
   // Another replica queued something for a host whose link runs here: send it now rather than at the next poll.
+  // Another replica released link leases or left: take our share now rather than at the next heartbeat.
+  // Another replica changed a command: long-polls here answer now. Another replica's link health: shown here.
   const wakes =
-    links && store instanceof PostgresStore
-      ? await store.listenForWakes((h) => links?.wake(h), { onError: (err) => logger.warn({ err: err.message }, 'wake notifications lost; reconnecting (links still poll)') })
+    store instanceof PostgresStore
+      ? await store.listen(
+          {
+            [WAKE_CHANNEL]: (h) => h && links?.wake(h),
+            [LEASES_CHANNEL]: () => links?.rebalanceSoon(),
+            [COMMAND_CHANNEL]: (id) => id && commands.notifyCommand(id),
+            [LINK_HEALTH_CHANNEL]: (notice) => shared?.accept(notice),
+          },
+          {
+            onError: (err) => logger.warn({ err: err.message }, 'replica notifications lost; reconnecting (links still poll, leases move at the next heartbeat)'),
+            onReconnect: () => links?.rebalanceSoon(),
+          },
+        )
       : undefined;
   // Before the links: a new sink starts at the outbox's end, and the first alert a link stores must be past it.
   await alertDelivery?.start();

@@ -30,7 +30,9 @@ import {
   verifyChallengeSignature,
 } from '@backchannel/proto';
 import { ServiceError } from '../errors.js';
+import { IdempotencyKeyTakenError } from '../store/idempotency-keys.js';
 import type { CommandDetail, Mutation, Store } from '../store/store.js';
+import { IDEMPOTENCY_RETENTION_MS, keyReused, requestHash } from './idempotency.js';
 import { type CommandState, isFinal, isLocallyExpired, judgeApproval, planChallenge } from './lifecycle.js';
 
 export interface CommandServiceOptions {
@@ -82,12 +84,27 @@ export class CommandService {
   readonly #watchers = new Map<string, Set<() => void>>();
   /** Custodial key pairs by seed: deriving one costs about 0.5 ms, twice per command. */
   readonly #keyPairs = new Map<string, SigningKeyPair>();
+  #lastPurgeMs = Number.NEGATIVE_INFINITY;
 
   constructor(options: CommandServiceOptions) {
     this.#o = options;
   }
 
   async issue(input: IssueInput): Promise<CommandDetail> {
+    return this.#issue(input, []);
+  }
+
+  /**
+   * `issue` under a client's idempotency key (commands/idempotency.ts): the
+   * first request with `key` creates the command and stores the key in the
+   * same transaction; a repeat returns that command (`replayed`).
+   */
+  async issueIdempotent(input: IssueInput, key: string): Promise<{ command: CommandDetail; replayed: boolean }> {
+    const hash = requestHash('issue', { host: input.hostId, domain: input.domain, action: input.action, params: input.params ?? {} });
+    return this.#once(input.principal, key, 'issue', hash, 202, (record) => this.#issue(input, [record]));
+  }
+
+  async #issue(input: IssueInput, before: Mutation[]): Promise<CommandDetail> {
     const { store, clock, randomBytes } = this.#o;
     const action = parseActionName(input.action);
     if (action === undefined) {
@@ -117,6 +134,7 @@ export class CommandService {
         : 'request unsigned (operator-held key: the challenge signature authorises it)';
     const requestBytes = encodeMessage(v1.CommandRequest, request, 'CommandRequest');
     await store.apply([
+      ...before.map((m) => (m.kind === 'idempotency.insert' ? { ...m, record: { ...m.record, commandId: id } } : m)),
       {
         kind: 'command.insert',
         command: { id, hostId: input.hostId, domain: input.domain, action: actionName(action), params: input.params ?? {}, principal: input.principal, request: requestBytes, createdAtMs: now },
@@ -137,23 +155,43 @@ export class CommandService {
   async waitSettled(id: string, timeoutMs: number, recheckMs = 250): Promise<CommandDetail> {
     // Real time, not the injected clock: the wait is real timers either way.
     const deadline = performance.now() + timeoutMs;
-    for (;;) {
-      const c = await this.get(id);
-      const left = deadline - performance.now();
-      if (SETTLED.has(c.state) || left <= 0) return c;
-      await new Promise<void>((resolve) => {
-        const watchers = this.#watchers.get(id) ?? new Set<() => void>();
-        this.#watchers.set(id, watchers);
-        const done = (): void => {
-          clearTimeout(timer);
-          watchers.delete(done);
-          if (watchers.size === 0 && this.#watchers.get(id) === watchers) this.#watchers.delete(id);
-          resolve();
-        };
-        const timer = setTimeout(done, Math.min(left, recheckMs));
-        watchers.add(done);
-      });
+    // Watching from before the first read to the end: a change announced while a read is in
+    // flight (transitions come in bursts: sent, challenged, applied) is not missed until the recheck.
+    let changed = false;
+    let wakeUp: (() => void) | undefined;
+    const watcher = (): void => {
+      changed = true;
+      wakeUp?.();
+    };
+    const watchers = this.#watchers.get(id) ?? new Set<() => void>();
+    this.#watchers.set(id, watchers);
+    watchers.add(watcher);
+    try {
+      for (;;) {
+        changed = false;
+        const c = await this.get(id);
+        const left = deadline - performance.now();
+        if (SETTLED.has(c.state) || left <= 0) return c;
+        if (changed) continue;
+        await new Promise<void>((resolve) => {
+          const done = (): void => {
+            clearTimeout(timer);
+            wakeUp = undefined;
+            resolve();
+          };
+          const timer = setTimeout(done, Math.min(left, recheckMs));
+          wakeUp = done;
+        });
+      }
+    } finally {
+      watchers.delete(watcher);
+      if (watchers.size === 0 && this.#watchers.get(id) === watchers) this.#watchers.delete(id);
     }
+  }
+
+  /** Another replica changed command `id` (PostgreSQL NOTIFY): long-polls on it re-read it now. */
+  notifyCommand(id: string): void {
+    for (const wake of [...(this.#watchers.get(id) ?? [])]) wake();
   }
 
   /** Tells long-polls that these mutations were committed. */
@@ -178,6 +216,44 @@ export class CommandService {
    * custodial key.
    */
   async approve(id: string, caller: string, signature?: Signature): Promise<CommandDetail> {
+    return this.#approve(id, caller, signature, []);
+  }
+
+  /** `approve` under a client's idempotency key: a repeat returns the command as it stands, without a second approval. */
+  async approveIdempotent(id: string, caller: string, signature: Signature | undefined, key: string): Promise<{ command: CommandDetail; replayed: boolean }> {
+    const hash = requestHash('approve', { command: id, keyId: signature?.keyId ?? null, signature: signature?.signature ? Buffer.from(signature.signature).toString('base64') : null });
+    return this.#once(caller, key, 'approve', hash, 200, (record) => this.#approve(id, caller, signature, [record]));
+  }
+
+  /**
+   * Runs `run` once per (principal, key): a stored use of the key with the
+   * same request hash returns its command; with another hash, 422. Two
+   * requests racing with one key: the store lets one insert the key, the
+   * other's whole transaction fails and it returns the winner's command.
+   */
+  async #once(principal: string, key: string, scope: string, hash: string, status: number, run: (record: Mutation) => Promise<CommandDetail>): Promise<{ command: CommandDetail; replayed: boolean }> {
+    const now = this.#o.clock();
+    const notBefore = now - IDEMPOTENCY_RETENTION_MS;
+    const replay = async (): Promise<{ command: CommandDetail; replayed: boolean } | undefined> => {
+      const seen = await this.#o.store.getIdempotencyKey(principal, key, notBefore);
+      if (!seen) return undefined;
+      if (seen.scope !== scope || seen.requestHash !== hash) throw keyReused(key, seen.scope, scope);
+      return { command: await this.get(seen.commandId), replayed: true };
+    };
+    const first = await replay();
+    if (first) return first;
+    const record: Mutation = { kind: 'idempotency.insert', record: { principal, key, scope, requestHash: hash, commandId: '', status, createdAtMs: now }, expiredBeforeMs: notBefore };
+    try {
+      return { command: await run(record), replayed: false };
+    } catch (err) {
+      if (!(err instanceof IdempotencyKeyTakenError)) throw err;
+      const again = await replay();
+      if (again) return again;
+      throw err;
+    }
+  }
+
+  async #approve(id: string, caller: string, signature: Signature | undefined, before: Mutation[]): Promise<CommandDetail> {
     const { store, clock } = this.#o;
     const c = await this.get(id);
     const challenge = c.challenge ? decodeMessage(v1.Challenge, c.challenge, 'Challenge') : undefined;
@@ -212,7 +288,7 @@ export class CommandService {
     }
     const now = clock();
     const approval = { principal: caller, keyId: sig.keyId ?? '', signature: sig.signature ?? new Uint8Array(), custodial, atMs: now };
-    const mutations: Mutation[] = [{ kind: 'approval.insert', commandId: id, approval }];
+    const mutations: Mutation[] = [...before.map((m) => (m.kind === 'idempotency.insert' ? { ...m, record: { ...m.record, commandId: id } } : m)), { kind: 'approval.insert', commandId: id, approval }];
     if (verdict.complete) {
       const all = [...c.approvals.map((a) => ({ keyId: a.keyId, signature: a.signature })), { keyId: approval.keyId, signature: approval.signature }];
       mutations.push(...this.#respond(c, challenge, all, 'awaiting_approval', now, `approval by ${caller} completes ${all.length} of ${challenge.approvalsRequired || 1}; challenge response queued`));
@@ -240,10 +316,14 @@ export class CommandService {
     return [{ kind: 'command.transition', id: commandId, from: 'queued', to: 'sent', atMs: this.#o.clock(), detail: `on the BMC's queue 1 as message ${messageId}` }];
   }
 
-  /** Closes unanswered challenges whose expiry passed. Returns the ids expired. */
+  /** Closes unanswered challenges whose expiry passed. Returns the ids expired. (Also forgets idempotency keys past their retention, every few minutes.) */
   async expireDue(): Promise<string[]> {
     const { store, clock } = this.#o;
     const now = clock();
+    if (now - this.#lastPurgeMs >= 5 * 60_000) {
+      this.#lastPurgeMs = now;
+      await store.purgeIdempotencyKeys(now - IDEMPOTENCY_RETENTION_MS);
+    }
     const expired: string[] = [];
     for (const c of await store.listCommands({ states: ['awaiting_approval'] })) {
       const ch = c.challenge ? decodeMessage(v1.Challenge, c.challenge, 'Challenge') : undefined;

@@ -8,9 +8,12 @@
 import type pg from 'pg';
 import { isFinal, type CommandState } from '../commands/lifecycle.js';
 import { type ApplyResult, type Mutation, StoreConflictError, StoreNotFoundError } from './store.js';
+import { IdempotencyKeyTakenError } from './idempotency-keys.js';
 
 /** NOTIFY channel: payload is a host id that has something new in its outbox. */
 export const WAKE_CHANNEL = 'vms_agent_wake';
+/** NOTIFY channel: payload is the id of a command whose state changed (long-polls at every replica wake up). */
+export const COMMAND_CHANNEL = 'vms_agent_command';
 
 type Client = Pick<pg.PoolClient, 'query'>;
 
@@ -75,6 +78,26 @@ export async function applyMutation(c: Client, m: Mutation, result: ApplyResult)
         ]);
       } catch (err) {
         if ((err as { code?: string }).code === '23505') throw new StoreConflictError(`${a.principal} has already approved ${m.commandId}`);
+        throw err;
+      }
+      return;
+    }
+    case 'idempotency.insert': {
+      const r = m.record;
+      await c.query('DELETE FROM idempotency_keys WHERE principal = $1 AND key = $2 AND created_at_ms < $3', [r.principal, r.key, m.expiredBeforeMs]);
+      try {
+        await c.query('INSERT INTO idempotency_keys (principal, key, scope, request_hash, command_id, status, created_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
+          r.principal,
+          r.key,
+          r.scope,
+          r.requestHash,
+          r.commandId,
+          r.status,
+          r.createdAtMs,
+        ]);
+      } catch (err) {
+        // Two replicas (or two retries) racing with one key: the second waits for the first's commit, then fails here.
+        if ((err as { code?: string }).code === '23505') throw new IdempotencyKeyTakenError(r.principal, r.key);
         throw err;
       }
       return;

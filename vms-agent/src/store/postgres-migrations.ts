@@ -208,4 +208,30 @@ CREATE INDEX alert_deliveries_due ON alert_deliveries(state, next_attempt_at_ms)
 ALTER TABLE inbound_windows ADD COLUMN peer TEXT;
 `,
   },
+  {
+    version: 6,
+    name: 'idempotency keys, replica heartbeats',
+    // Versions 4 and 5 belong to the alert outbox and the link columns (other branches); gaps are fine.
+    // idempotency_keys mirrors SQLite's version 5. link_replicas: one row per running replica that
+    // drives links, renewed every heartbeat; the live ones share the hosts' link leases evenly
+    // (link/lease-balancer.ts). Expiry in the database's clock.
+    sql: `
+CREATE TABLE idempotency_keys (
+  principal     TEXT NOT NULL,
+  key           TEXT NOT NULL,
+  scope         TEXT NOT NULL,
+  request_hash  TEXT NOT NULL,
+  command_id    TEXT NOT NULL,
+  status        INTEGER NOT NULL,
+  created_at_ms BIGINT NOT NULL,
+  PRIMARY KEY (principal, key)
+);
+CREATE INDEX idempotency_keys_by_time ON idempotency_keys(created_at_ms);
+CREATE TABLE link_replicas (
+  owner       TEXT PRIMARY KEY,
+  started_at  TIMESTAMPTZ NOT NULL,
+  expires_at  TIMESTAMPTZ NOT NULL
+);
+`,
+  },
 ];

@@ -25,16 +25,21 @@ import { PostgresDeliveries } from '../alerts/postgres-deliveries.js';
 import { DEFAULT_ROLES, type Role, sortRoles } from '../roles.js';
 import { SealedSecrets } from './sealed-secrets.js';
 import type { SecretBox } from './secret-box.js';
-import type { LinkLeaseRecord, LinkLeases } from './link-leases.js';
-import { applyMutation, insertEvent, WAKE_CHANNEL } from './postgres-apply.js';
+import type { HeartbeatCounts, HeldLease, LinkLeaseRecord, LinkLeases } from './link-leases.js';
+import * as leases from './postgres-leases.js';
+import type { IdempotencyRecord } from './idempotency-keys.js';
+import { applyMutation, COMMAND_CHANNEL, insertEvent, WAKE_CHANNEL } from './postgres-apply.js';
 import { POSTGRES_MIGRATIONS } from './postgres-migrations.js';
-import { listenForWakes, type WakeListenerOptions } from './postgres-wakes.js';
+import { listenForNotifications, listenForWakes, type NotificationHandlers, type WakeListenerOptions } from './postgres-wakes.js';
+import { type PostgresSessionSettings, postgresClientConfig, postgresSessionSettings } from './postgres-session.js';
 import {
   type AlertRow,
   type ApprovalRow,
   type CommandRow,
   type EventRow,
   type HostRow,
+  type IdempotencyRow,
+  idempotencyFromRow,
   type InboundWindowRow,
   type OutboxRow,
   type PrincipalRow,
@@ -102,8 +107,10 @@ export interface PostgresStoreOptions {
   /** postgres://user:password@host:port/database (libpq-style query parameters such as sslmode are understood). */
   url: string;
   secrets: SecretBox;
-  /** Pool size (default 10). */
+  /** Pool size (default 10; `session.maxConnections` says the same). */
   maxConnections?: number;
+  /** Session timeouts, keepalives and pool limits (postgres-session.ts; defaults there). */
+  session?: Partial<PostgresSessionSettings>;
   /** Shown in pg_stat_activity. */
   applicationName?: string;
   /** Errors of idle pooled connections (the next query reports its own). */
@@ -114,15 +121,24 @@ type Queryable = Pick<pg.PoolClient, 'query'>;
 
 export class PostgresStore implements Store, LinkLeases, HasDeliveryStore {
   readonly #pool: pg.Pool;
+  /**
+   * Connections of their own for the lease heartbeat: a replica busy with API requests and
+   * link traffic (a full pool, a queue of waiters) must still renew its leases in time, or it
+   * would lose every link exactly when it is loaded.
+   */
+  readonly #leasePool: pg.Pool;
   readonly #secrets: SealedSecrets;
   readonly #clientConfig: pg.ClientConfig;
   #closed = false;
 
   private constructor(options: PostgresStoreOptions) {
     this.#secrets = new SealedSecrets(options.secrets);
-    this.#clientConfig = { connectionString: options.url, types, application_name: options.applicationName ?? 'vms-agent', connectionTimeoutMillis: 10_000 };
-    this.#pool = new pg.Pool({ ...this.#clientConfig, max: options.maxConnections ?? 10 });
+    const session = postgresSessionSettings({ ...options.session, ...(options.maxConnections !== undefined ? { maxConnections: options.maxConnections } : {}) });
+    this.#clientConfig = postgresClientConfig(options.url, session, { types, application_name: options.applicationName ?? 'vms-agent' });
+    this.#pool = new pg.Pool({ ...this.#clientConfig, max: session.maxConnections });
     this.#pool.on('error', (err) => options.onError?.(err));
+    this.#leasePool = new pg.Pool({ ...this.#clientConfig, max: 2 });
+    this.#leasePool.on('error', (err) => options.onError?.(err));
   }
 
   /** Connects, applies the migrations this database lacks, and returns the store. */
@@ -135,6 +151,12 @@ export class PostgresStore implements Store, LinkLeases, HasDeliveryStore {
       throw err;
     }
     return store;
+  }
+
+  /** A run-time setting as the store's pooled sessions see it (`SHOW name`), for operators and tests. */
+  async sessionSetting(name: string): Promise<string> {
+    if (!/^[a-z_]+$/.test(name)) throw new RangeError(`not a setting name: ${name}`);
+    return (await this.#pool.query<Record<string, string>>(`SHOW ${name}`)).rows[0]![name]!;
   }
 
   /** Versions of the migrations applied, oldest first. */
@@ -156,10 +178,17 @@ export class PostgresStore implements Store, LinkLeases, HasDeliveryStore {
   }
 
   /** Runs `fn` in a transaction, again from the start if it lost a deadlock or serialization race. */
-  async #tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+  async #tx<T>(fn: (c: pg.PoolClient) => Promise<T>, pool: pg.Pool = this.#pool): Promise<T> {
     for (let attempt = 1; ; attempt++) {
-      const c = await this.#pool.connect();
+      const c = await pool.connect();
       let broken = false;
+      // A checked-out client has no pool listener: the server ending the session between two of
+      // our statements (idle_in_transaction_session_timeout after a SIGSTOP, a restart) arrives as
+      // an 'error' event, which must not crash the process. The next query fails and says why.
+      const onError = (): void => {
+        broken = true;
+      };
+      c.on('error', onError);
       try {
         await c.query('BEGIN');
         const out = await fn(c);
@@ -170,6 +199,7 @@ export class PostgresStore implements Store, LinkLeases, HasDeliveryStore {
         if (attempt < MAX_ATTEMPTS && RETRYABLE.has((err as { code?: string }).code ?? '')) continue;
         throw err;
       } finally {
+        c.removeListener('error', onError);
         c.release(broken);
       }
     }
@@ -411,44 +441,50 @@ export class PostgresStore implements Store, LinkLeases, HasDeliveryStore {
       if (!(options.durable ?? true)) await c.query('SET LOCAL synchronous_commit = off');
       const result: ApplyResult = { messageIds: [], alertsInserted: 0 };
       const wake = new Set<string>();
+      const changed = new Set<string>();
       for (const m of mutations) {
         await applyMutation(c, m, result);
         if (m.kind === 'outbox.enqueue') wake.add(m.hostId);
+        if (m.kind === 'command.transition' && m.from !== m.to) changed.add(m.id);
       }
       // Delivered at commit, to every replica listening (the one driving the host's link sends at once).
       for (const hostId of wake) await c.query('SELECT pg_notify($1, $2)', [WAKE_CHANNEL, hostId]);
+      // Long-polls (?wait) on every replica re-read the command now, not at their next recheck.
+      for (const id of changed) await c.query('SELECT pg_notify($1, $2)', [COMMAND_CHANNEL, id]);
       return result;
     });
+  }
+
+  async getIdempotencyKey(principal: string, key: string, notBeforeMs: number): Promise<IdempotencyRecord | undefined> {
+    const [row] = await this.#rows<IdempotencyRow>('SELECT * FROM idempotency_keys WHERE principal = $1 AND key = $2 AND created_at_ms >= $3', [principal, key, notBeforeMs]);
+    return row && idempotencyFromRow(row);
+  }
+
+  async purgeIdempotencyKeys(beforeMs: number): Promise<number> {
+    return (await this.#pool.query('DELETE FROM idempotency_keys WHERE created_at_ms < $1', [beforeMs])).rowCount ?? 0;
   }
 
   // link leases (see link-leases.ts); times are the database's
 
   async claimLinks(owner: string, hostIds: string[], ttlMs: number): Promise<string[]> {
-    if (hostIds.length === 0) return [];
-    const rows = await this.#rows<{ host_id: string }>(
-      `INSERT INTO link_leases AS l (host_id, owner, generation, acquired_at, expires_at)
-         SELECT id, $1, 1, clock_timestamp(), clock_timestamp() + $3 * interval '1 millisecond' FROM hosts WHERE id = ANY($2::text[])
-       ON CONFLICT (host_id) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at,
-         generation = CASE WHEN l.owner = excluded.owner THEN l.generation ELSE l.generation + 1 END,
-         acquired_at = CASE WHEN l.owner = excluded.owner THEN l.acquired_at ELSE excluded.acquired_at END
-       WHERE l.owner = excluded.owner OR l.expires_at <= clock_timestamp()
-       RETURNING host_id`,
-      [owner, hostIds, ttlMs],
-    );
-    return rows.map((r) => r.host_id).sort();
+    return leases.claimLinks(this.#pool, owner, hostIds, ttlMs);
+  }
+
+  async heartbeatLinks(owner: string, ttlMs: number, decide: (counts: HeartbeatCounts) => number): Promise<HeldLease[]> {
+    const joined = await leases.registerReplica(this.#leasePool, owner, ttlMs);
+    return this.#tx((c) => leases.heartbeat(c, owner, ttlMs, joined, decide), this.#leasePool);
   }
 
   async releaseLinks(owner: string, hostIds: string[]): Promise<void> {
-    if (hostIds.length === 0) return;
-    // Expire rather than delete, so the generation keeps counting.
-    await this.#pool.query('UPDATE link_leases SET expires_at = clock_timestamp() WHERE owner = $1 AND host_id = ANY($2::text[])', [owner, hostIds]);
+    await leases.releaseLinks(this.#leasePool, owner, hostIds);
+  }
+
+  async retireReplica(owner: string): Promise<void> {
+    await leases.retireReplica(this.#leasePool, owner);
   }
 
   async listLinkLeases(): Promise<LinkLeaseRecord[]> {
-    const rows = await this.#rows<{ host_id: string; owner: string; generation: number; acquired_at: Date; expires_at: Date }>(
-      'SELECT * FROM link_leases ORDER BY host_id COLLATE "C"',
-    );
-    return rows.map((r) => ({ hostId: r.host_id, owner: r.owner, generation: r.generation, acquiredAtMs: r.acquired_at.getTime(), expiresAtMs: r.expires_at.getTime() }));
+    return leases.listLinkLeases(this.#pool);
   }
 
   /**
@@ -466,10 +502,20 @@ export class PostgresStore implements Store, LinkLeases, HasDeliveryStore {
     return new PostgresDeliveries(this.#pool);
   }
 
+  /** Sends a notification to every listening replica (link health, for one). */
+  async notify(channel: string, payload: string): Promise<void> {
+    await this.#pool.query('SELECT pg_notify($1, $2)', [channel, payload]);
+  }
+
+  /** Listens on several notification channels on one dedicated connection (postgres-wakes.ts). */
+  async listen(handlers: NotificationHandlers, options: WakeListenerOptions = {}): Promise<{ close(): Promise<void> }> {
+    return listenForNotifications(this.#clientConfig, handlers, options);
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await this.#pool.end();
+    await Promise.all([this.#pool.end(), this.#leasePool.end()]);
   }
 }
 

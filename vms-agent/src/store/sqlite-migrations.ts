@@ -194,4 +194,23 @@ CREATE INDEX alert_deliveries_due ON alert_deliveries(state, next_attempt_at_ms)
 ALTER TABLE inbound_windows ADD COLUMN peer TEXT;
 `,
   },
+  {
+    version: 5,
+    name: 'idempotency keys',
+    // Versions 3 and 4 belong to the alert outbox and the link columns (other branches); gaps are fine.
+    // One row per (principal, key): the command a client's request created or approved, kept for a retention period.
+    sql: `
+CREATE TABLE idempotency_keys (
+  principal     TEXT NOT NULL,
+  key           TEXT NOT NULL,
+  scope         TEXT NOT NULL,
+  request_hash  TEXT NOT NULL,
+  command_id    TEXT NOT NULL,
+  status        INTEGER NOT NULL,
+  created_at_ms INTEGER NOT NULL,
+  PRIMARY KEY (principal, key)
+);
+CREATE INDEX idempotency_keys_by_time ON idempotency_keys(created_at_ms);
+`,
+  },
 ];

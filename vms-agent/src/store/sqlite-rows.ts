@@ -1,6 +1,7 @@
 /** Row shapes of the SQLite store and their mapping to the Store records (the PostgreSQL store reads the same shapes). */
 import type { CommandState } from '../commands/lifecycle.js';
 import { isRole, type Role, sortRoles } from '../roles.js';
+import type { IdempotencyRecord } from './idempotency-keys.js';
 import type {
   AlertRecord,
   ApprovalRecord,
@@ -239,4 +240,18 @@ export interface StatusRow {
 
 export function statusFromRow(r: StatusRow): StatusRecord {
   return { hostId: r.host_id, report: new Uint8Array(r.report), reportSeq: r.report_seq, timeMs: r.time_ms, receivedAtMs: r.received_at_ms };
+}
+
+export interface IdempotencyRow {
+  principal: string;
+  key: string;
+  scope: string;
+  request_hash: string;
+  command_id: string;
+  status: number;
+  created_at_ms: number;
+}
+
+export function idempotencyFromRow(r: IdempotencyRow): IdempotencyRecord {
+  return { principal: r.principal, key: r.key, scope: r.scope, requestHash: r.request_hash, commandId: r.command_id, status: r.status, createdAtMs: r.created_at_ms };
 }

@@ -37,6 +37,8 @@ import {
   windowFromRow,
 } from './sqlite-rows.js';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
+import { IdempotencyKeyTakenError, type IdempotencyRecord } from './idempotency-keys.js';
+import { type IdempotencyRow, idempotencyFromRow } from './sqlite-rows.js';
 import {
   type AlertFilter,
   type AlertRecord,
@@ -99,6 +101,15 @@ export class SqliteStore implements Store, HasDeliveryStore {
       this.#statements.set(sql, statement);
     }
     return statement;
+  }
+
+  async getIdempotencyKey(principal: string, key: string, notBeforeMs: number): Promise<IdempotencyRecord | undefined> {
+    const row = this.#prepare('SELECT * FROM idempotency_keys WHERE principal = ? AND key = ? AND created_at_ms >= ?').get(principal, key, notBeforeMs) as IdempotencyRow | undefined;
+    return row && idempotencyFromRow(row);
+  }
+
+  async purgeIdempotencyKeys(beforeMs: number): Promise<number> {
+    return this.#prepare('DELETE FROM idempotency_keys WHERE created_at_ms < ?').run(beforeMs).changes;
   }
 
   /** Versions of the migrations applied, oldest first. */
@@ -403,6 +414,26 @@ export class SqliteStore implements Store, HasDeliveryStore {
           );
         } catch (err) {
           if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw new StoreConflictError(`${a.principal} has already approved ${m.commandId}`);
+          throw err;
+        }
+        return;
+      }
+      case 'idempotency.insert': {
+        const r = m.record;
+        // An expired use of the same key no longer counts: it makes room for this one.
+        this.#prepare('DELETE FROM idempotency_keys WHERE principal = ? AND key = ? AND created_at_ms < ?').run(r.principal, r.key, m.expiredBeforeMs);
+        try {
+          this.#prepare('INSERT INTO idempotency_keys (principal, key, scope, request_hash, command_id, status, created_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
+            r.principal,
+            r.key,
+            r.scope,
+            r.requestHash,
+            r.commandId,
+            r.status,
+            r.createdAtMs,
+          );
+        } catch (err) {
+          if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw new IdempotencyKeyTakenError(r.principal, r.key);
           throw err;
         }
         return;

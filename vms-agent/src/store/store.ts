@@ -12,6 +12,7 @@
 import type { CommandState } from '../commands/lifecycle.js';
 import type { PeerState } from '@backchannel/proto';
 import type { Role } from '../roles.js';
+import type { IdempotencyKeys, IdempotencyRecord } from './idempotency-keys.js';
 
 export interface ApplyOptions {
   /** Wait for the disk before returning (default true). */
@@ -234,7 +235,9 @@ export type Mutation =
   | { kind: 'inbound.window'; hostId: string; window: InboundWindowRecord; atMs: number }
   | { kind: 'alert.insert'; alert: AlertInput }
   | { kind: 'status.upsert'; status: StatusRecord }
-  | { kind: 'host.epochs'; hostId: string; q1Epoch?: number; q2Epoch?: number };
+  | { kind: 'host.epochs'; hostId: string; q1Epoch?: number; q2Epoch?: number }
+  /** Records a client's idempotency key with the command it created or approved; a key already used fails the batch (IdempotencyKeyTakenError). */
+  | { kind: 'idempotency.insert'; record: IdempotencyRecord; expiredBeforeMs: number };
 
 /** What `apply` hands back: the message id of each `outbox.enqueue` / `message.allocate`, in order. */
 export interface ApplyResult {
@@ -260,7 +263,7 @@ export class StoreNotFoundError extends Error {
   }
 }
 
-export interface Store {
+export interface Store extends IdempotencyKeys {
   // hosts
   addHost(host: HostInput, nowMs: number): Promise<void>;
   getHost(id: string): Promise<HostRecord | undefined>;

@@ -189,16 +189,16 @@ describe.skipIf(!hasPostgres())('PostgresStore (skipped when no PostgreSQL serve
         let now = 1_000_000;
         const keeperA = new LeaseKeeper({ leases: a, owner: 'A', ttlMs: 2_000, clock: () => now });
         const keeperB = new LeaseKeeper({ leases: b, owner: 'B', ttlMs: 2_000, clock: () => Date.now() });
-        expect([keeperA.fenceMs, keeperA.renewEveryMs]).toEqual([1_000, 400]);
+        expect([keeperA.fenceMs, keeperA.renewEveryMs]).toEqual([1_333, 666]);
         expect(() => new LeaseKeeper({ leases: a, owner: 'x', ttlMs: 10, clock: () => 0 })).toThrow(RangeError);
         expect([...(await keeperA.claim(['hv-01']))]).toEqual(['hv-01']);
         expect(keeperA.holds('hv-01')).toBe(true);
         expect(keeperA.holds('hv-02')).toBe(false);
         expect([...(await keeperB.claim(['hv-01']))]).toEqual([]);
         expect(keeperB.holds('hv-01')).toBe(false);
-        now += 999;
+        now += 1_332;
         expect(keeperA.holds('hv-01')).toBe(true);
-        now += 1; // half the lease passed without a renewal: A lets go, while the database still says A
+        now += 1; // two thirds of the lease passed without a renewal: A lets go, while the database still says A
         expect(keeperA.holds('hv-01')).toBe(false);
         expect((await b.listLinkLeases())[0]).toMatchObject({ owner: 'A' });
         await keeperA.releaseAll();
@@ -225,7 +225,7 @@ describe.skipIf(!hasPostgres())('PostgresStore (skipped when no PostgreSQL serve
         } finally {
           await store.close();
         }
-        expect(loadConfig({ db: 'x.db' }, {}).linkLeaseMs).toBe(15_000);
+        expect(loadConfig({ db: "x.db" }, {}).linkLeaseMs).toBe(3_000);
         writeFileSync(join(dir, 'bad.json'), JSON.stringify({ linkLeaseMs: 10 }));
         expect(() => loadConfig({ config: join(dir, 'bad.json') }, {})).toThrow(/linkLeaseMs/);
         expect(redactDb('postgres://vms:s3cret@db.example:5432/vms?sslmode=require')).toBe('postgres://vms:***@db.example:5432/vms?sslmode=require');

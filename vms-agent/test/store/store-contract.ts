@@ -238,6 +238,29 @@ export function storeContract(name: string, open: () => Promise<StoreUnderTest>,
       expect(await t.store.listCommands({ principal: 'bob' })).toEqual([]);
     });
 
+    it('keeps idempotency keys per principal with their command, refuses a second use in one batch, and forgets old ones', async () => {
+      const t = await fresh();
+      await t.store.addHost(hostInput('hv-01'), 1);
+      const rec = (principal: string, key: string, commandId: string, createdAtMs: number) => ({
+        kind: 'idempotency.insert' as const,
+        record: { principal, key, scope: 'issue', requestHash: 'ab'.repeat(32), commandId, status: 202, createdAtMs },
+        expiredBeforeMs: createdAtMs - 1_000,
+      });
+      await t.store.apply([rec('alice', 'k1', 'c1', 5_000), commandInsert('c1')]);
+      await t.store.apply([rec('bob', 'k1', 'c2', 5_000), commandInsert('c2')]); // another principal, same key
+      expect(await t.store.getIdempotencyKey('alice', 'k1', 0)).toEqual({ principal: 'alice', key: 'k1', scope: 'issue', requestHash: 'ab'.repeat(32), commandId: 'c1', status: 202, createdAtMs: 5_000 });
+      expect((await t.store.getIdempotencyKey('bob', 'k1', 0))?.commandId).toBe('c2');
+      expect(await t.store.getIdempotencyKey('alice', 'k1', 5_001)).toBeUndefined(); // older than asked for
+      // A second use within the retention fails the whole batch: no command c3.
+      await expect(t.store.apply([rec('alice', 'k1', 'c3', 5_500), commandInsert('c3')])).rejects.toMatchObject({ code: 'IDEMPOTENCY_KEY_TAKEN' });
+      expect(await t.store.getCommand('c3')).toBeUndefined();
+      // Past the retention the key may be used again.
+      await t.store.apply([rec('alice', 'k1', 'c4', 7_000), commandInsert('c4')]);
+      expect((await t.store.getIdempotencyKey('alice', 'k1', 0))?.commandId).toBe('c4');
+      expect(await t.store.purgeIdempotencyKeys(6_000)).toBe(1); // bob's
+      expect(await t.store.getIdempotencyKey('bob', 'k1', 0)).toBeUndefined();
+    });
+
     it('rolls back the whole batch when one mutation fails', async () => {
       const t = await fresh();
       await t.store.addHost(hostInput('hv-01'), 1);

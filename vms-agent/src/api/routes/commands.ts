@@ -6,13 +6,14 @@
 import type { FastifyRequest } from 'fastify';
 import { decodePublicKey, keyId } from '@backchannel/proto';
 import type { CommandState } from '../../commands/lifecycle.js';
+import { parseIdempotencyKey } from '../../commands/idempotency.js';
 import { ServiceError } from '../../errors.js';
 import type { CommandDetail } from '../../store/store.js';
 import { readsAllCommands } from '../access.js';
 import type { ApiDeps, ApiInstance } from '../app.js';
-import { ActionBody, ApprovalBody, Command, CommandList, CommandListQuery, CommandWaitQuery, HostDomainParams, IdParam } from '../schemas.js';
+import { ActionBody, ApprovalBody, Command, CommandList, CommandListQuery, CommandWaitQuery, HostDomainParams, IdempotencyHeaders, IdParam } from '../schemas.js';
 import { commandSummaryView, commandView } from '../views.js';
-import { authErrors, conflict, forbidden, notFound } from './errors.js';
+import { authErrors, conflict, forbidden, notFound, unprocessable } from './errors.js';
 
 const READERS = ['operator', 'approver', 'security', 'viewer'] as const;
 
@@ -31,17 +32,21 @@ export function registerCommandRoutes(app: ApiInstance, deps: ApiDeps): void {
       config: { roles: ['operator'] },
       schema: {
         summary:
-          'Issue a VM action; answers 202 once the command is stored, or with ?wait=MS once it is final or awaiting approval (or MS have passed), saving a GET',
+          'Issue a VM action; answers 202 once the command is stored, or with ?wait=MS once it is final or awaiting approval (or MS have passed), saving a GET. With an Idempotency-Key header, a retry with the same key and body returns the first command (header Idempotent-Replayed: true); the same key with another body is refused (422 IDEMPOTENCY_KEY_REUSED)',
         tags: ['commands'],
         params: HostDomainParams,
         querystring: CommandWaitQuery,
         body: ActionBody,
-        response: { 202: Command, ...authErrors, ...forbidden, ...notFound },
+        headers: IdempotencyHeaders,
+        response: { 202: Command, ...authErrors, ...forbidden, ...notFound, ...unprocessable },
       },
     },
     async (req, reply) => {
-      const issued = await deps.commands.issue({ principal: req.principal, hostId: req.params.host, domain: req.params.domain, action: req.body.action, params: req.body.params ?? {} });
-      deps.metrics.commandsIssued.inc({ action: issued.action });
+      const input = { principal: req.principal, hostId: req.params.host, domain: req.params.domain, action: req.body.action, params: req.body.params ?? {} };
+      const key = parseIdempotencyKey(req.headers['idempotency-key']);
+      const { command: issued, replayed } = key ? await deps.commands.issueIdempotent(input, key) : { command: await deps.commands.issue(input), replayed: false };
+      if (replayed) reply.header('idempotent-replayed', 'true');
+      else deps.metrics.commandsIssued.inc({ action: issued.action });
       // The command is stored before the wait: a client that gives up (or a wait that
       // times out) still has it, at the Location given.
       const c = req.query.wait ? await deps.commands.waitSettled(issued.id, req.query.wait) : issued;
@@ -100,14 +105,15 @@ export function registerCommandRoutes(app: ApiInstance, deps: ApiDeps): void {
       config: { roles: ['approver', 'operator'] },
       schema: {
         summary:
-          "Approve a command's challenge: post your signature, or post {} to sign with your custodial key (role: approver; the requester answers its own command's challenge as operator)",
+          "Approve a command's challenge: post your signature, or post {} to sign with your custodial key (role: approver; the requester answers its own command's challenge as operator). Idempotency-Key as for issuing",
         tags: ['commands'],
         params: IdParam,
         body: ApprovalBody,
-        response: { 200: Command, ...authErrors, ...notFound, ...conflict },
+        headers: IdempotencyHeaders,
+        response: { 200: Command, ...authErrors, ...notFound, ...conflict, ...unprocessable },
       },
     },
-    async (req) => {
+    async (req, reply) => {
       if (!req.roles.includes('approver')) {
         const c = await deps.commands.get(req.params.id);
         if (c.principal !== req.principal) {
@@ -122,7 +128,11 @@ export function registerCommandRoutes(app: ApiInstance, deps: ApiDeps): void {
           signature: new Uint8Array(Buffer.from(req.body.signature, 'base64')),
         };
       }
-      return commandView(await deps.commands.approve(req.params.id, req.principal, signature));
+      const key = parseIdempotencyKey(req.headers['idempotency-key']);
+      if (!key) return commandView(await deps.commands.approve(req.params.id, req.principal, signature));
+      const { command, replayed } = await deps.commands.approveIdempotent(req.params.id, req.principal, signature, key);
+      if (replayed) reply.header('idempotent-replayed', 'true');
+      return commandView(command);
     },
   );
 }

@@ -5,3 +5,4 @@ export const authErrors = { 401: ErrorBody, 400: ErrorBody, 500: ErrorBody } as 
 export const forbidden = { 403: ErrorBody } as const;
 export const notFound = { 404: ErrorBody } as const;
 export const conflict = { 409: ErrorBody, 403: ErrorBody } as const;
+export const unprocessable = { 422: ErrorBody } as const;
