@@ -29,6 +29,16 @@ export type StateChangingAction = (typeof STATE_CHANGING)[number];
 export type ScriptAction = StateChangingAction | 'domain_info' | 'list_domains';
 
 /** The state an applied action leaves the domain in (libvirt's semantics; reboot and reset end running). */
+/**
+ * The state an applied action leaves a domain in. reset is libvirt's
+ * virDomainReset (a reset in place, as the hypervisor-agent does it): it
+ * resets the guest without changing whether it runs, so a paused domain stays
+ * paused; every other action leaves the one state in AFTER.
+ */
+export function stateAfter(action: StateChangingAction, previous: DomainStateName): DomainStateName {
+  return action === 'reset' && previous === 'paused' ? 'paused' : AFTER[action];
+}
+
 export const AFTER: Readonly<Record<StateChangingAction, DomainStateName>> = Object.freeze({
   start: 'running',
   shutdown: 'shutoff',
@@ -76,7 +86,7 @@ export class CommandScript {
     const expected = this.#expected.get(domain)!;
     // Mostly what fits the expected state; sometimes anything (then it may fail in the wrong state).
     const action = roll < 0.86 ? pick(VALID_IN[expected]) : pick(STATE_CHANGING);
-    if (VALID_IN[expected].includes(action)) this.#expected.set(domain, AFTER[action]);
+    if (VALID_IN[expected].includes(action)) this.#expected.set(domain, stateAfter(action, expected));
     return { index, principal: 'alice', domain, action };
   }
 }

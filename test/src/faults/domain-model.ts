@@ -16,7 +16,7 @@
  * overlapped it may show either side of its change).
  */
 import type { ApplyLine } from './apply-log.js';
-import { AFTER, type DomainStateName, type StateChangingAction } from './command-script.js';
+import { type DomainStateName, type StateChangingAction, stateAfter } from './command-script.js';
 import type { JournalRow } from './journals.js';
 
 export interface ModelReport {
@@ -120,7 +120,7 @@ function replayIncarnation(lines: readonly ApplyLine[], journal: ReadonlyMap<str
     }
     if (expected !== 'unknown' && r.previousState !== expected) violations.push(`${where}: libvirt says it was ${r.previousState}, the applied sequence implies ${expected}`);
     if (r.outcome === 'applied') {
-      const after = line.action === 'domain_info' ? r.previousState : AFTER[line.action as StateChangingAction];
+      const after = line.action === 'domain_info' ? r.previousState : stateAfter(line.action as StateChangingAction, r.previousState as DomainStateName);
       if (after === undefined) violations.push(`${where}: unknown action`);
       else if (r.newState !== after) violations.push(`${where}: applied but left ${r.newState}, expected ${after}`);
       model[line.domain] = r.newState as DomainStateName;
