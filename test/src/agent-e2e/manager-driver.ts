@@ -122,6 +122,22 @@ export class ManagerDriver {
     return out;
   }
 
+  /**
+   * Acknowledges everything delivered so far with a bare ack (an empty body carries our
+   * current ack) and waits until the agent has read and committed it (queue 1 empty). A real
+   * manager acks as it goes; this driver only piggybacks acks on what it sends, so without
+   * this an agent restarted now would first put again every body it sent since our last send.
+   */
+  async acknowledgeAll(timeoutMs = 15_000): Promise<void> {
+    this.pump();
+    this.send({});
+    const deadline = Date.now() + timeoutMs;
+    while (this.queueInfo(1).depth > 0) {
+      if (Date.now() >= deadline) throw new Error(`the agent did not read our ack within ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
   /** Pumps until a delivered body satisfies `match` (searching everything received so far). */
   async waitFor<T>(match: (b: Received) => T | undefined, timeoutMs = 15_000, what = 'a matching message'): Promise<T> {
     const deadline = Date.now() + timeoutMs;

@@ -210,14 +210,18 @@ describe.skipIf(!ready)('hypervisor-agent ↔ bmc-oem ↔ manager (needs ipmitoo
     );
   }, 120_000);
 
-  it('wakes at once on ATN although its idle poll has backed off to 3 s', async () => {
-    await new Promise((r) => setTimeout(r, 3500)); // let the poll interval reach its ceiling
+  it('answers a request put while the agent idles (ATN wakes it)', async () => {
+    // No bound on the elapsed time here (house rule: no timing assertions; it failed at 1784 and
+    // 2288 ms against 1500 ms under load, mostly ipmitool's own time). Nor could one prove the
+    // ATN wake: every record the agent puts (its status report, due every 2 s) resets the idle
+    // poll to poll.minMs, so while idle it never waits more than ~1.3 s, below any bound that
+    // tolerates this machine. The wake's latency is measured in the command-latency benchmark
+    // (docs/benchmarks.md); telling an ATN wake from a poll needs the agent to count its wake reasons.
+    await new Promise((r) => setTimeout(r, 3500)); // idle: nothing for the agent to read meanwhile
     manager.pump();
     const req = request('alice', Action.ACTION_LIST_DOMAINS, '');
-    const started = Date.now();
     manager.send({ commandRequest: req });
-    await manager.waitFor(resultFor(req.requestId!), 10_000, 'list result');
-    expect(Date.now() - started).toBeLessThan(1500);
+    expect((await manager.waitFor(resultFor(req.requestId!), 10_000, 'list result')).outcome).toBe(Outcome.OUTCOME_APPLIED);
   });
 
   it('serves Prometheus metrics and reloads the policy on SIGHUP', async () => {
@@ -263,7 +267,14 @@ describe.skipIf(!ready)('hypervisor-agent ↔ bmc-oem ↔ manager (needs ipmitoo
   }, 90_000);
 
   it('kill -9 between apply and commit: restarted, it does not apply again and the result still reaches queue 2', async () => {
+    // Start from a quiet link, whatever ran before: the slowed agent's challenge must not queue
+    // behind bodies the manager already has (each put again on restart until our ack is read,
+    // one slowed record read later) or behind the stopped agent's status reports still on
+    // queue 2 (the previous test leaves a 2048-byte queue 2 full of them, and this driver reads
+    // one record per ipmitool run).
+    await manager.acknowledgeAll();
     await agent.stop();
+    manager.pump(); // the stopped agent adds nothing more: queue 2 is empty after this
     // Each record read waits this long before its commit: long enough to kill the agent between the
     // apply and the commit (300 ms below), short next to the 5 s challenge TTL (the request, any ack
     // record before it, and the response each wait once).
