@@ -64,4 +64,18 @@ describe('producer generation fencing (vms-agent connector + bmc-oem engine, in-
     expect(engine.snapshot(1)?.lastPutSeq).toBe(2);
     expect(OemCompletion.Fenced).toBe(0x81);
   });
+  it("a refused claim tells the generation the BMC holds, so a lease holder can move past a remembered one (host re-added: its lease restarts at 1)", async () => {
+    const engine = new QueueEngine({ iana: IANA, randomBytes: rng });
+    const { connector } = bmc(engine);
+    const target = { host: '127.0.0.1', port: 1, user: 'u', password: 'p', privilege: 'operator' as const, cipherSuites: [17] };
+    await fencedConnector(connector, { hostId: 'hv-01', iana: IANA, generation: 5, onFenced: () => undefined })(target);
+    const refusals: (number | undefined)[] = [];
+    const again = fencedConnector(connector, { hostId: 'hv-01', iana: IANA, generation: 1, onFenced: (e) => refusals.push(e.current) });
+    await expect(again(target)).rejects.toMatchObject({ code: 'FENCED', current: 5 });
+    expect(refusals).toEqual([5]);
+    // LinkManager raises the lease it still holds to current + 1 (store/link-leases.ts raiseGeneration): that claim is taken.
+    const raised = fencedConnector(connector, { hostId: 'hv-01', iana: IANA, generation: 6, onFenced: () => refusals.push(-1) });
+    expect(await new OemQueueClient(await raised(target), IANA).put(1, 1, Uint8Array.of(1))).toEqual({ kind: 'ok', lastPutSeq: 1 });
+    expect(refusals).toEqual([5]);
+  });
 });

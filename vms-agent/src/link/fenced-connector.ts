@@ -16,7 +16,12 @@ import type { BmcConnector, BmcSession } from './bmc-session.js';
 
 export class FencedError extends Error {
   readonly code = 'FENCED';
-  constructor(hostId: string, generation: number, current: number | undefined) {
+  constructor(
+    hostId: string,
+    generation: number,
+    /** The generation the BMC holds, when its answer said. */
+    readonly current: number | undefined,
+  ) {
     super(
       `the BMC of ${hostId} refused this replica's producer generation ${generation}${current !== undefined ? ` (it has ${current})` : ''}: another replica holds the link now; this link stops`,
     );

@@ -115,6 +115,18 @@ export class LeaseKeeper {
     await this.#o.leases.releaseLinks(this.#o.owner, hostIds);
   }
 
+  /**
+   * The BMC holds a generation above this lease's that no live lease
+   * explains (host removed and added again, store restored): moves the lease
+   * past it if this replica still holds it (store/link-leases.ts). The next
+   * heartbeat reports the new generation and the link starts under it.
+   */
+  async raiseGeneration(hostId: string, bmcGeneration: number): Promise<number | undefined> {
+    const raised = await this.#o.leases.raiseGeneration(this.#o.owner, hostId, bmcGeneration);
+    if (raised !== undefined) this.#generation.set(hostId, raised);
+    return raised;
+  }
+
   /** Gives every lease up and leaves the live replicas (shutdown), so the others take over at once instead of after expiry. */
   async releaseAll(): Promise<void> {
     const ids = [...this.#validUntil.keys()];

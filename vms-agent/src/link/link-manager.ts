@@ -15,7 +15,7 @@
 import type { LinkHealth } from '../api/views.js';
 import { HostLink } from './host-link.js';
 import { HealthPublisher } from '../replicas/shared-link-health.js';
-import { fencedConnector } from './fenced-connector.js';
+import { type FencedError, fencedConnector } from './fenced-connector.js';
 import type { LeaseKeeper } from './lease-keeper.js';
 import type { LinkDependencies } from './link-options.js';
 
@@ -201,10 +201,23 @@ export class LinkManager {
   }
 
   /** The BMC refused this link's generation: another replica holds the host now. Stop at once; nothing more goes out. */
-  #onFenced(id: string, generation: number, link: HostLink, err: Error): void {
+  #onFenced(id: string, generation: number, link: HostLink, err: FencedError): void {
     this.#fencedGeneration.set(id, generation);
     this.#o.logger?.warn({ host: id, generation, owner: this.#o.leases?.owner, err: err.message }, 'fenced by the BMC: a newer replica claimed this host; stopping the link');
     if (this.#links.get(id) === link) void this.#stopLink(id, link);
+    // If this replica still holds the lease, no other replica claimed that generation: the BMC remembers
+    // one from before (the host was removed and added again, or the store restored). Move past it.
+    const leases = this.#o.leases;
+    if (leases && err.current !== undefined && err.current >= generation) {
+      void leases
+        .raiseGeneration(id, err.current)
+        .then((raised) => {
+          if (raised === undefined) return;
+          this.#o.logger?.warn({ host: id, was: generation, bmc: err.current, now: raised }, "the BMC knew a generation no live lease explains (host re-added or store restored); this replica still holds the lease and claims a newer one");
+          this.rebalanceSoon();
+        })
+        .catch((e: unknown) => this.#o.logger?.warn({ host: id, err: (e as Error).message }, 'could not raise the link lease generation; the next heartbeat tries again'));
+    }
   }
 
   health(hostId: string): LinkHealth | undefined {

@@ -54,6 +54,15 @@ export interface LinkLeases {
    * every lease it holds with its generation.
    */
   heartbeatLinks(owner: string, ttlMs: number, decide: (counts: HeartbeatCounts) => number): Promise<HeldLease[]>;
+  /**
+   * The BMC of `hostId` refused `owner`'s generation because it knows a
+   * higher one, `bmcGeneration`, that no live lease explains (the host was
+   * removed and added again, or the store was restored from a backup). If
+   * `owner` still holds the lease, its generation becomes bmcGeneration + 1
+   * and is returned; otherwise (another replica took it: real fencing)
+   * nothing changes and the result is undefined.
+   */
+  raiseGeneration(owner: string, hostId: string, bmcGeneration: number): Promise<number | undefined>;
   /** Gives up `owner`'s leases on `hostIds` at once (graceful shutdown, hand-over, removed host), and tells the other replicas. */
   releaseLinks(owner: string, hostIds: string[]): Promise<void>;
   /** Removes `owner` from the live replicas (graceful shutdown), so the others' shares grow at once. */

@@ -92,6 +92,16 @@ export async function releaseLinks(c: Client, owner: string, hostIds: string[]):
   if ((r.rowCount ?? 0) > 0) await c.query('SELECT pg_notify($1, $2)', [LEASES_CHANNEL, owner]);
 }
 
+export async function raiseGeneration(c: Client, owner: string, hostId: string, bmcGeneration: number): Promise<number | undefined> {
+  // Only a lease the caller still holds moves: a replica fenced because another one took the host over finds no row here.
+  const r = await c.query<{ generation: string }>(
+    `UPDATE link_leases SET generation = GREATEST(generation, $3::bigint) + 1 WHERE host_id = $1 AND owner = $2 AND expires_at > ${NOW} RETURNING generation`,
+    [hostId, owner, bmcGeneration],
+  );
+  const row = r.rows[0];
+  return row === undefined ? undefined : Number(row.generation);
+}
+
 export async function retireReplica(c: Client, owner: string): Promise<void> {
   await c.query('DELETE FROM link_replicas WHERE owner = $1', [owner]);
   // Rows of replicas that died long ago (kill -9) are only clutter.

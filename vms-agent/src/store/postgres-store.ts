@@ -475,6 +475,10 @@ export class PostgresStore implements Store, LinkLeases, HasDeliveryStore {
     return this.#tx((c) => leases.heartbeat(c, owner, ttlMs, joined, decide), this.#leasePool);
   }
 
+  async raiseGeneration(owner: string, hostId: string, bmcGeneration: number): Promise<number | undefined> {
+    return leases.raiseGeneration(this.#leasePool, owner, hostId, bmcGeneration);
+  }
+
   async releaseLinks(owner: string, hostIds: string[]): Promise<void> {
     await leases.releaseLinks(this.#leasePool, owner, hostIds);
   }

@@ -59,6 +59,13 @@ export class MemoryLinkLeases implements LinkLeases {
       .sort((a, b) => (a.hostId < b.hostId ? -1 : 1));
   }
 
+  async raiseGeneration(owner: string, hostId: string, bmcGeneration: number): Promise<number | undefined> {
+    const l = this.leases.get(hostId);
+    if (l === undefined || l.owner !== owner || l.expiresAtMs <= this.now()) return undefined;
+    l.generation = Math.max(l.generation, bmcGeneration) + 1;
+    return l.generation;
+  }
+
   async releaseLinks(owner: string, hostIds: string[]): Promise<void> {
     const now = this.now();
     for (const id of hostIds) {

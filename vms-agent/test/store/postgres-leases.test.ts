@@ -115,4 +115,21 @@ describe.skipIf(!hasPostgres())('balanced link leases on PostgreSQL (skipped whe
       await listener.close();
     }
   }, 30_000);
+  it('a lease holder moves its generation past one the BMC remembers (host re-added, store restored); a replica that lost the lease cannot', async () => {
+    const { stores, keepers } = await replicas(2, 2);
+    for (let round = 0; round < 3; round++) await beat(keepers); // both registered: one host each
+    const leases = (await stores[0]!.listLinkLeases()).filter((l) => l.expiresAtMs > Date.now());
+    const a = leases.find((l) => l.owner === 'A')!;
+    const b = leases.find((l) => l.owner === 'B')!;
+    expect(a.generation).toBe(1);
+    // The BMC says it has generation 7 for A's host: A still holds the lease, so nobody else claimed 7.
+    expect(await keepers[0]!.raiseGeneration(a.hostId, 7)).toBe(8);
+    expect((await stores[0]!.listLinkLeases()).find((l) => l.hostId === a.hostId)).toMatchObject({ owner: 'A', generation: 8 });
+    // A refusal of B's host reaching A (fenced, not the holder) changes nothing.
+    expect(await keepers[0]!.raiseGeneration(b.hostId, 7)).toBeUndefined();
+    expect((await stores[0]!.listLinkLeases()).find((l) => l.hostId === b.hostId)).toMatchObject({ owner: 'B', generation: b.generation });
+    // The next heartbeat hands A the new generation to claim.
+    const held = await keepers[0]!.heartbeat();
+    expect(held.held.get(a.hostId)).toBe(8);
+  }, 30_000);
 });
