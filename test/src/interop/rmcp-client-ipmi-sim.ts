@@ -61,7 +61,8 @@ mc_enable 0x20
 /** A pre-session Get Channel Auth Caps in IPMI 1.5 framing (what ipmitool sends first). */
 const PROBE = Buffer.from('0600ff07000000000000000000092018c88100388e04b5', 'hex');
 
-async function answersProbe(port: number, timeoutMs: number): Promise<boolean> {
+/** True once something on 127.0.0.1:`port` answers an IPMI 1.5 Get Channel Auth Caps (ipmi_sim is up). */
+export async function answersProbe(port: number, timeoutMs: number): Promise<boolean> {
   const socket = createSocket('udp4');
   try {
     return await new Promise<boolean>((resolve) => {

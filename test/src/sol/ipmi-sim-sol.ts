@@ -5,11 +5,11 @@
  * SHA-256), explicit privileges. Users: `oper` (operator) and `admin`
  * (administrator, for `sol deactivate` from outside). Started and stopped by PID.
  */
-import { createSocket } from 'node:dgram';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ManagedProcess } from '../harness/managed-process.js';
+import { answersProbe } from '../interop/rmcp-client-ipmi-sim.js';
 import { freeUdpPort } from '../harness/ports.js';
 
 export interface IpmiSimSol {
@@ -18,25 +18,6 @@ export interface IpmiSimSol {
   dir: string;
   adminPasswordFile: string;
   stop(): Promise<void>;
-}
-
-const PROBE = Buffer.from('0600ff07000000000000000000092018c88100388e04b5', 'hex');
-
-async function answers(port: number): Promise<boolean> {
-  const s = createSocket('udp4');
-  try {
-    return await new Promise<boolean>((resolve) => {
-      const t = setTimeout(() => resolve(false), 200);
-      s.once('message', () => {
-        clearTimeout(t);
-        resolve(true);
-      });
-      s.on('error', () => undefined);
-      s.send(PROBE, port, '127.0.0.1');
-    });
-  } finally {
-    s.close();
-  }
 }
 
 export async function startIpmiSimSol(o: { solPort: number; operPassword: string; adminPassword?: string; baud?: number }): Promise<IpmiSimSol> {
@@ -67,7 +48,7 @@ set_working_mc 0x20
   mkdirSync(join(dir, 'state'));
   const proc = await ManagedProcess.start({ name: 'ipmi_sim', command: 'ipmi_sim', args: ['-c', join(dir, 'lan.conf'), '-f', join(dir, 'emu'), '-s', join(dir, 'state'), '-n'], cwd: dir });
   const deadline = Date.now() + 10_000;
-  while (!(await answers(port))) {
+  while (!(await answersProbe(port, 200))) {
     if (proc.exited || Date.now() > deadline) {
       await proc.stop(1000);
       rmSync(dir, { recursive: true, force: true });
