@@ -6,15 +6,12 @@
  * connection on the 3-domain fixture) linked to it over the VM protocol.
  * Only the process is shared; every host has its own keys, seed and state.
  */
-import { randomBytes as nodeRandomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createLogger as bmcLogger, loadConfig, type RunningDaemon, startDaemon } from '@backchannel/bmc-oem';
-import { Agent, AgentMetrics, compilePolicy, createLogger as agentLogger, LibvirtAdapter, libvirtLibraryVersion, openTransport, type Policy } from '@backchannel/hypervisor-agent';
-import { encodePublicKey, EnvelopeKeys, generateSigningKeyPair } from '@backchannel/proto';
-import { LIBVIRT_FIXTURE } from '../vms-agent-e2e/stack.js';
+import { createLogger as bmcLogger, type RunningDaemon } from '@backchannel/bmc-oem';
+import { type Agent, AgentMetrics, compilePolicy, createLogger as agentLogger, libvirtLibraryVersion, type Policy } from '@backchannel/hypervisor-agent';
+import { startInProcessHost } from './in-process-host.js';
 
-const randomBytes = (n: number): Uint8Array => new Uint8Array(nodeRandomBytes(n));
 
 export interface FleetSimOptions {
   /** Host ids are `${prefix}${first + i}` (zero-padded to 4). */
@@ -68,36 +65,9 @@ export class FleetSim {
     try {
       for (let i = 0; i < o.count; i++) {
         const id = `${o.prefix}${String(o.first + i).padStart(4, '0')}`;
-        const loaded = loadConfig(['--listen', '127.0.0.1:0', '--user', `${o.bmcUser}:operator:${passwordFile}`, '--vm-listen', 'tcp:127.0.0.1:0', '--log-level', 'warn']);
-        if (loaded.kind !== 'run') throw new Error('bmc-oem config did not load');
-        const daemon = await startDaemon({ config: loaded.config, logger: bmcLog });
-        const vm = daemon.vmListeners[0]?.replace(/^tcp:/, '');
-        const seed = randomBytes(32);
-        const hostKey = generateSigningKeyPair(randomBytes);
-        const stateDir = join(o.dir, id);
-        mkdirSync(stateDir, { recursive: true, mode: 0o700 });
-        const agent = new Agent({
-          hostId: id,
-          keys: new EnvelopeKeys(seed, id),
-          hostKey,
-          policy: () => policy,
-          libvirt: new LibvirtAdapter({ uri: `test://${LIBVIRT_FIXTURE}`, shutdownTimeoutMs: 10_000 }),
-          libvirtVersion,
-          openTransport: () => openTransport(`vm+tcp://${vm}`),
-          iana: 32473,
-          stateDir,
-          poll: { minMs: 50, maxMs: 2000 },
-          reportIntervalMs: o.reportIntervalMs,
-          statePollMs: 5000,
-          retransmit: { initialTimeoutMs: 5000, maxTimeoutMs: 60_000 },
-          ackDelayMs: 200,
-          log: agentLog,
-          metrics,
-          randomBytes,
-        });
-        await agent.start();
-        sim.#running.push({ id, daemon, agent });
-        sim.hosts.push({ id, rmcpPort: daemon.rmcp.port, seed: Buffer.from(seed).toString('base64'), hostPublicKey: encodePublicKey(hostKey.publicKey) });
+        const host = await startInProcessHost({ id, dir: o.dir, bmcUser: o.bmcUser, passwordFile, policy, bmcLog, agentLog, metrics, libvirtVersion, poll: { minMs: 50, maxMs: 2000 }, reportIntervalMs: o.reportIntervalMs, statePollMs: 5000 });
+        sim.#running.push(host);
+        sim.hosts.push(host.enrolment);
       }
     } catch (err) {
       await sim.stop();

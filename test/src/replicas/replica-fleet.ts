@@ -9,15 +9,12 @@
  * added: every "applying action" each agent logs, by request id, and the
  * Puts each BMC refused from fenced manager replicas.
  */
-import { randomBytes as nodeRandomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createLogger as bmcLogger, loadConfig, type RunningDaemon, startDaemon } from '@backchannel/bmc-oem';
-import { Agent, AgentMetrics, compilePolicy, createLogger as agentLogger, LibvirtAdapter, libvirtLibraryVersion, openTransport, type Policy } from '@backchannel/hypervisor-agent';
-import { encodePublicKey, EnvelopeKeys, generateSigningKeyPair } from '@backchannel/proto';
-import { LIBVIRT_FIXTURE } from '../vms-agent-e2e/stack.js';
+import { createLogger as bmcLogger, type RunningDaemon } from '@backchannel/bmc-oem';
+import { type Agent, AgentMetrics, compilePolicy, createLogger as agentLogger, libvirtLibraryVersion, type Policy } from '@backchannel/hypervisor-agent';
+import { startInProcessHost } from '../bench/in-process-host.js';
 
-const randomBytes = (n: number): Uint8Array => new Uint8Array(nodeRandomBytes(n));
 
 export interface ReplicaFleetOptions {
   count: number;
@@ -75,36 +72,9 @@ export class ReplicaFleet {
     try {
       for (let i = 0; i < o.count; i++) {
         const id = `hv-${String(i + 1).padStart(2, '0')}`;
-        const loaded = loadConfig(['--listen', '127.0.0.1:0', '--user', `${o.bmcUser}:operator:${passwordFile}`, '--vm-listen', 'tcp:127.0.0.1:0', '--log-level', 'warn']);
-        if (loaded.kind !== 'run') throw new Error('bmc-oem config did not load');
-        const daemon = await startDaemon({ config: loaded.config, logger: bmcLog });
-        const vm = daemon.vmListeners[0]?.replace(/^tcp:/, '');
-        const seed = randomBytes(32);
-        const hostKey = generateSigningKeyPair(randomBytes);
-        const stateDir = join(o.dir, id);
-        mkdirSync(stateDir, { recursive: true, mode: 0o700 });
-        const agent = new Agent({
-          hostId: id,
-          keys: new EnvelopeKeys(seed, id),
-          hostKey,
-          policy: () => policy,
-          libvirt: new LibvirtAdapter({ uri: `test://${LIBVIRT_FIXTURE}`, shutdownTimeoutMs: 10_000 }),
-          libvirtVersion,
-          openTransport: () => openTransport(`vm+tcp://${vm}`),
-          iana: 32473,
-          stateDir,
-          poll: { minMs: 20, maxMs: 200 },
-          reportIntervalMs: 5_000,
-          statePollMs: 5_000,
-          retransmit: { initialTimeoutMs: 5_000, maxTimeoutMs: 60_000 },
-          ackDelayMs: 200,
-          log: agentLog,
-          metrics,
-          randomBytes,
-        });
-        await agent.start();
-        fleet.#running.push({ id, daemon, agent });
-        fleet.hosts.push({ id, rmcpPort: daemon.rmcp.port, seed: Buffer.from(seed).toString('base64'), hostPublicKey: encodePublicKey(hostKey.publicKey) });
+        const host = await startInProcessHost({ id, dir: o.dir, bmcUser: o.bmcUser, passwordFile, policy, bmcLog, agentLog, metrics, libvirtVersion, poll: { minMs: 20, maxMs: 200 }, reportIntervalMs: 5_000, statePollMs: 5_000 });
+        fleet.#running.push(host);
+        fleet.hosts.push(host.enrolment);
       }
     } catch (err) {
       await fleet.stop();
