@@ -100,10 +100,16 @@ describe('alert delivery to syslog (rsyslogd) and a webhook', () => {
     expect(all).toHaveLength(5);
     const ids = all.map((a) => String(a.id)).sort();
 
-    await pollUntil('every alert at the webhook, TCP and TLS receivers', 60_000, async () => {
-      const got = [new Set(webhook.received.map((r) => String(r.body.data.id))), ...(['tcp', 'tls'] as const).map((n) => new Set(rsyslog.lines(n).map((l) => l.params.id)))];
-      return got.every((s) => ids.every((id) => s.has(id))) ? true : undefined;
-    });
+    const missing = () => {
+      const got = { webhook: new Set(webhook.received.map((r) => String(r.body.data.id))), tcp: new Set(rsyslog.lines('tcp').map((l) => l.params.id)), tls: new Set(rsyslog.lines('tls').map((l) => l.params.id)) };
+      return Object.entries(got).flatMap(([receiver, seen]) => ids.filter((id) => !seen.has(id)).map((id) => `${receiver} lacks alert ${id}`));
+    };
+    try {
+      await pollUntil('every alert at the webhook, TCP and TLS receivers', 60_000, async () => (missing().length === 0 ? true : undefined));
+    } catch (err) {
+      const sinks = (await stack.api('GET', '/v1/deliveries', 'sec')).json;
+      throw new Error(`${(err as Error).message}: ${missing().join(', ')}; deliveries ${JSON.stringify(sinks)}`);
+    }
     // UDP: at least the two alerts raised while rsyslogd listened.
     const lastTwo = all.slice(0, 2).map((a) => String(a.id));
     await pollUntil('the alerts raised while rsyslogd listened, over UDP', 30_000, async () => (lastTwo.every((id) => rsyslog.lines('udp').some((l) => l.params.id === id)) ? true : undefined));

@@ -80,6 +80,12 @@ export class SyslogSink implements AlertSink {
       };
       const timer = setTimeout(() => finish(new Error(`${what}: no clean close within ${timeoutMs} ms`)), timeoutMs);
       const send = () => {
+        // A connect to a closed local port can succeed onto itself (TCP simultaneous open when the kernel picks that
+        // very port as the source): the frames would "arrive" at our own socket and the batch count as delivered.
+        if (socket.localPort === socket.remotePort && socket.localAddress === socket.remoteAddress) {
+          finish(new Error(`${what}: connected to itself (nothing listens there)`));
+          return;
+        }
         for (const m of messages) socket.write(octetCountedFrame(m));
         // Half-close: the server reads to the end, then closes its side.
         socket.end();

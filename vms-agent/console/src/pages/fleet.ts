@@ -42,6 +42,8 @@ export const fleetPage: Page = (ctx, main) => {
   const dialog = h('dialog', { id: 'confirm', 'aria-labelledby': 'confirm-title', 'aria-describedby': 'confirm-text' });
   const commandsEl = h('ul', { class: 'issued', id: 'issued', 'aria-label': 'Commands issued from this page' });
   const issued = new Map<string, CommandSummary>();
+  /** The action picked in each domain's form, kept across the periodic redraws so a choice is never reset under the user's hands. */
+  const chosen = new Map<string, string>();
   clear(main, h('h1', {}, 'Fleet'), hostsEl, h('section', { 'aria-labelledby': 'issued-h' }, h('h2', { id: 'issued-h' }, 'Issued here'), commandsEl), dialog);
 
   function drawIssued(): void {
@@ -98,7 +100,9 @@ export const fleetPage: Page = (ctx, main) => {
         domains.map((d) => {
           const id = `act-${host.id}-${d.name}`.replace(/[^A-Za-z0-9_-]/g, '_');
           const msg = h('span', { class: 'error', role: 'alert', hidden: true });
-          const select = h('select', { id, name: 'action' }, ACTIONS.map((a) => h('option', { value: a }, a)));
+          const key = `${host.id}\u0000${d.name}`;
+          const select = h('select', { id, name: 'action', onchange: () => chosen.set(key, select.value) }, ACTIONS.map((a) => h('option', { value: a }, a)));
+          select.value = chosen.get(key) ?? ACTIONS[0];
           return h(
             'tr',
             { 'data-domain': d.name },
@@ -161,8 +165,8 @@ export const fleetPage: Page = (ctx, main) => {
           return h('section', { class: 'card host', 'data-host': host.id, 'aria-labelledby': `host-${host.id}` }, h('h2', { id: `host-${host.id}` }, host.id, ' ', h('span', { class: 'muted small' }, `BMC ${host.bmc.address}:${host.bmc.port}`)), figures, domains);
         }),
       );
-      // Keep a half-filled action form (focus, chosen action) from being redrawn under the user's hands.
-      if (hostsEl.contains(document.activeElement) && document.activeElement?.tagName === 'SELECT') return;
+      // Keep a form the user is in (an open select, a focused Run button) from being redrawn under their hands; the chosen action survives redraws anyway.
+      if (hostsEl.contains(document.activeElement) && (document.activeElement?.tagName === 'SELECT' || document.activeElement?.tagName === 'BUTTON')) return;
       clear(hostsEl, cards.length ? cards : h('p', {}, 'No hosts. Add one with: vms-agent hosts add'));
     } catch (err) {
       clear(hostsEl, errorBox(err instanceof ApiError ? err.message : String(err)));
