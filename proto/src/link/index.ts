@@ -1,0 +1,3 @@
+export * from './backoff.js';
+export * from './poll-schedule.js';
+export * from './queue-hop.js';
