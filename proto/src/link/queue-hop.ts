@@ -29,12 +29,14 @@
  * message starts again after theirs, and the driver is told (an alert on
  * the manager side).
  */
-import { WireError } from '../errors.js';
 import { OEM_NETFN, OemCompletion, QueueId, type QueueNumber } from '../oem/constants.js';
 import { encodeOemRequest, type OemQueueRequest, oemRequestCommand } from '../oem/queue-requests.js';
 import { decodeGetRecordResponse, decodePutRecordResponse, decodeQueueInfoResponse, type QueueInfoResponse } from '../oem/queue-responses.js';
 import { Backoff, type BackoffPolicy } from './backoff.js';
+import { decodeQueueAnswer, QueueHopError } from './queue-answer.js';
 import { PollSchedule } from './poll-schedule.js';
+
+export { QueueHopError, type QueueHopErrorCode } from './queue-answer.js';
 
 export type HopRole = 'manager' | 'host';
 
@@ -108,28 +110,12 @@ export type HopEvent =
   /** Someone else put records on our queue: ours under `expectedSeq` was taken as a retransmission and not stored. */
   | { kind: 'foreign-producer'; expectedSeq: number; lastPutSeq: number };
 
-export type QueueHopErrorCode = 'ERR_COMPLETION' | 'ERR_IANA' | 'ERR_QUEUE' | 'ERR_MALFORMED' | 'ERR_STATE';
-
-/** An answer the link cannot go on from: the driver treats it as a transport failure (and may look at `cc`). */
-export class QueueHopError extends Error {
-  readonly code: QueueHopErrorCode;
-  readonly cc: number | undefined;
-  constructor(code: QueueHopErrorCode, message: string, cc?: number) {
-    super(message);
-    this.name = 'QueueHopError';
-    this.code = code;
-    this.cc = cc;
-  }
-}
-
 type Outstanding =
   | { kind: 'info'; queue: QueueNumber }
   | { kind: 'put'; seq: number }
   | { kind: 'get'; commitSeq: number };
 
 type Phase = 'disconnected' | 'sync' | 'write' | 'read' | 'wait';
-
-const hex = (cc: number) => `0x${cc.toString(16).padStart(2, '0')}`;
 
 export class QueueHop {
   readonly role: HopRole;
@@ -299,8 +285,10 @@ export class QueueHop {
 
   #endTurn(nowMs: number): HopStep {
     this.#phase = 'wait';
-    if (this.#woken || (!this.#drained && this.#recordsThisTurn >= this.#t.recordsPerTurn)) {
-      // More to read, or something to send: the next turn starts at once.
+    const moreToRead = !this.#drained && this.#recordsThisTurn >= this.#t.recordsPerTurn;
+    const moreToWrite = this.#messagesThisTurn >= this.#t.messagesPerTurn && this.#putBlockedUntilMs <= nowMs;
+    if (this.#woken || moreToRead || moreToWrite) {
+      // More to read, or to send: the next turn starts at once.
       this.#waitUntilMs = nowMs;
       return this.next(nowMs);
     }
@@ -324,18 +312,6 @@ export class QueueHop {
     return { kind: 'request', request, netfn: OEM_NETFN, cmd: oemRequestCommand(request), data: encodeOemRequest(request) };
   }
 
-  #decode<T extends { iana: number }>(what: string, cc: number, data: Uint8Array, decode: (d: Uint8Array) => T): T {
-    if (cc !== OemCompletion.Ok) throw new QueueHopError('ERR_COMPLETION', `${what} failed with completion code ${hex(cc)}${cc === OemCompletion.InsufficientPrivilege ? ' (privilege too low: the BMC user needs OPERATOR)' : ''}`, cc);
-    let body: T;
-    try {
-      body = decode(data);
-    } catch (err) {
-      throw new QueueHopError('ERR_MALFORMED', `${what}: ${err instanceof WireError ? err.message : String(err)}`);
-    }
-    if (body.iana !== this.#iana) throw new QueueHopError('ERR_IANA', `${what}: answered with IANA ${body.iana}, not ${this.#iana}`);
-    return body;
-  }
-
   #resync(): void {
     this.#phase = 'sync';
     this.#syncInfo = undefined;
@@ -343,7 +319,7 @@ export class QueueHop {
   }
 
   #onQueueInfo(queue: QueueNumber, r: { cc: number; data: Uint8Array }, nowMs: number): HopEvent[] {
-    const info = this.#decode(`Get Queue Info (queue ${queue})`, r.cc, r.data, decodeQueueInfoResponse);
+    const info = decodeQueueAnswer(this.#iana, `Get Queue Info (queue ${queue})`, r, decodeQueueInfoResponse);
     if (info.queue !== queue) throw new QueueHopError('ERR_QUEUE', `Get Queue Info (queue ${queue}) answered for queue ${info.queue}`);
     if (!this.#syncInfo) {
       this.#syncInfo = info;
@@ -392,7 +368,7 @@ export class QueueHop {
       this.#putBlockedUntilMs = nowMs + this.#full.next();
       return [{ kind: 'queue-full', retryAtMs: this.#putBlockedUntilMs }];
     }
-    const { lastPutSeq } = this.#decode(what, r.cc, r.data, decodePutRecordResponse);
+    const { lastPutSeq } = decodeQueueAnswer(this.#iana, what, r, decodePutRecordResponse);
     const message = this.#message!;
     if (lastPutSeq !== seq) {
       // Another producer put records under our seqs; the BMC took ours as a retransmission and
@@ -421,7 +397,7 @@ export class QueueHop {
       this.#resync();
       return [{ kind: 'resync', reason: 'bad-commit' }];
     }
-    const got = this.#decode(`Get Record (queue ${this.#getQueue})`, r.cc, r.data, decodeGetRecordResponse);
+    const got = decodeQueueAnswer(this.#iana, `Get Record (queue ${this.#getQueue})`, r, decodeGetRecordResponse);
     if (got.seq === 0 || got.seq <= this.#cursor.commitSeq) {
       this.#drained = true;
       return got.seq === 0 ? [{ kind: 'empty', atMs: nowMs }] : [];

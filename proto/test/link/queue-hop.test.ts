@@ -286,3 +286,20 @@ describe('QueueHop (link core)', () => {
     expect(hop.disconnected(0)).toBe(499);
   });
 });
+
+describe('QueueHop turns', () => {
+  it('a turn that put messagesPerTurn messages starts the next at once (more may be waiting)', () => {
+    const hop = new QueueHop({ role: 'host', iana: IANA, random: () => 0.5, tuning: { ...TUNING, messagesPerTurn: 1 } });
+    hop.connected(0);
+    request(hop.next(0));
+    hop.onResponse(info(QueueId.ToHost), 0);
+    request(hop.next(0));
+    hop.onResponse(info(QueueId.ToManager), 0);
+    hop.offer({ messageId: 1, records: [new Uint8Array([1])] }, 0);
+    request(hop.next(0));
+    hop.onResponse(putOk(1), 0);
+    expect(request(hop.next(0))).toMatchObject({ kind: 'get-record' });
+    hop.onResponse(getEmpty(), 0);
+    expect(hop.next(0)).toEqual({ kind: 'need-message' });
+  });
+});
