@@ -6,6 +6,15 @@
 import { createServer, type Server } from 'node:http';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 
+/**
+ * How often prom-client's event-loop delay monitor samples (its default is every 10 ms: a timer
+ * waking the process 100 times a second, which was most of an idle daemon's CPU — about 10 ms of
+ * CPU a second per process here; docs/benchmarks.md "link-cost"). Once a second still catches
+ * every stall longer than a second and a share of the shorter ones; the `*_eventloop_lag_seconds`
+ * gauge, measured at each scrape, is unchanged.
+ */
+export const EVENT_LOOP_SAMPLE_MS = 1000;
+
 export interface BmcMetrics {
   registry: Registry;
   datagramsDropped: Counter<'reason'>;
@@ -34,7 +43,7 @@ export function createMetrics(
   fenced: () => { puts: number; gets: number } = () => ({ puts: 0, gets: 0 }),
 ): BmcMetrics {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'bmc_oem_' });
+  collectDefaultMetrics({ register: registry, prefix: 'bmc_oem_', eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLE_MS });
   return {
     registry,
     datagramsDropped: new Counter({

@@ -4,7 +4,7 @@
  * events, connection-close notices and keepalive through this loop; each is
  * posted to the main thread as plain data.
  *
- * The loop runs one iteration at a time (a 200 ms libvirt timer bounds each),
+ * The loop runs one iteration at a time (a 2 s libvirt timer bounds each),
  * and between iterations this thread reads its messages: register or drop the
  * callbacks of a connection.
  */
@@ -31,7 +31,13 @@ export type EventMessage =
   | { type: 'closed'; conn: Handle; reason: number };
 
 const lv = libvirt();
-const TICK_MS = 200;
+/**
+ * Only a safety net: the main thread wakes the loop after posting a message (below). It was 200 ms,
+ * and each of those 5 iterations a second (a koffi call, a callback, a turn of this thread's event
+ * loop, and the garbage collection they add up to) cost the idle agent about 10 ms of CPU a second
+ * (docs/benchmarks.md "link-cost").
+ */
+const TICK_MS = 2000;
 const post = (m: EventMessage): void => parentPort?.postMessage(m);
 
 function domainFacts(dom: Handle): { name: string; uuid: string } {

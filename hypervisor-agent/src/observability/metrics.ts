@@ -1,6 +1,15 @@
 /** Prometheus metrics (prom-client), one registry per agent so tests can run several. */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 
+/**
+ * How often prom-client's event-loop delay monitor samples (its default is every 10 ms: a timer
+ * waking the process 100 times a second, which was most of an idle daemon's CPU — about 10 ms of
+ * CPU a second per process here; docs/benchmarks.md "link-cost"). Once a second still catches
+ * every stall longer than a second and a share of the shorter ones; the `*_eventloop_lag_seconds`
+ * gauge, measured at each scrape, is unchanged.
+ */
+export const EVENT_LOOP_SAMPLE_MS = 1000;
+
 export class AgentMetrics {
   readonly registry = new Registry();
   readonly recordsIn = new Counter({ name: 'hypervisor_agent_records_in_total', help: 'Records read from BMC queue 1', registers: [this.registry] });
@@ -15,6 +24,6 @@ export class AgentMetrics {
   readonly linkUp = new Gauge({ name: 'hypervisor_agent_link_up', help: '1 while the BMC link is up', registers: [this.registry] });
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
-    if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry });
+    if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLE_MS });
   }
 }

@@ -5,6 +5,7 @@ import { e2eLatencyBench } from './e2e-latency-bench.js';
 import { envelopeBench } from './envelope-bench.js';
 import { fleetBench } from './fleet-bench.js';
 import { goodputBench } from './goodput-bench.js';
+import { linkCostBench } from './link-cost-bench.js';
 import { lossyLinkBench } from './lossy-link-bench.js';
 import { realLibvirtBench } from './real-libvirt-bench.js';
 import type { Benchmark } from './metric.js';
@@ -12,4 +13,4 @@ import { replicaBench } from './replica-bench.js';
 import { rmcpClientBench } from './rmcp-client-bench.js';
 import { solBench } from './sol-bench.js';
 
-export const BENCHMARKS: Benchmark[] = [envelopeBench, rmcpClientBench, bmcOemQueueBench, bmcOemSessionsBench, e2eLatencyBench, lossyLinkBench, goodputBench, solBench, fleetBench, realLibvirtBench, replicaBench];
+export const BENCHMARKS: Benchmark[] = [envelopeBench, rmcpClientBench, bmcOemQueueBench, bmcOemSessionsBench, e2eLatencyBench, linkCostBench, lossyLinkBench, goodputBench, solBench, fleetBench, realLibvirtBench, replicaBench];

@@ -1,6 +1,15 @@
 /** Prometheus metrics of the service, on a registry of its own (tests build many apps). */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
 
+/**
+ * How often prom-client's event-loop delay monitor samples (its default is every 10 ms: a timer
+ * waking the process 100 times a second, which was most of an idle daemon's CPU — about 10 ms of
+ * CPU a second per process here; docs/benchmarks.md "link-cost"). Once a second still catches
+ * every stall longer than a second and a share of the shorter ones; the `*_eventloop_lag_seconds`
+ * gauge, measured at each scrape, is unchanged.
+ */
+export const EVENT_LOOP_SAMPLE_MS = 1000;
+
 export class ServiceMetrics {
   readonly registry: Registry;
   readonly httpRequests: Counter<'method' | 'route' | 'status'>;
@@ -20,7 +29,7 @@ export class ServiceMetrics {
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     const registers = [(this.registry = new Registry())];
-    if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry });
+    if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLE_MS });
     this.httpRequests = new Counter({ name: 'vms_agent_http_requests_total', help: 'API requests', labelNames: ['method', 'route', 'status'], registers });
     this.httpDuration = new Histogram({ name: 'vms_agent_http_request_seconds', help: 'API request duration', labelNames: ['route'], registers, buckets: [0.005, 0.02, 0.1, 0.5, 2] });
     this.commandsIssued = new Counter({ name: 'vms_agent_commands_issued_total', help: 'Commands accepted at the API', labelNames: ['action'], registers });
