@@ -129,6 +129,12 @@ export class Party<A> {
   #lastHoleCheck = Number.NEGATIVE_INFINITY;
   /** The message handed to the core and not yet put (it may be dropped by a resync). */
   #offered: number | undefined;
+  /** Outbox ids this process has not put yet, ascending. */
+  #fresh: number[] = [];
+  #due: number[] = [];
+  #dueAt: number | undefined;
+  /** This process's Hello, until it is first handed to the core. */
+  #hello: number | undefined;
 
   constructor(o: PartyOptions<A>) {
     this.#o = o;
@@ -152,7 +158,7 @@ export class Party<A> {
     o.core.restore({ ...s.cursor });
     const nextId = s.nextId;
     const firstUnacked = Math.min(nextId, ...s.outbox.keys());
-    this.#enqueue({
+    this.#hello = this.#enqueue({
       hello: {
         role: o.role === 'manager' ? Role.ROLE_MANAGER : Role.ROLE_HYPERVISOR,
         hostId: o.keys.hostId,
@@ -201,6 +207,7 @@ export class Party<A> {
       id = s.nextId++;
       s.outbox.set(id, { body: encodeBody(body), hello: body.hello !== undefined && body.hello !== null });
     });
+    this.#fresh.push(id);
     return id;
   }
 
@@ -243,6 +250,12 @@ export class Party<A> {
       return;
     }
     throw new Error(`${this.#o.role}: the core returned 256 steps without a request or a wait`);
+  }
+
+  /** Everything unacknowledged is due now (an epoch change, the peer's Hello or Resync). */
+  #expireAll(): void {
+    this.#tracker.expireAll();
+    this.#dueAt = undefined;
   }
 
   #timer(at: number): void {
@@ -297,7 +310,7 @@ export class Party<A> {
   #tick(): void {
     if (!this.alive) return;
     const now = this.now();
-    if (this.#session && (this.#holes.length > 0 || this.#tracker.due(now).length > 0 || (this.#ackOwedAt !== undefined && now >= this.#ackOwedAt))) {
+    if (this.#session && (this.#holes.length > 0 || this.#dueList(now).length > 0 || (this.#ackOwedAt !== undefined && now >= this.#ackOwedAt))) {
       this.#o.core.wake();
       this.#pump();
     }
@@ -311,28 +324,45 @@ export class Party<A> {
     return { messageId: id, records };
   }
 
+  #dueList(now: number): number[] {
+    if (this.#dueAt === undefined || now - this.#dueAt >= 100 || now < this.#dueAt) {
+      this.#due = this.#tracker.due(now);
+      this.#dueAt = now;
+    }
+    return this.#due;
+  }
+
   #nextMessage(now: number): HopMessage | undefined {
+    const s = this.#o.store;
+    // Asked again while a message was handed over and never put: the core dropped it (a resync); it goes again.
+    const dropped = this.#offered;
+    this.#offered = undefined;
+    if (dropped !== undefined && s.outbox.has(dropped) && this.#tracker.attempts(dropped) === 0 && !this.#fresh.includes(dropped)) {
+      this.#fresh.push(dropped);
+      if (s.outbox.get(dropped)?.hello) this.#hello = dropped;
+      this.#fresh.sort((a, b) => a - b);
+    }
     const hole = this.#holes.shift();
     if (hole !== undefined) {
       this.#o.observer.count(`${this.#o.role}.hole_fillers`);
       return this.#seal(hole, {}, now);
     }
-    const s = this.#o.store;
-    const due = new Set(this.#tracker.due(now));
+    // A Hello not yet sent goes first (the peer must learn of the restart before older ids), then
+    // the lowest id never sent or due again. The due list is recomputed at most every 100 ms (a
+    // retransmission waits that much longer at most), which keeps a large outbox cheap to scan.
+    this.#dueList(now);
+    while (this.#fresh.length > 0 && !s.outbox.has(this.#fresh[0]!)) this.#fresh.shift();
+    while (this.#due.length > 0 && !s.outbox.has(this.#due[0]!)) this.#due.shift();
     let pick: number | undefined;
-    // A Hello not yet sent goes first: the peer must learn of the restart before older ids.
-    for (const [id, e] of s.outbox) {
-      const untracked = this.#tracker.attempts(id) === 0;
-      if (e.hello && untracked) {
-        pick = id;
-        break;
-      }
-      if (pick === undefined && (untracked || due.has(id))) pick = id;
+    const hello = this.#hello !== undefined && s.outbox.has(this.#hello) ? this.#fresh.indexOf(this.#hello) : -1;
+    this.#hello = undefined;
+    if (hello >= 0) pick = this.#fresh.splice(hello, 1)[0];
+    else if (this.#fresh.length > 0 && (this.#due.length === 0 || this.#fresh[0]! < this.#due[0]!)) pick = this.#fresh.shift();
+    else if (this.#due.length > 0) {
+      pick = this.#due.shift();
+      this.#o.observer.count(`${this.#o.role}.retransmissions`);
     }
-    if (pick !== undefined) {
-      if (this.#tracker.attempts(pick) > 0) this.#o.observer.count(`${this.#o.role}.retransmissions`);
-      return this.#seal(pick, decodeBody(s.outbox.get(pick)!.body) as Body, now);
-    }
+    if (pick !== undefined) return this.#seal(pick, decodeBody(s.outbox.get(pick)!.body) as Body, now);
     if (this.#ackOwedAt !== undefined && now >= this.#ackOwedAt) {
       // A bare ack gets an id but is never kept or retransmitted, and never answered.
       let id = 0;
@@ -352,7 +382,7 @@ export class Party<A> {
         return;
       case 'epoch-changed':
         o.observer.count(`${o.role}.epoch_changes`);
-        if (ev.queue === 'put') this.#tracker.expireAll();
+        if (ev.queue === 'put') this.#expireAll();
         else {
           this.#inbound.resetReassembly();
           this.#reassembler?.reset();
@@ -429,7 +459,7 @@ export class Party<A> {
       });
       for (const b of outgoing) this.#enqueue(b);
       enqueued = outgoing.length > 0;
-      if (resendAll) this.#tracker.expireAll();
+      if (resendAll) this.#expireAll();
       if (body.payload) this.#ackOwedAt ??= now + o.tuning.ackDelayMs;
       if (body.ack) this.#updateHoles(body.ack, now);
       o.observer.count(`${o.role}.delivered`);

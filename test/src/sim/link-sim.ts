@@ -49,18 +49,18 @@ export interface LinkSimOptions {
 
 export const DEFAULT_LINK_SIM: LinkSimOptions = {
   commands: 500,
-  commandGapMs: 400,
+  commandGapMs: 500,
   maxSkewMs: 10 * 60_000,
   maxDriftPpm: 100,
   lan: { loss: 0.2, dup: 0.05, minDelayMs: 1, maxDelayMs: 20, reorder: 0.1, reorderMs: 100 },
   system: { loss: 0.002, dup: 0, minDelayMs: 1, maxDelayMs: 3, reorder: 0, reorderMs: 0 },
   partitionsPerHour: 2,
   maxPartitionMs: 5 * 60_000,
-  crashesPerHour: { manager: 2, host: 2, bmc: 1 },
+  crashesPerHour: { manager: 6, host: 6, bmc: 4 },
   maxDownMs: { manager: 5 * 60_000, host: 12 * 60_000, bmc: 2 * 60_000 },
   bmcDurable: 'seeded',
   attack: 'none',
-  tuning: { requestTimeoutMs: 250, retries: 6, retransmit: { initialTimeoutMs: 5_000, maxTimeoutMs: 60_000 }, ackDelayMs: 200, tickMs: 250, maxRecord: 200 },
+  tuning: { requestTimeoutMs: 60, retries: 6, retransmit: { initialTimeoutMs: 5_000, maxTimeoutMs: 60_000 }, ackDelayMs: 200, tickMs: 250, maxRecord: 200 },
   core: (o) => new MiniHop(o),
 };
 

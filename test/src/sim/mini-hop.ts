@@ -37,6 +37,7 @@ export class MiniHop implements LinkCore {
   #pollMs = 50;
   #replyUntil = 0;
   #reconnectAttempt = 0;
+  #putsSinceGet = 0;
 
   constructor(o: LinkCoreOptions) {
     this.#o = o;
@@ -91,13 +92,16 @@ export class MiniHop implements LinkCore {
       this.#pending = { kind: 'info', queue: q };
       return this.#req(OemCommand.GetQueueInfo, encodeOemRequest({ kind: 'get-queue-info', iana, queue: q === 'put' ? this.#putQ : this.#getQ }));
     }
-    if (this.#message && now >= this.#blockedUntil) {
+    // Reading is not starved by sending: after 8 puts, one Get (the peer's acks and answers wait there).
+    if (this.#message && now >= this.#blockedUntil && this.#putsSinceGet < 8) {
+      this.#putsSinceGet++;
       const seq = this.#nextSeq;
       this.#pending = { kind: 'put', seq };
       return this.#req(OemCommand.PutRecord, encodeOemRequest({ kind: 'put-record', iana, queue: this.#putQ, seq, record: this.#message.records[this.#message.index]! }));
     }
     if (!this.#message && this.#askedAt === undefined) return { kind: 'need-message' };
-    if (now >= this.#pollAt || this.#consumed > this.#cursor.commitSeq) {
+    if (now >= this.#pollAt || this.#consumed > this.#cursor.commitSeq || this.#putsSinceGet >= 8) {
+      this.#putsSinceGet = 0;
       this.#pending = { kind: 'get', commit: this.#consumed };
       return this.#req(OemCommand.GetRecord, encodeOemRequest({ kind: 'get-record', iana, queue: this.#getQ, commitSeq: this.#consumed }));
     }
@@ -114,7 +118,6 @@ export class MiniHop implements LinkCore {
     this.#pending = undefined;
     if (!p) throw new Error('response without a request');
     this.#reconnectAttempt = 0;
-    const body = r.data.subarray(3);
     const out: HopEvent[] = [];
     if (p.kind === 'info') {
       if (r.cc !== 0) throw new Error(`queue info cc 0x${r.cc.toString(16)}`);
@@ -137,7 +140,6 @@ export class MiniHop implements LinkCore {
       }
       return out;
     }
-    void body;
     if (p.kind === 'put') {
       if (r.cc === 0xc4) {
         this.#blockedUntil = now + Math.min(5_000, 200 * 2 ** this.#fullAttempt++);
