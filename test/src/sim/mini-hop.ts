@@ -38,6 +38,8 @@ export class MiniHop implements LinkCore {
   #replyUntil = 0;
   #reconnectAttempt = 0;
   #putsSinceGet = 0;
+  /** The highest seq this process has put or seen in Get Queue Info under the current put epoch (unknown before the first sync). */
+  #highestSent: number | undefined;
 
   constructor(o: LinkCoreOptions) {
     this.#o = o;
@@ -97,6 +99,7 @@ export class MiniHop implements LinkCore {
       this.#putsSinceGet++;
       const seq = this.#nextSeq;
       this.#pending = { kind: 'put', seq };
+      if (seq > (this.#highestSent ?? 0)) this.#highestSent = seq;
       return this.#req(OemCommand.PutRecord, encodeOemRequest({ kind: 'put-record', iana, queue: this.#putQ, seq, record: this.#message.records[this.#message.index]! }));
     }
     if (!this.#message && this.#askedAt === undefined) return { kind: 'need-message' };
@@ -132,6 +135,9 @@ export class MiniHop implements LinkCore {
         out.push({ kind: 'cursor', cursor: { ...this.#cursor } });
       }
       if (p.queue === 'put') {
+        // More records than this process ever put (same epoch): someone else produces on our queue.
+        if (old === info.bmcEpoch && this.#highestSent !== undefined && info.lastPutSeq > this.#highestSent) out.push({ kind: 'foreign-producer', expectedSeq: this.#highestSent + 1, lastPutSeq: info.lastPutSeq });
+        this.#highestSent = info.lastPutSeq;
         this.#nextSeq = info.lastPutSeq + 1;
         if (this.#message) this.#message.index = 0;
       } else if (this.#consumed > info.lastPutSeq) {
@@ -156,6 +162,7 @@ export class MiniHop implements LinkCore {
       if (last !== p.seq) {
         out.push({ kind: 'foreign-producer', expectedSeq: p.seq, lastPutSeq: last });
         this.#nextSeq = last + 1;
+        this.#highestSent = last;
         m.index = 0;
         return out;
       }
