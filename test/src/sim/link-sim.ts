@@ -30,13 +30,16 @@ export interface LinkSimOptions {
   commandGapMs: number;
   maxSkewMs: number;
   maxDriftPpm: number;
+  /** Between the manager and the BMC; each seed draws its loss and duplication in [0, given] (`fixedLan` uses them as given). */
   lan: NetProfile;
+  fixedLan: boolean;
   /** The system interface between host and BMC (KCS or the VM serial protocol): no duplicates, rare loss. */
   system: NetProfile;
-  partitionsPerHour: number;
+  /** Each seed draws 0..max partitions of the LAN while commands are issued. */
+  maxPartitions: number;
   maxPartitionMs: number;
-  /** Crashes per simulated hour while commands are issued, and the longest downtime. */
-  crashesPerHour: { manager: number; host: number; bmc: number };
+  /** Each seed draws 0..max crashes of each party while commands are issued, each down up to `maxDownMs`. */
+  maxCrashes: { manager: number; host: number; bmc: number };
   maxDownMs: { manager: number; host: number; bmc: number };
   /** Whether bmc-oem keeps its queues across a restart (a state directory); 'seeded' picks per seed. */
   bmcDurable: boolean | 'seeded';
@@ -53,10 +56,11 @@ export const DEFAULT_LINK_SIM: LinkSimOptions = {
   maxSkewMs: 10 * 60_000,
   maxDriftPpm: 100,
   lan: { loss: 0.2, dup: 0.05, minDelayMs: 1, maxDelayMs: 20, reorder: 0.1, reorderMs: 100 },
+  fixedLan: false,
   system: { loss: 0.002, dup: 0, minDelayMs: 1, maxDelayMs: 3, reorder: 0, reorderMs: 0 },
-  partitionsPerHour: 2,
+  maxPartitions: 1,
   maxPartitionMs: 5 * 60_000,
-  crashesPerHour: { manager: 6, host: 6, bmc: 4 },
+  maxCrashes: { manager: 1, host: 1, bmc: 1 },
   maxDownMs: { manager: 5 * 60_000, host: 12 * 60_000, bmc: 2 * 60_000 },
   bmcDurable: 'seeded',
   attack: 'none',
@@ -74,6 +78,7 @@ export interface LinkSimReport {
   skewMs: number;
   driftPpm: { manager: number; host: number };
   bmcDurable: boolean;
+  lanLoss: number;
   crashes: { manager: number; host: number; bmc: number };
   counters: Record<string, number>;
   alerts: Record<string, number>;
@@ -130,20 +135,21 @@ export function runLinkSim(seed: number, options: Partial<LinkSimOptions> = {}):
   const issueAt: number[] = [];
   for (let i = 0, t = 0; i < o.commands; i++) issueAt.push((t += Math.floor(rnd() * 2 * o.commandGapMs)));
   const activeMs = (issueAt.at(-1) ?? 0) + 60_000;
-  const partitions = partitionSchedule(rnd, activeMs, o.partitionsPerHour, o.maxPartitionMs);
-  const crashPlan = (rate: number, maxDown: number) => {
-    const n = Math.floor((activeMs / 3_600_000) * rate + rnd());
+  const partitions = partitionSchedule(rnd, activeMs, Math.floor(rnd() * (o.maxPartitions + 1)), o.maxPartitionMs);
+  const crashPlan = (max: number, maxDown: number) => {
+    const n = Math.floor(rnd() * (max + 1));
     return Array.from({ length: n }, () => ({ at: Math.floor(rnd() * activeMs), downMs: 100 + Math.floor(rnd() * maxDown) })).sort((a, b) => a.at - b.at);
   };
-  const crashes = { manager: crashPlan(o.crashesPerHour.manager, o.maxDownMs.manager), host: crashPlan(o.crashesPerHour.host, o.maxDownMs.host), bmc: crashPlan(o.crashesPerHour.bmc, o.maxDownMs.bmc) };
+  const crashes = { manager: crashPlan(o.maxCrashes.manager, o.maxDownMs.manager), host: crashPlan(o.maxCrashes.host, o.maxDownMs.host), bmc: crashPlan(o.maxCrashes.bmc, o.maxDownMs.bmc) };
   const attackAt = o.attack === 'none' ? undefined : Math.floor(activeMs * (0.2 + rnd() * 0.5));
 
   // --- the BMC and the wires ---
   const bmc = new SimBmc({ iana: IANA, capacityBytes: 65536, durable: bmcDurable, randomBytes });
+  const lan: NetProfile = o.fixedLan ? o.lan : { ...o.lan, loss: o.lan.loss * rnd(), dup: o.lan.dup * rnd() };
   const lanDown = (t: number) => inIntervals(partitions, t);
   const wires = {
-    lanUp: new Wire(loop, rnd, o.lan, lanDown),
-    lanDown: new Wire(loop, rnd, o.lan, lanDown),
+    lanUp: new Wire(loop, rnd, lan, lanDown),
+    lanDown: new Wire(loop, rnd, lan, lanDown),
     sysUp: new Wire(loop, rnd, o.system),
     sysDown: new Wire(loop, rnd, o.system),
   };
@@ -341,6 +347,7 @@ export function runLinkSim(seed: number, options: Partial<LinkSimOptions> = {}):
     skewMs,
     driftPpm: drift,
     bmcDurable,
+    lanLoss: lan.loss,
     crashes: crashCount,
     counters: { ...counters, ...lanStats, bmc_restarts: bmc.restarts },
     alerts,

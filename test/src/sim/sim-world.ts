@@ -132,10 +132,9 @@ export class Wire {
   }
 }
 
-/** Partition intervals [start, end) in simulated ms. */
-export function partitionSchedule(rnd: () => number, horizonMs: number, perHour: number, maxMs: number): [number, number][] {
+/** `count` partition intervals [start, end) in simulated ms, starting within [0, horizonMs), each 1 s to 1 s + maxMs long. */
+export function partitionSchedule(rnd: () => number, horizonMs: number, count: number, maxMs: number): [number, number][] {
   const out: [number, number][] = [];
-  const count = Math.floor((horizonMs / 3_600_000) * perHour + rnd());
   for (let i = 0; i < count; i++) {
     const start = Math.floor(rnd() * horizonMs);
     out.push([start, start + 1_000 + Math.floor(rnd() * maxMs)]);
