@@ -3,8 +3,6 @@ export type { BmcTransport, VmSerialTarget, OpenVmSerialTransport } from './tran
 export { parseLinkUri, type LinkTarget } from './transport/link-uri.js';
 export { openTransport } from './transport/open-transport.js';
 export { IpmiDeviceTransport, IpmiDeviceError } from './transport/ipmi-dev-transport.js';
-export { QueueClient, QueueCcError } from './queue/queue-client.js';
-export { PollSchedule } from './queue/poll-schedule.js';
 export { Agent, AGENT_VERSION, type AgentOptions } from './agent/agent.js';
 export { CommandProcessor } from './agent/command-processor.js';
 export { LibvirtAdapter, type ActionOutcome } from './libvirt/libvirt-adapter.js';

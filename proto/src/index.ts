@@ -13,6 +13,7 @@ export * from './signing/canonical.js';
 export * from './signing/sign.js';
 export * from './fragments/fragment.js';
 export * from './channel/index.js';
+export * from './link/index.js';
 export * from './ipmi/index.js';
 export * from './oem/index.js';
 export * from './vm-serial/index.js';

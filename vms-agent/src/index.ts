@@ -19,6 +19,5 @@ export * from './link/link-manager.js';
 export * from './link/lease-keeper.js';
 export * from './link/lease-balancer.js';
 export * from './link/fenced-connector.js';
-export * from './link/oem-queue-client.js';
 export * from './keys/enrollment.js';
 export * from './keys/service-key.js';

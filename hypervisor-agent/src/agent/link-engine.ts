@@ -1,25 +1,31 @@
 /**
- * The BMC queue hop (PROTOCOL.md §2, ARCHITECTURE.md "Reliability" item 1):
- * one loop that writes pending records to queue 2 with its own seq and reads
- * queue 1 with a commit cursor, over whichever BmcTransport the link URI names.
+ * The hypervisor-agent's driver of the link core (proto `QueueHop`, role
+ * `host`): it opens whichever BmcTransport the link URI names, hands the
+ * core's requests to it and the answers back, and does what the core's
+ * events ask — the core decides everything about the queue hop (PROTOCOL.md
+ * §2): seqs, the commit cursor, epochs and resync, 0xC4 back-off, polling.
  *
+ * What stays here, because it is IO or the agent's:
  * - Reads commit only what `onRecord` finished with (the handler persists the
  *   cursor with its own effects), so a crash re-reads instead of losing.
  * - `flush` makes the handlers' writes durable; it runs right before each Put
  *   and each Get Record (whose commit cursor releases records on the BMC), so
  *   the BMC and the manager never see an effect the agent could still lose.
- * - Put 0x80 (gap) or a changed bmc_epoch: resynchronise from Get Queue Info.
- * - Put 0xC4 (queue 2 full): wait and put the same record again; nothing dropped.
- * - Idle reads back off from poll.minMs to poll.maxMs; ATN or new outbound work
- *   wakes the loop at once. A failed transport is reopened with back-off.
+ * - ATN and new outbound work wake the core at once; `onTick` (retransmit
+ *   timers, status reports, challenge sweeps) runs at the end of every turn.
+ * - A transport failure (or an answer the core cannot go on from) closes the
+ *   transport and reopens it after the core's back-off.
  */
-import { OemCompletion, QueueId } from '@backchannel/proto';
+import { type HopEvent, type HopStep, QueueHop } from '@backchannel/proto';
 import type { Logger } from 'pino';
-import { PollSchedule, type PollBounds } from '../queue/poll-schedule.js';
-import { QueueCcError, QueueClient } from '../queue/queue-client.js';
 import type { BmcTransport } from '../transport/bmc-transport.js';
 import type { OutboundQueue } from './outbound-queue.js';
 import { Wakeup } from './wakeup.js';
+
+export interface PollBounds {
+  minMs: number;
+  maxMs: number;
+}
 
 export interface LinkEngineDeps {
   openTransport: () => Promise<BmcTransport>;
@@ -35,10 +41,12 @@ export interface LinkEngineDeps {
   flush: () => void;
   /** The BMC lost its queues (epoch changed): reset reassembly, retransmit, tell the manager. */
   onEpochChange: (oldEpoch: number, newEpoch: number) => void;
-  /** Called on every loop turn (retransmit timers, status polling, challenge sweeps). */
+  /** Called at the end of every turn (retransmit timers, status polling, challenge sweeps). */
   onTick: (nowMs: number) => Promise<void> | void;
   log: Logger;
   now?: () => number;
+  /** [0, 1) for the back-off jitter (default Math.random). */
+  random?: () => number;
   epochCheckMs?: number;
   metrics?: {
     recordsIn(): void;
@@ -52,24 +60,31 @@ export interface LinkEngineDeps {
 export class LinkEngine {
   readonly #d: LinkEngineDeps;
   readonly #wakeup = new Wakeup();
-  readonly #schedule: PollSchedule;
+  readonly #hop: QueueHop;
   readonly #now: () => number;
-  #client: QueueClient | undefined;
   #transport: BmcTransport | undefined;
   #detachAttention: (() => void) | undefined;
   #running = false;
   #stopped: Promise<void> | undefined;
-  #maxRecord = 200;
-  #putSeq = 0;
-  #lastEpochCheck = 0;
-  #fullUntil = 0;
   #connected = false;
 
   constructor(deps: LinkEngineDeps) {
     this.#d = deps;
-    this.#schedule = new PollSchedule(deps.poll);
     this.#now = deps.now ?? Date.now;
-    deps.outbound.onEnqueue = () => this.#wakeup.wake();
+    this.#hop = new QueueHop({
+      role: 'host',
+      iana: deps.iana,
+      random: deps.random ?? Math.random,
+      tuning: {
+        pollMinMs: deps.poll.minMs,
+        pollMaxMs: deps.poll.maxMs,
+        replyPollMs: deps.poll.minMs,
+        queueInfoEveryMs: deps.epochCheckMs ?? 5000,
+        queueFull: { initialMs: Math.max(deps.poll.minMs, 20), maxMs: Math.max(deps.poll.maxMs, 20) },
+        reconnect: { initialMs: deps.poll.minMs, maxMs: deps.poll.maxMs * 4 },
+      },
+    });
+    deps.outbound.onEnqueue = () => this.wake();
   }
 
   get connected(): boolean {
@@ -77,7 +92,7 @@ export class LinkEngine {
   }
 
   get pollIntervalMs(): number {
-    return this.#schedule.currentMs;
+    return this.#hop.pollIntervalMs;
   }
 
   start(): void {
@@ -87,6 +102,7 @@ export class LinkEngine {
   }
 
   wake(): void {
+    this.#hop.wake();
     this.#wakeup.wake();
   }
 
@@ -98,47 +114,100 @@ export class LinkEngine {
   }
 
   async #loop(): Promise<void> {
-    let reconnectDelay = this.#d.poll.minMs;
+    const { cursor } = this.#d;
+    this.#hop.restore({ putEpoch: cursor.epoch(), getEpoch: cursor.epoch(), commitSeq: cursor.readCommit() });
     while (this.#running) {
       try {
-        if (!this.#client) {
-          await this.#connect();
-          reconnectDelay = this.#d.poll.minMs;
-        }
-        // What is already queued (a challenge, a result) goes out before the tick's
-        // housekeeping, which may ask libvirt for a status report first.
-        await this.#writePending();
-        const gotRecord = await this.#readOne();
-        await this.#d.onTick(this.#now());
-        if (this.#now() - this.#lastEpochCheck >= (this.#d.epochCheckMs ?? 5000)) await this.#checkEpoch();
-        if (gotRecord) {
-          this.#schedule.traffic();
-          continue;
-        }
-        if (this.#d.outbound.pendingCount > 0 && this.#now() >= this.#fullUntil) continue;
-        await this.#wakeup.wait(this.#schedule.idle());
+        if (!this.#transport) await this.#connect();
+        await this.#step(this.#hop.next(this.#now()));
       } catch (err) {
         if (!this.#running) break;
         this.#d.metrics?.transportError();
         this.#d.log.warn({ err: (err as Error).message, link: this.#transport?.description }, 'BMC link error; reconnecting');
         await this.#closeTransport();
-        await this.#wakeup.wait(reconnectDelay);
-        reconnectDelay = Math.min(this.#d.poll.maxMs * 4, reconnectDelay * 2);
+        await this.#wakeup.wait(this.#hop.disconnected(this.#now()));
       }
+    }
+  }
+
+  async #step(step: HopStep): Promise<void> {
+    if (step.kind === 'need-message') {
+      this.#hop.offer(this.#d.outbound.peek(this.#now(), this.#hop.maxRecord), this.#now());
+      return;
+    }
+    if (step.kind === 'wait') {
+      await this.#d.onTick(this.#now());
+      // The tick may have queued something (a status report, a bare ack), which wakes the core.
+      const after = this.#hop.next(this.#now());
+      if (after.kind !== 'wait') return this.#step(after);
+      await this.#wakeup.wait(after.untilMs - this.#now());
+      return;
+    }
+    // What a message says (an ack, a challenge, a result) is on disk before the BMC has it, and the
+    // effects of the records up to the commit are on disk before the BMC releases them.
+    if (step.request.kind === 'put-record' || step.request.kind === 'get-record') this.#d.flush();
+    const answer = await (this.#transport as BmcTransport).request(step.netfn, step.cmd, step.data);
+    for (const event of this.#hop.onResponse(answer, this.#now())) await this.#on(event);
+  }
+
+  async #on(event: HopEvent): Promise<void> {
+    const m = this.#d.metrics;
+    switch (event.kind) {
+      case 'cursor':
+        this.#d.cursor.saveEpoch(event.cursor.getEpoch, event.cursor.commitSeq);
+        return;
+      case 'epoch-changed':
+        // Both queues carry the BMC's one epoch: act once, on the queue this side reads.
+        if (event.queue !== 'get') return;
+        m?.resync('epoch');
+        this.#d.log.warn({ oldEpoch: event.oldEpoch, newEpoch: event.newEpoch }, 'BMC epoch changed: queues were lost; resynchronising');
+        this.#d.onEpochChange(event.oldEpoch, event.newEpoch);
+        return;
+      case 'queues':
+        if (!this.#connected) {
+          this.#connected = true;
+          this.#d.log.info({ link: this.#transport?.description, maxRecord: this.#hop.maxRecord, putSeq: this.#hop.lastPutSeq, readCommit: this.#hop.cursor.commitSeq }, 'BMC link up');
+        }
+        return;
+      case 'record-put':
+        m?.recordsOut();
+        return;
+      case 'message-put':
+        this.#d.outbound.sent(event.messageId, this.#now());
+        return;
+      case 'record':
+        m?.recordsIn();
+        try {
+          await this.#d.onRecord(event.record, event.seq);
+        } catch (err) {
+          // A record the handler cannot cope with must not wedge the queue.
+          this.#d.log.error({ err, seq: event.seq }, 'record handler failed; record skipped');
+          this.#d.cursor.saveEpoch(this.#hop.cursor.getEpoch, event.seq);
+        }
+        this.#hop.consumed(event.seq);
+        return;
+      case 'empty':
+        this.#d.onEmpty?.(event.atMs);
+        return;
+      case 'queue-full':
+        m?.queueFull();
+        this.#d.log.debug({ retryAtMs: event.retryAtMs }, 'queue 2 full (0xC4): backing off');
+        return;
+      case 'resync':
+        m?.resync(event.reason);
+        if (event.reason !== 'foreign-producer') this.#d.log.warn({ reason: event.reason, putSeq: this.#hop.lastPutSeq }, 'BMC queue resynchronising');
+        return;
+      case 'foreign-producer':
+        this.#d.log.warn({ expectedSeq: event.expectedSeq, lastPutSeq: event.lastPutSeq }, 'another producer put records on queue 2: continuing after them');
+        return;
     }
   }
 
   async #connect(): Promise<void> {
     const transport = await this.#d.openTransport();
     this.#transport = transport;
-    this.#detachAttention = transport.onAttention(() => {
-      this.#schedule.traffic();
-      this.#wakeup.wake();
-    });
-    this.#client = new QueueClient(transport, this.#d.iana);
-    await this.#checkEpoch();
-    this.#connected = true;
-    this.#d.log.info({ link: transport.description, maxRecord: this.#maxRecord, putSeq: this.#putSeq, readCommit: this.#d.cursor.readCommit() }, 'BMC link up');
+    this.#detachAttention = transport.onAttention(() => this.wake());
+    this.#hop.connected(this.#now());
   }
 
   async #closeTransport(): Promise<void> {
@@ -147,94 +216,7 @@ export class LinkEngine {
     this.#detachAttention = undefined;
     const transport = this.#transport;
     this.#transport = undefined;
-    this.#client = undefined;
     if (transport) await transport.close().catch(() => undefined);
   }
-
-  /** Reads both queues' info; adopts queue 2's seq; handles a changed epoch. */
-  async #checkEpoch(): Promise<void> {
-    const client = this.#client as QueueClient;
-    const toHost = await client.getQueueInfo(QueueId.ToHost);
-    const toManager = await client.getQueueInfo(QueueId.ToManager);
-    this.#lastEpochCheck = this.#now();
-    this.#maxRecord = Math.min(toHost.maxRecord, toManager.maxRecord);
-    // Records this agent put before a crash are still queued: continue after them
-    // (a half-written message is sent again from its first fragment).
-    this.#putSeq = toManager.lastPutSeq;
-    const known = this.#d.cursor.epoch();
-    if (known !== toHost.bmcEpoch) {
-      // Fresh queues: the read cursor restarts, and (unless this is our first
-      // contact) whatever was in flight may be gone.
-      this.#d.cursor.saveEpoch(toHost.bmcEpoch, 0);
-      if (known !== 0) {
-        this.#d.metrics?.resync('epoch');
-        this.#d.log.warn({ oldEpoch: known, newEpoch: toHost.bmcEpoch }, 'BMC epoch changed: queues were lost; resynchronising');
-        this.#d.onEpochChange(known, toHost.bmcEpoch);
-      }
-    } else if (this.#d.cursor.readCommit() > toHost.lastPutSeq) {
-      this.#d.cursor.saveEpoch(known, toHost.lastPutSeq);
-    }
-  }
-
-  async #writePending(): Promise<void> {
-    if (this.#now() < this.#fullUntil) return;
-    for (let messages = 0; messages < 8; messages++) {
-      const next = this.#d.outbound.peek(this.#now(), this.#maxRecord);
-      if (!next) return;
-      this.#d.flush(); // what this message says (an ack, a challenge, a result) is on disk before the BMC has it
-      for (const record of next.records) {
-        try {
-          const { lastPutSeq } = await (this.#client as QueueClient).putRecord(QueueId.ToManager, this.#putSeq + 1, record);
-          this.#putSeq = Math.max(this.#putSeq + 1, lastPutSeq);
-          this.#d.metrics?.recordsOut();
-        } catch (err) {
-          if (err instanceof QueueCcError && err.cc === OemCompletion.QueueFull) {
-            this.#d.metrics?.queueFull();
-            this.#fullUntil = this.#now() + this.#d.poll.maxMs;
-            this.#d.log.debug('queue 2 full (0xC4): backing off');
-            return; // the whole message is put again later, from its first record
-          }
-          if (err instanceof QueueCcError && err.cc === OemCompletion.SequenceGap) {
-            this.#d.metrics?.resync('gap');
-            this.#d.log.warn({ putSeq: this.#putSeq }, 'Put Record sequence gap (0x80): resynchronising');
-            await this.#checkEpoch();
-            return;
-          }
-          throw err;
-        }
-      }
-      this.#d.outbound.sent(next.messageId, this.#now());
-      this.#schedule.traffic();
-    }
-  }
-
-  async #readOne(): Promise<boolean> {
-    const client = this.#client as QueueClient;
-    const commit = this.#d.cursor.readCommit();
-    this.#d.flush(); // the effects of the records up to `commit` are on disk before the BMC releases them
-    let response;
-    try {
-      response = await client.getRecord(QueueId.ToHost, commit);
-    } catch (err) {
-      if (err instanceof QueueCcError && err.cc === OemCompletion.InvalidDataField) {
-        // Our cursor is ahead of the BMC: its queues were reset under us.
-        await this.#checkEpoch();
-        return false;
-      }
-      throw err;
-    }
-    if (response.seq === 0) {
-      this.#d.onEmpty?.(this.#now());
-      return false;
-    }
-    this.#d.metrics?.recordsIn();
-    try {
-      await this.#d.onRecord(response.record, response.seq);
-    } catch (err) {
-      // A record the handler cannot cope with must not wedge the queue.
-      this.#d.log.error({ err, seq: response.seq }, 'record handler failed; record skipped');
-      this.#d.cursor.saveEpoch(this.#d.cursor.epoch(), response.seq);
-    }
-    return true;
-  }
 }
+

@@ -30,24 +30,16 @@ import {
   QueueId,
   sealRecords,
 } from '@backchannel/proto';
-import { openTransport, QueueClient, QueueCcError } from '@backchannel/hypervisor-agent';
-import { OemQueueClient } from '@backchannel/vms-agent';
+import { openTransport } from '@backchannel/hypervisor-agent';
 import { openSession } from '@backchannel/vms-agent/rmcp';
 import { randomBytes } from 'node:crypto';
 import { type BmcOemInstance, startBmcOem } from '../interop/ipmitool-bmc-oem.js';
 import { type Benchmark, type Metric, metric } from './metric.js';
+import { type QueueEnd, queueEnd } from './queue-end.js';
 
 const HOST_ID = 'hv-bench-01';
-const QUEUE_FULL = 0xc4;
 const rng = (n: number) => new Uint8Array(randomBytes(n));
 const tick = () => new Promise<void>((r) => setImmediate(r));
-
-/** One side's Put and Get, whatever transport it uses. */
-interface QueueEnd {
-  put(queue: number, seq: number, record: Uint8Array): Promise<'ok' | 'full'>;
-  get(queue: number, commit: number): Promise<{ seq: number; record: Uint8Array }>;
-  lastPutSeq(queue: number): Promise<number>;
-}
 
 export interface GoodputRun {
   /** Payload (Body protobuf) bytes delivered per second. */
@@ -143,35 +135,9 @@ export async function runGoodput(options: { rounds: number; sliceMs: number; req
     const password = readFileSync(bmc.passwordFile('oper'), 'utf8').trim();
     session = await openSession({ host: '127.0.0.1', port: bmc.port, user: 'oper', password, privilege: 'operator', cipherSuites: [17], keepAliveMs: 0 });
     transport = await openTransport(`vm+tcp://127.0.0.1:${vmPort}`);
-    const lan = new OemQueueClient(session, 32473);
-    const sys = new QueueClient(transport, 32473);
-    const manager: QueueEnd = {
-      async put(queue, seq, record) {
-        const r = await lan.put(queue, seq, record);
-        if (r.kind === 'gap') throw new Error(`Put Record gap at seq ${seq}`);
-        return r.kind;
-      },
-      async get(queue, commit) {
-        const r = await lan.get(queue, commit);
-        if (r.kind !== 'ok') throw new Error('Get Record: commit beyond the queue');
-        return r.response;
-      },
-      lastPutSeq: async (queue) => (await lan.queueInfo(queue)).lastPutSeq,
-    };
-    const host: QueueEnd = {
-      async put(queue, seq, record) {
-        try {
-          await sys.putRecord(queue, seq, record);
-          return 'ok';
-        } catch (err) {
-          if (err instanceof QueueCcError && err.cc === QUEUE_FULL) return 'full';
-          throw err;
-        }
-      },
-      get: (queue, commit) => sys.getRecord(queue, commit),
-      lastPutSeq: async (queue) => (await sys.getQueueInfo(queue)).lastPutSeq,
-    };
-    const maxRecord = (await lan.queueInfo(QueueId.ToHost)).maxRecord;
+    const manager = queueEnd(session, 32473);
+    const host = queueEnd(transport, 32473);
+    const maxRecord = await manager.maxRecord(QueueId.ToHost);
     const keys = new EnvelopeKeys(rng(32), HOST_ID);
     const directions: GoodputResult['directions'] = [];
     const cases = [

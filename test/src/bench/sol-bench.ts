@@ -20,10 +20,10 @@
 import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { type backchannel, Direction, DomainState, encodeBody, EnvelopeKeys, InboundChannel, QueueId, sealRecords } from '@backchannel/proto';
-import { openTransport, QueueCcError, QueueClient } from '@backchannel/hypervisor-agent';
-import { OemQueueClient, type BmcSession } from '@backchannel/vms-agent';
+import { openTransport } from '@backchannel/hypervisor-agent';
 import { openSession, solConnectorWith } from '@backchannel/vms-agent/rmcp';
 import { JsonHttpClient } from '../harness/json-http-client.js';
+import { type QueueEnd, queueEnd } from './queue-end.js';
 import { type BmcOemInstance, startBmcOem } from '../interop/ipmitool-bmc-oem.js';
 import { NullModem } from '../sol/null-modem.js';
 import { VmsAgentStack } from '../vms-agent-e2e/stack.js';
@@ -36,49 +36,6 @@ export const LINE_RATE = 11_520;
 const rng = (n: number) => new Uint8Array(randomBytes(n));
 const tick = () => new Promise<void>((r) => setImmediate(r));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-interface QueueEnd {
-  maxRecord(queue: number): Promise<number>;
-  put(queue: number, seq: number, record: Uint8Array): Promise<'ok' | 'full'>;
-  get(queue: number, commit: number): Promise<{ seq: number; record: Uint8Array }>;
-  lastPutSeq(queue: number): Promise<number>;
-}
-
-function managerEnd(session: BmcSession): QueueEnd {
-  const lan = new OemQueueClient(session, 32473);
-  return {
-    maxRecord: async (queue) => (await lan.queueInfo(queue)).maxRecord,
-    async put(queue, seq, record) {
-      const r = await lan.put(queue, seq, record);
-      if (r.kind === 'gap') throw new Error(`Put Record gap at seq ${seq}`);
-      return r.kind;
-    },
-    async get(queue, commit) {
-      const r = await lan.get(queue, commit);
-      if (r.kind !== 'ok') throw new Error('Get Record: commit beyond the queue');
-      return r.response;
-    },
-    lastPutSeq: async (queue) => (await lan.queueInfo(queue)).lastPutSeq,
-  };
-}
-
-function hostEnd(transport: Awaited<ReturnType<typeof openTransport>>): QueueEnd {
-  const sys = new QueueClient(transport, 32473);
-  return {
-    maxRecord: async (queue) => (await sys.getQueueInfo(queue)).maxRecord,
-    async put(queue, seq, record) {
-      try {
-        await sys.putRecord(queue, seq, record);
-        return 'ok';
-      } catch (err) {
-        if (err instanceof QueueCcError && err.cc === 0xc4) return 'full';
-        throw err;
-      }
-    },
-    get: (queue, commit) => sys.getRecord(queue, commit),
-    lastPutSeq: async (queue) => (await sys.getQueueInfo(queue)).lastPutSeq,
-  };
-}
 
 /** Moves messages for `durationMs` (one Put in flight, the reader polling beside it), then drains; payload bytes delivered per second. */
 async function pump(from: QueueEnd, to: QueueEnd, queue: number, durationMs: number, next: (id: number) => Uint8Array[], accept: (r: Uint8Array) => number): Promise<number> {
@@ -166,7 +123,7 @@ export async function runSolGoodput(o: { rounds: number; oemSliceMs: number; sol
     closers.push(() => serial.close());
     const solSession = await solConnectorWith({})(target);
     closers.push(() => solSession.close());
-    const paths = { oem: { manager: managerEnd(oemSession), host: hostEnd(vm) }, sol: { manager: managerEnd(solSession), host: hostEnd(serial) } };
+    const paths = { oem: { manager: queueEnd(oemSession, 32473), host: queueEnd(vm, 32473) }, sol: { manager: queueEnd(solSession, 32473), host: queueEnd(serial, 32473) } };
     const keys = new EnvelopeKeys(rng(32), HOST_ID);
     const out: SolGoodput[] = [];
     for (const c of [

@@ -7,8 +7,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { QueueEngine } from '@backchannel/bmc-oem';
-import { OemCompletion } from '@backchannel/proto';
-import { type BmcConnector, fencedConnector, OemQueueClient } from '@backchannel/vms-agent';
+import { OemCompletion, OemQueueClient } from '@backchannel/proto';
+import { type BmcConnector, fencedConnector } from '@backchannel/vms-agent';
 
 const IANA = 32473;
 let counter = 0;

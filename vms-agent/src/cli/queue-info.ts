@@ -1,7 +1,6 @@
 /** `vms-agent bmc queue-info HOST`: Get Queue Info on both queues through the host's BMC session. */
-import { QueueId } from '@backchannel/proto';
 import { rmcpConnector } from '../link/rmcp-connector.js';
-import { OemQueueClient } from '../link/oem-queue-client.js';
+import { OemQueueClient, QueueId } from '@backchannel/proto';
 import { need, parse } from './args.js';
 import { CliError, EXIT } from './cli-error.js';
 import { openLocalStore } from './local-store.js';

@@ -1,12 +1,14 @@
 /**
- * One host's link: an RMCP+ session to its BMC, Put Record on queue 1 and
- * Get Record on queue 2, and the end-to-end channel on top (seal, fragment,
- * reassemble, open, acknowledge, retransmit from the store).
+ * One host's link: an RMCP+ session to its BMC driving the link core (proto
+ * `QueueHop`, role `manager`: Put Record on queue 1, Get Record on queue 2,
+ * epochs, resync, back-off, polling), and the end-to-end channel on top
+ * (seal, fragment, reassemble, open, acknowledge, retransmit from the store).
  *
  * Each link is its own async loop; all IO is awaited, so a slow or dead
  * BMC only delays its own loop. Effects of a delivered message are stored
- * in one transaction with the replay window before the record is committed
- * on the BMC, so a crash re-reads the record and drops it as a duplicate.
+ * in one transaction with the replay window before the core is told the
+ * record is consumed (and commits it on the BMC with the next Get), so a
+ * crash re-reads the record and drops it as a duplicate.
  */
 import {
   type backchannel,
@@ -15,9 +17,11 @@ import {
   encodeBody,
   EnvelopeKeys,
   InboundChannel,
+  type HopEvent,
+  type HopStep,
   type InboundEvent,
   type PeerState,
-  QueueId,
+  QueueHop,
   ResyncReason,
   RetransmitTracker,
   Role,
@@ -26,13 +30,11 @@ import {
 import type { LinkHealth } from '../api/views.js';
 import { isRmcpAuthError } from '../rmcp/errors.js';
 import type { HostRecord, Mutation, OutboxEntry } from '../store/store.js';
-import { Backoff, PollSchedule } from './backoff.js';
 import type { BmcSession } from './bmc-session.js';
 import { authHold } from './auth-hold.js';
 import { clockSkewText, credentialsOf, ForeignProducerGuard, randomIncarnation } from './link-guards.js';
 import { dispatchBody } from './inbound-dispatch.js';
 import { DEFAULT_LINK_TUNING, type LinkDependencies, type LinkTuning } from './link-options.js';
-import { OemQueueClient } from './oem-queue-client.js';
 import { ackedIds, HoleFiller } from './outbound-acks.js';
 import { withTimeout } from './timeout.js';
 
@@ -42,10 +44,10 @@ export interface HostLinkOptions extends LinkDependencies {
   hostId: string;
 }
 
+/** The message offered to the core, with what its put means for the store. */
 interface PendingSend {
   messageId: number;
   records: Uint8Array[];
-  index: number;
   entry?: OutboxEntry;
 }
 
@@ -53,9 +55,8 @@ export class HostLink {
   readonly hostId: string;
   readonly #o: HostLinkOptions;
   readonly #t: LinkTuning;
-  readonly #reconnect: Backoff;
-  readonly #fullBackoff: Backoff;
-  readonly #poll: PollSchedule;
+  /** The link core; made at the first connect (it needs the host's IANA) and kept across reconnects. */
+  #hop: QueueHop | undefined;
   #health: LinkHealth;
   #stopped = false;
   #loop: Promise<void> | undefined;
@@ -65,20 +66,16 @@ export class HostLink {
   /** Commands whose challenge or result we expect soon, with the time we stop polling fast for them. */
   readonly #awaitingReply = new Map<string, number>();
   #session: BmcSession | undefined;
-  #queues: OemQueueClient | undefined;
   #host!: HostRecord;
   #keys: EnvelopeKeys | undefined;
   #inbound: InboundChannel | undefined;
   #tracker: RetransmitTracker;
-  #epochs = { q1: 0, q2: 0 };
-  #nextSeq = 1;
-  #commitSeq = 0;
-  #maxRecord = 200;
+  /** The IANA the core was made for (a host updated to another one gets a new core, with the same cursor). */
+  #hopIana = 0;
   #pending: PendingSend | undefined;
-  #putBlockedUntil = 0;
   #ackDueAt: number | undefined;
+  #ackWokenFor: number | undefined;
   #lastAckOnlyAt = 0;
-  #lastQueueInfoAt = 0;
   #helloQueued = false;
   /** Both queues as the last Get Queue Info saw them, for operators (GET /v1/hosts, `vms-agent hosts status`). */
   #queueFigures: LinkHealth['queues'] = null;
@@ -95,9 +92,6 @@ export class HostLink {
     this.hostId = options.hostId;
     this.#o = options;
     this.#t = { ...DEFAULT_LINK_TUNING, ...options.tuning };
-    this.#reconnect = new Backoff(this.#t.reconnect, options.random);
-    this.#fullBackoff = new Backoff(this.#t.queueFull, options.random);
-    this.#poll = new PollSchedule(this.#t.pollMinMs, this.#t.pollMaxMs);
     this.#tracker = new RetransmitTracker(this.#t.retransmit);
     this.#holes = new HoleFiller({ store: options.store, hostId: options.hostId, graceMs: this.#t.retransmit.initialTimeoutMs });
     this.#health = { state: 'stopped', since: options.clock(), lastError: null, unacked: 0, lastReceiveAtMs: null };
@@ -117,7 +111,7 @@ export class HostLink {
 
   /** Something was queued for this host: stop sleeping. */
   wake(): void {
-    this.#poll.reset();
+    this.#hop?.wake();
     if (this.#wakeUp) this.#wakeUp();
     else this.#wakePending = true;
   }
@@ -137,15 +131,11 @@ export class HostLink {
       try {
         this.#setState('connecting', null);
         await this.#connect();
-        this.#setState('up', null);
-        this.#reconnect.reset();
-        this.#o.metrics?.linkUp.set({ host: this.hostId }, 1);
-        while (!this.#stopped) {
-          const busy = await this.#cycle();
-          await this.#sleep(this.#nextDelay(busy));
-        }
+        // The core's first steps sync both queues; the link is `up` once that answered.
+        while (!this.#stopped) await this.#step(this.#hop!.next(this.#o.clock()));
       } catch (err) {
         const message = (err as Error).message;
+        const backoffMs = this.#hop?.disconnected(this.#o.clock()) ?? this.#t.reconnect.initialMs;
         if (isRmcpAuthError(err)) {
           // Retrying a refused login is how a link locks its own user out: wait instead.
           const hold = authHold(err, this.#o.clock());
@@ -163,7 +153,7 @@ export class HostLink {
         await this.#closeSession();
         if (this.#stopped) break;
         this.#o.metrics?.reconnects.inc({ host: this.hostId });
-        await this.#sleep(this.#reconnect.next());
+        await this.#sleep(backoffMs);
       }
     }
     await this.#closeSession();
@@ -189,18 +179,113 @@ export class HostLink {
       close: () => session.close(),
     };
     this.#refusedCredentials = undefined; // accepted
-    this.#queues = new OemQueueClient(this.#session, host.iana);
+    this.#hopFor(host).connected(this.#o.clock());
     await this.#loadState();
     // After a (re)start nothing says whether the last sends arrived: send the unacknowledged again now.
     if (!this.#helloQueued) this.#tracker.expireAll();
-    await this.#syncQueues();
-    if (!this.#helloQueued) {
-      // Once per process: tell the hypervisor-agent we (re)started, what we have delivered, and ask for its unacknowledged messages.
-      // A random incarnation: if this store was wiped or restored from an older copy, the host rewinds its window for us.
-      const nextId = (await store.getHost(host.id))!.nextMessageId + 1;
-      const firstUnackedId = Math.min(nextId, ...(await store.listOutbox(host.id)).map((e) => e.messageId));
-      await this.#enqueue({ hello: { role: Role.ROLE_MANAGER, hostId: host.id, agentVersion: this.#o.agentVersion ?? '', incarnation: randomIncarnation(this.#o.randomBytes), lastDeliveredId: this.#inbound!.ack().cumulativeId ?? 0, nextMessageId: nextId, firstUnackedId, timeMs: this.#o.clock() } }, 'hello');
-      this.#helloQueued = true;
+  }
+
+  /** The core for this host's IANA, with the epochs the store remembers (once per process: the core keeps its cursor across reconnects). */
+  #hopFor(host: HostRecord): QueueHop {
+    if (this.#hop && this.#hopIana === host.iana) return this.#hop;
+    const t = this.#t;
+    const hop = new QueueHop({
+      role: 'manager',
+      iana: host.iana,
+      random: this.#o.random,
+      tuning: { pollMinMs: t.pollMinMs, pollMaxMs: t.pollMaxMs, replyPollMs: t.replyPollMs, queueInfoEveryMs: t.queueInfoEveryMs, queueFull: t.queueFull, reconnect: t.reconnect },
+    });
+    // The read cursor is not kept: Get Record with commit 0 returns what the BMC still holds uncommitted, and the replay window drops what was delivered.
+    hop.restore(this.#hop?.cursor ?? { putEpoch: host.q1Epoch, getEpoch: host.q2Epoch, commitSeq: 0 });
+    this.#hop = hop;
+    this.#hopIana = host.iana;
+    return hop;
+  }
+
+  /** Once per process, after the first sync: tell the hypervisor-agent we (re)started, what we have delivered, and ask for its unacknowledged messages. */
+  async #queueHello(): Promise<void> {
+    if (this.#helloQueued) return;
+    const host = (await this.#o.store.getHost(this.hostId))!;
+    const nextId = host.nextMessageId + 1;
+    const firstUnackedId = Math.min(nextId, ...(await this.#o.store.listOutbox(this.hostId)).map((e) => e.messageId));
+    // A random incarnation: if this store was wiped or restored from an older copy, the host rewinds its window for us.
+    await this.#enqueue({ hello: { role: Role.ROLE_MANAGER, hostId: this.hostId, agentVersion: this.#o.agentVersion ?? '', incarnation: randomIncarnation(this.#o.randomBytes), lastDeliveredId: this.#inbound!.ack().cumulativeId ?? 0, nextMessageId: nextId, firstUnackedId, timeMs: this.#o.clock() } }, 'hello');
+    this.#helloQueued = true;
+  }
+
+  /** One step of the core: a request to the BMC, the next message to put, or a wait. */
+  async #step(step: HopStep): Promise<void> {
+    const hop = this.#hop!;
+    if (step.kind === 'need-message') {
+      this.#pending = await this.#nextMessage(this.#o.clock());
+      hop.offer(this.#pending, this.#o.clock());
+      return;
+    }
+    if (step.kind === 'wait') {
+      // An owed ack that no traffic carried wakes one turn to put it bare (once: if queue 1 is full it waits with the rest).
+      const ackAt = this.#ackDueAt !== undefined && this.#ackDueAt !== this.#ackWokenFor ? this.#ackDueAt : undefined;
+      await this.#sleep((ackAt === undefined ? step.untilMs : Math.min(step.untilMs, ackAt)) - this.#o.clock());
+      if (ackAt !== undefined && this.#o.clock() >= ackAt) {
+        this.#ackWokenFor = ackAt;
+        hop.wake();
+      }
+      return;
+    }
+    const answer = await this.#session!.request(step.netfn, step.cmd, step.data);
+    for (const event of hop.onResponse(answer, this.#o.clock())) await this.#on(event);
+  }
+
+  async #on(event: HopEvent): Promise<void> {
+    const m = this.#o.metrics;
+    switch (event.kind) {
+      case 'queues': {
+        const figures = (i: typeof event.put) => ({ depth: i.depth, usedBytes: i.usedBytes, capacityBytes: i.capacityBytes });
+        this.#queueFigures = { atMs: this.#o.clock(), toHost: figures(event.put), toManager: figures(event.get) };
+        if (this.#health.state !== 'up' && this.#health.state !== 'clock_skew') {
+          this.#setState('up', null);
+          m?.linkUp.set({ host: this.hostId }, 1);
+          await this.#queueHello();
+        }
+        return;
+      }
+      case 'cursor':
+        if (event.cursor.putEpoch !== this.#host.q1Epoch || event.cursor.getEpoch !== this.#host.q2Epoch) {
+          await this.#o.store.apply([{ kind: 'host.epochs', hostId: this.hostId, q1Epoch: event.cursor.putEpoch, q2Epoch: event.cursor.getEpoch }]);
+          this.#host = { ...this.#host, q1Epoch: event.cursor.putEpoch, q2Epoch: event.cursor.getEpoch };
+        }
+        return;
+      case 'epoch-changed':
+        this.#o.logger?.warn({ host: this.hostId, queue: event.queue === 'put' ? 1 : 2, oldEpoch: event.oldEpoch, newEpoch: event.newEpoch }, 'BMC queue was lost (epoch changed); resending and asking the host to resend');
+        if (event.queue === 'put') {
+          this.#tracker.expireAll();
+        } else {
+          this.#inbound?.resetReassembly();
+          await this.#enqueue({ resync: { reason: ResyncReason.RESYNC_REASON_EPOCH_CHANGED, bmcEpoch: event.newEpoch, lastDeliveredId: this.#inbound!.ack().cumulativeId ?? 0 } }, 'resync');
+        }
+        return;
+      case 'record-put':
+        m?.recordsPut.inc({ host: this.hostId });
+        return;
+      case 'message-put':
+        await this.#afterPut(event.messageId);
+        return;
+      case 'record':
+        await this.#receive(event.seq, event.record);
+        this.#hop!.consumed(event.seq);
+        return;
+      case 'empty':
+        this.#inbound?.sawEmptyQueue(event.atMs);
+        return;
+      case 'queue-full':
+        m?.queueFull.inc({ host: this.hostId });
+        return;
+      case 'resync':
+        if (event.reason !== 'foreign-producer') this.#o.logger?.warn({ host: this.hostId, reason: event.reason }, 'BMC queues resynchronising');
+        return;
+      case 'foreign-producer':
+        // Someone else put records on queue 1 (anyone with the BMC operator password can); the core continues after theirs.
+        await this.#foreign.detected(event.expectedSeq, event.lastPutSeq);
+        return;
     }
   }
 
@@ -215,93 +300,14 @@ export class HostLink {
     this.#pending = undefined;
   }
 
-  /** Get Queue Info on both queues; notices a BMC that lost its queues (new epoch) and resynchronises. */
-  async #syncQueues(): Promise<void> {
-    const q = this.#queues!;
-    const [q1, q2] = [await q.queueInfo(QueueId.ToHost), await q.queueInfo(QueueId.ToManager)];
-    this.#lastQueueInfoAt = this.#o.clock();
-    const figures = (i: typeof q1) => ({ depth: i.depth, usedBytes: i.usedBytes, capacityBytes: i.capacityBytes });
-    this.#queueFigures = { atMs: this.#lastQueueInfoAt, toHost: figures(q1), toManager: figures(q2) };
-    this.#maxRecord = q1.maxRecord;
-    const known = { q1: this.#epochs.q1 || this.#host.q1Epoch, q2: this.#epochs.q2 || this.#host.q2Epoch };
-    const q1Lost = known.q1 !== 0 && known.q1 !== q1.bmcEpoch;
-    const q2Lost = known.q2 !== 0 && known.q2 !== q2.bmcEpoch;
-    // Puts continue after what the BMC holds; a message cut short is sent again from its first record.
-    this.#nextSeq = q1.lastPutSeq + 1;
-    this.#pending = undefined;
-    if (q2Lost || this.#epochs.q2 !== q2.bmcEpoch) {
-      this.#commitSeq = 0;
-      this.#inbound?.resetReassembly();
-    }
-    if (q1Lost) this.#tracker.expireAll();
-    if (q1.bmcEpoch !== known.q1 || q2.bmcEpoch !== known.q2) {
-      await this.#o.store.apply([{ kind: 'host.epochs', hostId: this.hostId, q1Epoch: q1.bmcEpoch, q2Epoch: q2.bmcEpoch }]);
-    }
-    this.#epochs = { q1: q1.bmcEpoch, q2: q2.bmcEpoch };
-    if (q1Lost || q2Lost) {
-      this.#o.logger?.warn({ host: this.hostId, q1Lost, q2Lost }, 'BMC queues were lost (epoch changed); resending and asking the host to resend');
-      if (q2Lost) {
-        await this.#enqueue({ resync: { reason: ResyncReason.RESYNC_REASON_EPOCH_CHANGED, bmcEpoch: q2.bmcEpoch, lastDeliveredId: this.#inbound!.ack().cumulativeId ?? 0 } }, 'resync');
-      }
-    }
-  }
-
   async #enqueue(body: backchannel.v1.IBody, kind: string): Promise<void> {
     await this.#o.store.apply([{ kind: 'outbox.enqueue', hostId: this.hostId, body: encodeBody(body), messageKind: kind, atMs: this.#o.clock() }]);
   }
 
-  async #cycle(): Promise<boolean> {
-    if (this.#o.clock() - this.#lastQueueInfoAt >= this.#t.queueInfoEveryMs) await this.#syncQueues();
-    let busy = false;
-    for (let i = 0; i < 8 && !this.#stopped; i++) {
-      if (!(await this.#sendOne())) break;
-      busy = true;
-    }
-    for (let i = 0; i < 32 && !this.#stopped; i++) {
-      if (!(await this.#receiveOne())) break;
-      busy = true;
-      // A delivery queued an answer (a custodially signed challenge response): send it
-      // before reading on; the next Get Record still carries the commit.
-      if (this.#wakePending) break;
-    }
-    return busy;
-  }
-
-  /** Puts the next due message (new, retransmission, or a bare ack). False when there was nothing to put. */
-  async #sendOne(): Promise<boolean> {
-    const now = this.#o.clock();
-    if (now < this.#putBlockedUntil) return false;
-    if (!this.#pending) {
-      this.#pending = await this.#nextMessage(now);
-      if (!this.#pending) return false;
-    }
+  /** Every record of the offered message is on queue 1: the outbox bookkeeping, the command's `sent`, the reply window. */
+  async #afterPut(messageId: number): Promise<void> {
     const p = this.#pending;
-    while (p.index < p.records.length) {
-      const r = await this.#queues!.put(QueueId.ToHost, this.#nextSeq, p.records[p.index]!);
-      if (r.kind === 'full') {
-        this.#o.metrics?.queueFull.inc({ host: this.hostId });
-        this.#putBlockedUntil = this.#o.clock() + this.#fullBackoff.next();
-        return false;
-      }
-      if (r.kind === 'gap') {
-        this.#o.logger?.warn({ host: this.hostId, seq: this.#nextSeq }, 'Put Record sequence gap (0x80); resynchronising');
-        await this.#syncQueues();
-        return true;
-      }
-      if (r.lastPutSeq !== this.#nextSeq) {
-        // Someone else put records on queue 1 (anyone with the BMC operator password can): the BMC
-        // took ours as a retransmission and did not store it. Continue after theirs at once, from
-        // the message's first record (the host drops the torn start), and raise an alert.
-        await this.#foreign.detected(this.#nextSeq, r.lastPutSeq);
-        this.#nextSeq = r.lastPutSeq + 1;
-        p.index = 0;
-        continue;
-      }
-      this.#nextSeq += 1;
-      p.index += 1;
-      this.#o.metrics?.recordsPut.inc({ host: this.hostId });
-    }
-    this.#fullBackoff.reset();
+    if (!p || p.messageId !== messageId) return;
     this.#pending = undefined;
     this.#ackDueAt = undefined;
     const sentAt = this.#o.clock();
@@ -317,12 +323,23 @@ export class HostLink {
       this.#o.commands.notifyApplied(sent);
       if ((p.entry.kind === 'command_request' || p.entry.kind === 'challenge_response') && p.entry.commandId) {
         this.#awaitingReply.set(p.entry.commandId, sentAt + this.#t.replyWindowMs);
+        this.#updateReplyWindow();
       }
     } else {
       this.#lastAckOnlyAt = sentAt;
       this.#holes.sentUntracked(p.messageId, sentAt);
     }
-    return true;
+  }
+
+  /** Queue 2 has no doorbell on the LAN side: while a challenge or result is due, the core polls fast. */
+  #updateReplyWindow(): void {
+    const now = this.#o.clock();
+    let until = 0;
+    for (const [id, end] of this.#awaitingReply) {
+      if (end <= now) this.#awaitingReply.delete(id);
+      else until = Math.max(until, end);
+    }
+    this.#hop?.setReplyWindow(until);
   }
 
   async #nextMessage(now: number): Promise<PendingSend | undefined> {
@@ -334,29 +351,21 @@ export class HostLink {
     const entry = outbox.find((e) => e.kind === 'hello' && !tracked.has(e.messageId)) ?? outbox.find((e) => !tracked.has(e.messageId) || due.has(e.messageId));
     const ack = this.#inbound!.ack();
     const seal = (id: number, body: backchannel.v1.IBody) =>
-      sealRecords({ keys: this.#keys!, sendDirection: Direction.DIRECTION_TO_HOST, maxRecord: this.#maxRecord, randomBytes: this.#o.randomBytes }, id, { ...body, ack }, now);
+      sealRecords({ keys: this.#keys!, sendDirection: Direction.DIRECTION_TO_HOST, maxRecord: this.#hop!.maxRecord, randomBytes: this.#o.randomBytes }, id, { ...body, ack }, now);
     const hole = this.#holes.nextHole();
-    if (hole !== undefined) return { messageId: hole, records: seal(hole, {}), index: 0 };
-    if (entry) return { messageId: entry.messageId, records: seal(entry.messageId, decodeBody(entry.body)), index: 0, entry };
+    if (hole !== undefined) return { messageId: hole, records: seal(hole, {}) };
+    if (entry) return { messageId: entry.messageId, records: seal(entry.messageId, decodeBody(entry.body)), entry };
     if (this.#ackDueAt !== undefined && now >= this.#ackDueAt) {
       // A bare ack gets an id but is never kept or retransmitted, and is never answered, so two sides cannot ping-pong.
       const { messageIds } = await this.#o.store.apply([{ kind: 'message.allocate', hostId: this.hostId }]);
       const id = messageIds[0]!;
-      return { messageId: id, records: seal(id, {}), index: 0 };
+      return { messageId: id, records: seal(id, {}) };
     }
     return undefined;
   }
 
-  /** Reads one record from queue 2 (committing the previous one). False when the queue was empty. */
-  async #receiveOne(): Promise<boolean> {
-    const r = await this.#queues!.get(QueueId.ToManager, this.#commitSeq);
-    if (r.kind === 'bad-commit') {
-      await this.#syncQueues();
-      return true;
-    }
-    const { seq, record } = r.response;
-    if (seq === 0) this.#inbound!.sawEmptyQueue(this.#o.clock());
-    if (seq === 0 || seq <= this.#commitSeq) return false;
+  /** One record from queue 2, through the channel; what it delivers is stored before the core commits the record. */
+  async #receive(seq: number, record: Uint8Array): Promise<void> {
     this.#o.metrics?.recordsGot.inc({ host: this.hostId });
     const now = this.#o.clock();
     const ev = this.#inbound!.pushRecord(record, now);
@@ -380,10 +389,8 @@ export class HostLink {
       if (now - this.#lastAckOnlyAt > this.#t.retransmit.initialTimeoutMs / 2) this.#ackDueAt ??= now;
     } else if (ev?.kind === 'rejected') {
       this.#o.metrics?.inboundRejected.inc({ host: this.hostId, code: ev.code });
-      this.#o.logger?.warn({ host: this.hostId, code: ev.code, reason: ev.message }, 'dropped a record or envelope from the host');
+      this.#o.logger?.warn({ host: this.hostId, code: ev.code, reason: ev.message, seq }, 'dropped a record or envelope from the host');
     }
-    this.#commitSeq = seq;
-    return true;
   }
 
   async #deliver(body: backchannel.v1.Body, now: number): Promise<void> {
@@ -396,12 +403,12 @@ export class HostLink {
     await this.#o.store.apply(mutations);
     this.#o.commands.notifyApplied(mutations);
     const replyTo = body.challenge?.requestId ?? body.commandResult?.requestId;
-    if (replyTo) this.#awaitingReply.delete(replyTo);
-    // Something to send (a challenge response signed custodially): send it now, not after a poll interval.
-    if (mutations.some((m) => m.kind === 'outbox.enqueue')) this.#wakePending = true;
+    if (replyTo && this.#awaitingReply.delete(replyTo)) this.#updateReplyWindow();
+    // Something to send (a challenge response signed custodially): send it now, before reading on.
+    if (mutations.some((m) => m.kind === 'outbox.enqueue')) this.#hop?.wake();
     for (const state of d.finals) this.#o.metrics?.commandsFinal.inc({ state });
     // An ack that shows the host lacks an id for good (a lost bare ack): an empty body goes out under it next.
-    if (body.ack && (await this.#holes.update(body.ack, now, () => this.#pending?.messageId))) this.#wakePending = true;
+    if (body.ack && (await this.#holes.update(body.ack, now, () => this.#pending?.messageId))) this.#hop?.wake();
     if (d.resendAll) this.#tracker.expireAll();
     if (d.needsAck) this.#ackDueAt ??= now + this.#t.ackDelayMs;
   }
@@ -447,18 +454,6 @@ export class HostLink {
     }
   }
 
-  #nextDelay(busy: boolean): number {
-    let delay = this.#poll.next(busy);
-    if (this.#ackDueAt !== undefined) delay = Math.min(delay, Math.max(0, this.#ackDueAt - this.#o.clock()));
-    if (this.#putBlockedUntil > this.#o.clock()) delay = Math.min(delay, this.#putBlockedUntil - this.#o.clock());
-    if (this.#awaitingReply.size > 0) {
-      const now = this.#o.clock();
-      for (const [id, until] of this.#awaitingReply) if (until <= now) this.#awaitingReply.delete(id);
-      if (this.#awaitingReply.size > 0) delay = Math.min(delay, this.#t.replyPollMs);
-    }
-    return delay;
-  }
-
   #sleep(ms: number): Promise<void> {
     if (this.#stopped) return Promise.resolve();
     if (this.#wakePending) {
@@ -486,7 +481,6 @@ export class HostLink {
   async #closeSession(): Promise<void> {
     const s = this.#session;
     this.#session = undefined;
-    this.#queues = undefined;
     if (s) await s.close().catch(() => undefined);
   }
 }

@@ -3,12 +3,11 @@
  * `HostLink` (one host) and `LinkManager` (which hands the same
  * dependencies to every link it starts).
  */
-import { DEFAULT_TIME_TOLERANCE, type EnvelopeKeyOptions, type RandomBytes, type RetransmitPolicy, type TimeTolerance } from '@backchannel/proto';
+import { type BackoffPolicy, DEFAULT_TIME_TOLERANCE, type EnvelopeKeyOptions, type RandomBytes, type RetransmitPolicy, type TimeTolerance } from '@backchannel/proto';
 import type { Logger } from 'pino';
 import type { ServiceMetrics } from '../api/metrics.js';
 import type { CommandService } from '../commands/command-service.js';
 import type { Store } from '../store/store.js';
-import type { BackoffPolicy } from './backoff.js';
 import type { BmcConnector } from './bmc-session.js';
 
 export interface LinkTuning {
