@@ -33,7 +33,7 @@ import {
   unfillableHoles,
   WireError,
 } from '@backchannel/proto';
-import type { HopCursor, HopEvent, HopMessage, HopStep, LinkCore } from './link-core.js';
+import type { HopCursor, HopEvent, HopStep, LinkCore, OutboundMessage } from './link-core.js';
 import type { EventLoop, PartyClock } from './sim-world.js';
 
 export interface OutboxEntry {
@@ -212,7 +212,7 @@ export class Party<A> {
   }
 
   expectReply(ms: number): void {
-    this.#o.core.expectReply(this.now() + ms);
+    this.#o.core.setReplyWindow(this.now() + ms);
   }
 
   // --- transport -------------------------------------------------------------
@@ -317,7 +317,7 @@ export class Party<A> {
     this.#o.loop.after(this.#o.tuning.tickMs, () => this.#tick());
   }
 
-  #seal(id: number, body: Body, now: number): HopMessage {
+  #seal(id: number, body: Body, now: number): OutboundMessage {
     const t = this.#o.tuning;
     const records = sealRecords({ keys: this.#o.keys, sendDirection: this.#send, maxRecord: t.maxRecord, randomBytes: this.#o.randomBytes }, id, { ...body, ack: this.#inbound.ack() }, now);
     this.#offered = id;
@@ -332,7 +332,7 @@ export class Party<A> {
     return this.#due;
   }
 
-  #nextMessage(now: number): HopMessage | undefined {
+  #nextMessage(now: number): OutboundMessage | undefined {
     const s = this.#o.store;
     // Asked again while a message was handed over and never put: the core dropped it (a resync); it goes again.
     const dropped = this.#offered;
@@ -415,6 +415,7 @@ export class Party<A> {
         o.observer.alert('foreign_producer', `${o.role}: expected seq ${ev.expectedSeq}, last_put_seq ${ev.lastPutSeq}`);
         return;
       case 'queues':
+      case 'record-put':
         return;
     }
   }

@@ -17,11 +17,10 @@
  * back, clock, decryption failure, malformed record, foreign producer) unless
  * the schedule injected the attack that explains it. docs/simulation.md.
  */
-import { type backchannel, type Body, decodeQueueInfoResponse, encodeOemRequest, EnvelopeKeys, OemCommand, Outcome, QueueId } from '@backchannel/proto';
+import { type backchannel, type Body, decodeQueueInfoResponse, encodeOemRequest, EnvelopeKeys, OemCommand, Outcome, QueueHop, QueueId } from '@backchannel/proto';
 import { seededRandom } from '../faults/seeded-random.js';
 import type { LinkCoreFactory } from './link-core.js';
 import { type AppHandler, emptyStore, type Observer, Party, type PartyStore, type PartyTuning, type Transport } from './link-party.js';
-import { MiniHop } from './mini-hop.js';
 import { EventLoop, inIntervals, type NetProfile, PartyClock, partitionSchedule, SimBmc, Wire } from './sim-world.js';
 
 export interface LinkSimOptions {
@@ -65,7 +64,7 @@ export const DEFAULT_LINK_SIM: LinkSimOptions = {
   bmcDurable: 'seeded',
   attack: 'none',
   tuning: { requestTimeoutMs: 60, retries: 6, retransmit: { initialTimeoutMs: 5_000, maxTimeoutMs: 60_000 }, ackDelayMs: 200, tickMs: 250, maxRecord: 200 },
-  core: (o) => new MiniHop(o),
+  core: (o) => new QueueHop(o),
 };
 
 export interface LinkSimReport {
