@@ -110,6 +110,8 @@ interface InFlight {
 
 export class Party<A> {
   alive = true;
+  /** This process has seen Get Queue Info of both queues at least once. */
+  synced = false;
   readonly #o: PartyOptions<A>;
   readonly #send: Direction;
   readonly #inbound: InboundChannel;
@@ -271,6 +273,10 @@ export class Party<A> {
 
   #request(step: Extract<HopStep, { kind: 'request' }>): void {
     const f: InFlight = { rid: ++this.#rid, step, attempts: 0 };
+    if (this.#o.trace) {
+      const r = step.request;
+      this.#o.trace(`${this.#o.loop.now} ${this.#o.role} → ${r.kind}${r.kind === 'put-record' ? ` seq ${r.seq}` : r.kind === 'get-record' ? ` commit ${r.commitSeq}` : ` queue ${r.queue}`}`);
+    }
     this.#inflight = f;
     this.#transmit(f);
   }
@@ -285,6 +291,7 @@ export class Party<A> {
       this.#o.observer.count(`${this.#o.role}.timeouts`);
       if (f.attempts <= this.#o.tuning.retries) return void this.#transmit(f);
       this.#o.observer.count(`${this.#o.role}.reconnects`);
+      this.#o.trace?.(`${this.#o.loop.now} ${this.#o.role} transport failed after ${f.attempts} attempts: reconnecting`);
       this.#backoff();
     });
   }
@@ -301,6 +308,7 @@ export class Party<A> {
       this.#o.trace?.(`${this.#o.role} onResponse threw: ${(err as Error).message}`);
       return void this.#backoff();
     }
+    if (this.#o.trace) this.#o.trace(`${this.#o.loop.now} ${this.#o.role} ← cc ${r.cc}: ${events.map((e) => (e.kind === 'record' ? `record ${e.seq}` : e.kind === 'queues' ? `queues put ${e.put.lastPutSeq}@${e.put.bmcEpoch} get ${e.get.lastPutSeq}@${e.get.bmcEpoch}` : JSON.stringify(e))).join(', ')}`);
     for (const ev of events) this.#onEvent(ev);
     this.#pump();
   }
@@ -415,6 +423,8 @@ export class Party<A> {
         o.observer.alert('foreign_producer', `${o.role}: expected seq ${ev.expectedSeq}, last_put_seq ${ev.lastPutSeq}`);
         return;
       case 'queues':
+        this.synced = true;
+        return;
       case 'record-put':
         return;
     }

@@ -32,6 +32,8 @@ export interface LinkSimOptions {
   /** Between the manager and the BMC; each seed draws its loss and duplication in [0, given] (`fixedLan` uses them as given). */
   lan: NetProfile;
   fixedLan: boolean;
+  /** After the last command is final (and after the attack and the last partition), run this much longer before checking. */
+  settleMs: number;
   /** The system interface between host and BMC (KCS or the VM serial protocol): no duplicates, rare loss. */
   system: NetProfile;
   /** Each seed draws 0..max partitions of the LAN while commands are issued. */
@@ -56,6 +58,7 @@ export const DEFAULT_LINK_SIM: LinkSimOptions = {
   maxDriftPpm: 100,
   lan: { loss: 0.2, dup: 0.05, minDelayMs: 1, maxDelayMs: 20, reorder: 0.1, reorderMs: 100 },
   fixedLan: false,
+  settleMs: 60_000,
   system: { loss: 0.002, dup: 0, minDelayMs: 1, maxDelayMs: 3, reorder: 0, reorderMs: 0 },
   maxPartitions: 1,
   maxPartitionMs: 5 * 60_000,
@@ -290,7 +293,7 @@ export function runLinkSim(seed: number, options: Partial<LinkSimOptions> = {}):
       loop.after(c.downMs, () => bmc.start());
     });
   // Someone with the BMC operator password puts 1–3 junk records on queue 1 after the last one.
-  const attackRecords = 1 + Math.floor(rnd() * 3);
+  let attackRecords = 1 + Math.floor(rnd() * 3);
   // A manager that restarts after the attack (or a BMC that forgets it, or an epoch the manager has not
   // synchronised yet) has nothing to compare last_put_seq with.
   let attacked = false;
@@ -299,22 +302,30 @@ export function runLinkSim(seed: number, options: Partial<LinkSimOptions> = {}):
     loop.at(attackAt, () => {
       if (!bmc.engine) return;
       attacked = true;
-      if (!manager) restartAfterAttack = true;
+      // A manager process that has not synchronised yet takes whatever it finds as its starting point.
+      if (!manager?.synced) restartAfterAttack = true;
       const info = decodeQueueInfoResponse(bmc.engine.handle(OemCommand.GetQueueInfo, 'lan', OPERATOR, encodeOemRequest({ kind: 'get-queue-info', iana: IANA, queue: QueueId.ToHost })).data);
       // Records put under an epoch the manager has not seen yet are all it will ever know of that epoch.
       if (stores.manager.cursor.putEpoch !== info.bmcEpoch) restartAfterAttack = true;
+      let stored = 0;
       for (let i = 1; i <= attackRecords; i++) {
         const junk = randomBytes(40);
         // A first-and-last fragment header, so the junk reaches the envelope check (a malformed_record alert).
         junk.set([0x11, 0xff, 0xff, 0xff, 0x7f, 0, 0]);
-        bmc.engine.handle(OemCommand.PutRecord, 'lan', OPERATOR, encodeOemRequest({ kind: 'put-record', iana: IANA, queue: QueueId.ToHost, seq: info.lastPutSeq + i, record: junk }));
+        const r = bmc.engine.handle(OemCommand.PutRecord, 'lan', OPERATOR, encodeOemRequest({ kind: 'put-record', iana: IANA, queue: QueueId.ToHost, seq: info.lastPutSeq + i, record: junk }));
+        if (r.cc === 0) stored++;
       }
+      // Only what the BMC stored is an attack (a full queue refuses it).
+      attackRecords = stored;
       observer.count('attack.foreign_put');
-      observer.count('attack.foreign_records', attackRecords);
+      observer.count('attack.foreign_records', stored);
+      o.trace?.(`${loop.now} ATTACK: put ${stored} record(s) at seq ${info.lastPutSeq + 1}..${info.lastPutSeq + stored} on queue 1`);
     });
 
   const horizon = activeMs + 3 * 3_600_000;
   loop.run(horizon, () => finals === o.commands);
+  // Then a quiet while: late alerts, and the periodic queue sync that notices foreign records, still count.
+  if (finals === o.commands) loop.run(Math.max(loop.now, attackAt ?? 0, ...partitions.map(([, end]) => end)) + o.settleMs, () => false);
 
   // --- invariants ---
   const cmds = stores.manager.app.commands;

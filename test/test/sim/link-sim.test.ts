@@ -9,6 +9,12 @@ import { runLinkSim } from '../../src/sim/link-sim.js';
 /** Seeds that once failed, with what failed; each must pass now (docs/simulation.md "Regression seeds"). */
 export const REGRESSION_SEEDS: { seed: number; commands: number; options?: Parameters<typeof runLinkSim>[1]; what: string }[] = [
   { seed: 8, commands: 300, options: { attack: 'foreign-put' }, what: 'foreign records put as the first of an epoch the manager had not synchronised: undetectable, must not be required' },
+  // QueueHop as merged adopted the put queue's last_put_seq at every sync (connect, every 15 s): foreign
+  // records put while the manager was idle or reconnecting were absorbed without an alert. Fixed in
+  // proto/src/link/queue-hop.ts (a sync showing records this process never sent is a foreign producer).
+  { seed: 44, commands: 200, options: { attack: 'foreign-put' }, what: 'foreign Put of 3 records absorbed by a sync (host crash)' },
+  { seed: 51, commands: 200, options: { attack: 'foreign-put' }, what: 'foreign Put of 3 records absorbed by the periodic sync' },
+  { seed: 87, commands: 200, options: { attack: 'foreign-put' }, what: 'foreign Put of 3 records absorbed by the periodic sync' },
 ];
 
 describe('link simulation', () => {
@@ -45,15 +51,20 @@ describe('link simulation', () => {
       detected += r.alerts.foreign_producer ?? 0;
       malformed += r.alerts.malformed_record ?? 0;
     }
-    expect(detected).toBeGreaterThan(3);
+    expect(detected).toBeGreaterThan(10);
     expect(malformed).toBeGreaterThan(10);
   }, 60_000);
 
-  it('a clock skew beyond tolerance is seen as the clock (an alert the invariant reports), never as an attack', () => {
-    const r = runLinkSim(5, { commands: 20, maxSkewMs: 2 * 3_600_000, maxCrashes: { manager: 0, host: 0, bmc: 0 } });
-    if (Math.abs(r.skewMs) > 16 * 60_000) {
+  it('a clock skew beyond tolerance (15 min) is seen as the clock (the invariant reports it), never as an attack', () => {
+    let beyond = 0;
+    for (let seed = 1; seed <= 6; seed++) {
+      const r = runLinkSim(seed, { commands: 10, maxSkewMs: 2 * 3_600_000, maxCrashes: { manager: 0, host: 0, bmc: 0 }, maxPartitions: 0, settleMs: 0 });
+      if (Math.abs(r.skewMs) < 17 * 60_000) continue;
+      beyond++;
       expect(r.alerts.clock ?? 0).toBeGreaterThan(0);
       expect(r.alerts.stale_time_step).toBeUndefined();
+      expect(r.violations.some((v) => v.includes('clock alert'))).toBe(true);
     }
+    expect(beyond).toBeGreaterThan(0);
   });
 });
