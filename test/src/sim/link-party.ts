@@ -369,6 +369,7 @@ export class Party<A> {
     else if (this.#due.length > 0) {
       pick = this.#due.shift();
       this.#o.observer.count(`${this.#o.role}.retransmissions`);
+      this.#o.trace?.(`${this.#o.loop.now} ${this.#o.role} retransmits message ${pick} (attempt ${this.#tracker.attempts(pick!) + 1})`);
     }
     if (pick !== undefined) return this.#seal(pick, decodeBody(s.outbox.get(pick)!.body) as Body, now);
     if (this.#ackOwedAt !== undefined && now >= this.#ackOwedAt) {

@@ -1,5 +1,5 @@
 /**
- * `npm run sim -- [link|channel] [--seeds N] [--from S] [--seed S] [--commands M] [--attack] [--harsh] [--verbose]`
+ * `npm run sim -- [link|channel] [--seeds N] [--from S] [--seed S] [--commands M] [--attack] [--harsh] [--verbose] [--trace]`
  *
  * - `link` (default): the whole-link simulation (link-sim.ts): both link cores, bmc-oem's queue
  *   engine, lossy LAN, partitions, clocks, crashes, commands. Prints one line per seed with
@@ -23,16 +23,18 @@ const { values, positionals } = parseArgs({
     attack: { type: 'boolean', default: false },
     harsh: { type: 'boolean', default: false },
     verbose: { type: 'boolean', default: false },
+    trace: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
-const USAGE = `usage: npm run sim -- [link|channel] [--seeds N] [--from S] [--seed S] [--commands M] [--messages M] [--attack] [--harsh] [--verbose]
+const USAGE = `usage: npm run sim -- [link|channel] [--seeds N] [--from S] [--seed S] [--commands M] [--messages M] [--attack] [--harsh] [--verbose] [--trace]
   link     (default) N seeded runs of the whole link: manager and host link cores, bmc-oem's queue engine,
            LAN loss/duplication/reordering/partitions, clock skew up to 10 min and 100 ppm drift, crashes of
            manager, host and BMC; M commands per seed. --attack injects a foreign producer on queue 1;
            --harsh: 20% loss on every seed and up to 2 crashes of each party.
   channel  N seeded runs of one channel direction (receiver crashes and downtime); M messages per seed.
-  --seed S replays one run bit for bit; --from S starts the seed range at S.`;
+  --seed S replays one run bit for bit (--trace prints every request, answer, retransmission and the attack);
+  --from S starts the seed range at S.`;
 if (values.help) {
   console.log(USAGE);
   process.exit(0);
@@ -74,7 +76,7 @@ if (mode === 'channel') {
   console.log(`${seeds.length} seeds, ${total} messages, ${failed} failed, ${((Date.now() - started) / 1000).toFixed(1)} s; verdicts ${JSON.stringify(sums)}`);
 } else {
   const commands = count('commands', values.commands);
-  const options: Partial<LinkSimOptions> = { commands, ...(values.attack ? { attack: 'foreign-put' as const } : {}), ...(values.harsh ? { fixedLan: true, maxCrashes: { manager: 2, host: 2, bmc: 2 } } : {}) };
+  const options: Partial<LinkSimOptions> = { commands, ...(values.trace ? { trace: (line: string) => console.log(line) } : {}), ...(values.attack ? { attack: 'foreign-put' as const } : {}), ...(values.harsh ? { fixedLan: true, maxCrashes: { manager: 2, host: 2, bmc: 2 } } : {}) };
   let simulatedMs = 0;
   for (const seed of seeds) {
     const r = runLinkSim(seed, options);

@@ -25,6 +25,16 @@ describe('link simulation', () => {
     expect(b).toEqual(a);
   });
 
+  it('a clean link (no loss, no crash, no partition): every command final, no alert, and no retransmission but the crossing Hellos', () => {
+    const r = runLinkSim(3, { commands: 200, fixedLan: true, lan: { loss: 0, dup: 0, minDelayMs: 1, maxDelayMs: 5, reorder: 0, reorderMs: 0 }, system: { loss: 0, dup: 0, minDelayMs: 1, maxDelayMs: 2, reorder: 0, reorderMs: 0 }, maxCrashes: { manager: 0, host: 0, bmc: 0 }, maxPartitions: 0 });
+    expect(r.violations).toEqual([]);
+    expect(r.final).toBe(200);
+    expect(r.alerts).toEqual({});
+    // Both start at once: each Hello makes the other side resend what is unacknowledged, which is its own Hello (once; the copy is a duplicate).
+    for (const k of ['manager.retransmissions', 'host.retransmissions', 'manager.duplicates', 'host.duplicates']) expect({ [k]: r.counters[k] ?? 0 }).toEqual({ [k]: 1 });
+    for (const k of ['manager.reconnects', 'host.reconnects', 'manager.queue_full', 'host.queue_full']) expect({ [k]: r.counters[k] ?? 0 }).toEqual({ [k]: 0 });
+  });
+
   it('different seeds make different runs', () => {
     expect(runLinkSim(1, { commands: 50 }).events).not.toBe(runLinkSim(2, { commands: 50 }).events);
   });
