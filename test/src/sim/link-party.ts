@@ -475,6 +475,7 @@ export class Party<A> {
       if (body.payload) this.#ackOwedAt ??= now + o.tuning.ackDelayMs;
       if (body.ack) this.#updateHoles(body.ack, now);
       o.observer.count(`${o.role}.delivered`);
+      o.trace?.(`${o.loop.now} ${o.role} delivered message ${ev.messageId} sealed ${ev.sentAtMs - now} ms off our clock; learned offset ${this.#inbound.clockOffsetMs} ms`);
     } else {
       this.#verdict(ev, now);
       const held = this.#reassembler ? [...this.#reassembler.heldRecords] : [];
@@ -499,10 +500,10 @@ export class Party<A> {
       case 'late':
         o.observer.count(`${o.role}.late_${ev.reason.replace('-', '_')}`);
         if (ev.reason === 'held-back') o.observer.alert('stale_time_step', `${o.role}: message ${ev.messageId} held back (age ${ev.ageMs} ms)`);
-        if (ev.reason === 'clock') o.observer.alert('clock', `${o.role}: message ${ev.messageId} late by the clock (age ${ev.ageMs} ms)`);
+        if (ev.reason === 'clock') o.observer.alert('clock', `${o.role}: message ${ev.messageId} late by the clock (age ${ev.ageMs} ms, learned offset ${this.#inbound.clockOffsetMs} ms)`);
         return;
       case 'ahead':
-        o.observer.alert('clock', `${o.role}: message ${ev.messageId} ahead by ${ev.offsetMs} ms`);
+        o.observer.alert('clock', `${o.role}: message ${ev.messageId} ahead: sealed ${ev.offsetMs} ms off our clock, learned offset ${this.#inbound.clockOffsetMs} ms`);
         return;
       case 'rejected':
         o.observer.count(`${o.role}.rejected_${ev.code}`);

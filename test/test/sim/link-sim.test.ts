@@ -17,6 +17,20 @@ export const REGRESSION_SEEDS: { seed: number; commands: number; options?: Param
   { seed: 87, commands: 200, options: { attack: 'foreign-put' }, what: 'foreign Put of 3 records absorbed by the periodic sync' },
 ];
 
+/**
+ * Seeds that still fail because of a product bug reported to the lead (docs/simulation.md "Known
+ * failures"). `it.fails`: when the bug is fixed the test turns red; move the seed to REGRESSION_SEEDS.
+ */
+export const KNOWN_FAILURES: { seed: number; commands: number; options: Parameters<typeof runLinkSim>[1]; violation: string; what: string }[] = [
+  {
+    seed: 9008,
+    commands: 1000,
+    options: { fixedLan: true, maxCrashes: { manager: 2, host: 2, bmc: 2 } },
+    violation: 'clock alert',
+    what: "ClockOffset follows queue delay down without bound: with a backlog on queue 2 every recent sample waited long, the learned offset sinks from the true -575 s to -2227 s, and the host's freshly sealed messages are then judged 'ahead' (1652 clock verdicts, a false clock_skew)",
+  },
+];
+
 describe('link simulation', () => {
   it('one seed replays bit for bit', () => {
     const a = runLinkSim(42, { commands: 150 });
@@ -42,6 +56,14 @@ describe('link simulation', () => {
   it('regression seeds', () => {
     for (const r of REGRESSION_SEEDS) expect({ seed: r.seed, violations: runLinkSim(r.seed, { commands: r.commands, ...r.options }).violations }).toEqual({ seed: r.seed, violations: [] });
   });
+
+  for (const k of KNOWN_FAILURES) {
+    it.fails(`known failure, seed ${k.seed}: ${k.what}`, () => {
+      const r = runLinkSim(k.seed, { commands: k.commands, ...k.options });
+      // Fails while the known violation is there; once it is gone this passes, and it.fails turns red.
+      expect(r.violations.filter((v) => v.includes(k.violation))).toEqual([]);
+    }, 60_000);
+  }
 
   it('the harsh profile: 1000 commands a seed, the host down up to 12 minutes, 20% loss on every seed', () => {
     const failures = [];
