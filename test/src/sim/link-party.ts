@@ -353,6 +353,7 @@ export class Party<A> {
     const hole = this.#holes.shift();
     if (hole !== undefined) {
       this.#o.observer.count(`${this.#o.role}.hole_fillers`);
+      this.#o.trace?.(`${this.#o.loop.now} ${this.#o.role} fills hole ${hole} with an empty body`);
       return this.#seal(hole, {}, now);
     }
     // A Hello not yet sent goes first (the peer must learn of the restart before older ids), then
@@ -461,7 +462,9 @@ export class Party<A> {
       this.commit((s) => {
         for (const ack of acks) {
           this.#tracker.ack(ack);
-          for (const id of [...s.outbox.keys()]) if (isAcked(ack, id)) s.outbox.delete(id);
+          const released = [...s.outbox.keys()].filter((id) => isAcked(ack, id));
+          for (const id of released) s.outbox.delete(id);
+          if (released.length > 0) o.trace?.(`${o.loop.now} ${o.role} ack (cumulative ${ack.cumulativeId}) in message ${ev.messageId} releases ${released.join(',')}`);
         }
         o.app.deliver(body, s.app, (b) => outgoing.push(b), now);
         s.window = copyWindow(this.#inbound.windowState());

@@ -42,6 +42,13 @@ export interface LinkSimOptions {
   /** Each seed draws 0..max crashes of each party while commands are issued, each down up to `maxDownMs`. */
   maxCrashes: { manager: number; host: number; bmc: number };
   maxDownMs: { manager: number; host: number; bmc: number };
+  /**
+   * Each manager crash restarts from a backup of its store taken up to 2 min before the crash
+   * (issue 18 "a manager store restored from an older copy"): the commands issued after the
+   * backup are forgotten by the manager (they may have been applied, at most once); the ones
+   * issued after the restore must apply exactly once.
+   */
+  restoreManager: boolean;
   /** Whether bmc-oem keeps its queues across a restart (a state directory); 'seeded' picks per seed. */
   bmcDurable: boolean | 'seeded';
   /** An attack to inject: a foreign producer's Put of junk on queue 1. */
@@ -64,6 +71,7 @@ export const DEFAULT_LINK_SIM: LinkSimOptions = {
   maxPartitionMs: 5 * 60_000,
   maxCrashes: { manager: 1, host: 1, bmc: 1 },
   maxDownMs: { manager: 5 * 60_000, host: 12 * 60_000, bmc: 2 * 60_000 },
+  restoreManager: false,
   bmcDurable: 'seeded',
   attack: 'none',
   tuning: { requestTimeoutMs: 60, retries: 6, retransmit: { initialTimeoutMs: 5_000, maxTimeoutMs: 60_000 }, ackDelayMs: 200, tickMs: 250, maxRecord: 200 },
@@ -74,6 +82,8 @@ export interface LinkSimReport {
   seed: number;
   commands: number;
   final: number;
+  /** Commands a restored manager store forgot (issued after its backup). */
+  forgotten: number;
   applied: number;
   simulatedMs: number;
   events: number;
@@ -102,6 +112,18 @@ const SEED = new Uint8Array(32).fill(0x5a);
 const DOMAINS = ['web-1', 'web-2', 'db-1', 'cache-1', 'batch-7'];
 /** Alerts a schedule's attack explains. */
 const EXPLAINED: Record<LinkSimOptions['attack'], string[]> = { none: [], 'foreign-put': ['foreign_producer', 'malformed_record', 'decryption_failed'] };
+
+function cloneManagerStore(s: PartyStore<ManagerApp>): PartyStore<ManagerApp> {
+  return {
+    ...s,
+    outbox: new Map(s.outbox),
+    window: s.window && { ...s.window, bitmap: Uint8Array.from(s.window.bitmap) },
+    peer: s.peer && { ...s.peer, incarnations: [...s.peer.incarnations] },
+    held: [...s.held],
+    cursor: { ...s.cursor },
+    app: { commands: new Map([...s.app.commands].map(([k, v]) => [k, { ...v }])) },
+  };
+}
 
 export function resultDetail(action: number, domain: string, requestId: string): string {
   return `${action}:${domain}:${requestId}`;
@@ -196,15 +218,19 @@ export function runLinkSim(seed: number, options: Partial<LinkSimOptions> = {}):
   const expected = new Map<string, { action: number; domain: string }>();
   const applied = new Map<string, number>();
   let finals = 0;
+  /** Commands a restored manager store no longer has (issued after its backup). */
+  const forgotten = new Set<string>();
   const managerApp: AppHandler<ManagerApp> = {
     deliver(body, app) {
       if (!body.commandResult) return;
       const r = body.commandResult as backchannel.v1.CommandResult;
       const c = app.commands.get(r.requestId);
+      if (!c && forgotten.has(r.requestId)) return void observer.count('manager.results_for_forgotten');
       if (!c) return void violations.push(`result for a request the manager never issued: ${r.requestId}`);
       if (r.outcome !== Outcome.OUTCOME_APPLIED || r.domainName !== c.domain || r.detail !== resultDetail(c.action, c.domain, r.requestId)) {
         violations.push(`result of ${r.requestId} does not match its request: ${r.domainName} ${r.detail}`);
       }
+      o.trace?.(`${loop.now} manager result for ${r.requestId}${c.final ? ' (again)' : ''}`);
       if (c.final) return void observer.count('manager.repeated_results');
       c.final = true;
       c.detail = r.detail;
@@ -216,6 +242,7 @@ export function runLinkSim(seed: number, options: Partial<LinkSimOptions> = {}):
       if (!body.commandRequest) return;
       const q = body.commandRequest as backchannel.v1.CommandRequest;
       let j = app.journal.get(q.requestId);
+      o.trace?.(`${loop.now} host request ${q.requestId}${j ? ' (journaled: the stored result again)' : ''}`);
       if (j) observer.count('host.repeated_requests');
       if (!j) {
         // The effect (libvirt) and the journal entry: one unit, like the agent's journal-before-ack.
@@ -230,7 +257,7 @@ export function runLinkSim(seed: number, options: Partial<LinkSimOptions> = {}):
 
   // --- the parties ---
   const keys = new EnvelopeKeys(SEED, 'hv-sim');
-  const stores = { manager: emptyStore<ManagerApp>({ commands: new Map() }), host: emptyStore<HostApp>({ journal: new Map() }) };
+  const stores: { manager: PartyStore<ManagerApp>; host: PartyStore<HostApp> } = { manager: emptyStore<ManagerApp>({ commands: new Map() }), host: emptyStore<HostApp>({ journal: new Map() }) };
   const start = <A>(role: 'manager' | 'host', store: PartyStore<A>, app: AppHandler<A>): Party<A> =>
     new Party<A>({
       role,
@@ -261,10 +288,13 @@ export function runLinkSim(seed: number, options: Partial<LinkSimOptions> = {}):
     const body: Body = { commandRequest: { requestId, principal: 'alice', action, domain, hostId: 'hv-sim', issuedAtMs: manager.now() } };
     manager.enqueue(body);
     manager.expectReply(500);
+    o.trace?.(`${loop.now} manager issues ${requestId} as message ${stores.manager.nextId - 1}`);
   };
   issueAt.forEach((at, i) => loop.at(at, () => issue(i)));
 
-  for (const c of crashes.manager)
+  for (const c of crashes.manager) {
+    let backup: PartyStore<ManagerApp> | undefined;
+    if (o.restoreManager) loop.at(Math.max(0, c.at - Math.floor(rnd() * 120_000)), () => void (backup = cloneManagerStore(stores.manager)));
     loop.at(c.at, () => {
       if (!manager) return;
       manager.crash();
@@ -272,10 +302,18 @@ export function runLinkSim(seed: number, options: Partial<LinkSimOptions> = {}):
       if (attacked) restartAfterAttack = true;
       crashCount.manager++;
       loop.after(c.downMs, () => {
+        if (backup) {
+          // The store comes back from the backup: what was issued since is forgotten, the rest is as it was then.
+          stores.manager = cloneManagerStore(backup);
+          for (const id of expected.keys()) if (!stores.manager.app.commands.has(id)) forgotten.add(id);
+          finals = [...stores.manager.app.commands.values()].filter((x) => x.final).length;
+          observer.count('manager.restores');
+        }
         manager = start('manager', stores.manager, managerApp);
         for (const i of deferred.splice(0)) issue(i);
       });
     });
+  }
   for (const c of crashes.host)
     loop.at(c.at, () => {
       if (!host) return;
@@ -323,18 +361,18 @@ export function runLinkSim(seed: number, options: Partial<LinkSimOptions> = {}):
     });
 
   const horizon = activeMs + 3 * 3_600_000;
-  loop.run(horizon, () => finals === o.commands);
+  loop.run(horizon, () => finals === o.commands - forgotten.size);
   // Then a quiet while: late alerts, and the periodic queue sync that notices foreign records, still count.
-  if (finals === o.commands) loop.run(Math.max(loop.now, attackAt ?? 0, ...partitions.map(([, end]) => end)) + o.settleMs, () => false);
+  if (finals === o.commands - forgotten.size) loop.run(Math.max(loop.now, attackAt ?? 0, ...partitions.map(([, end]) => end)) + o.settleMs, () => false);
 
   // --- invariants ---
   const cmds = stores.manager.app.commands;
-  const notFinal = [...expected.keys()].filter((id) => !cmds.get(id)?.final);
+  const notFinal = [...expected.keys()].filter((id) => !forgotten.has(id) && !cmds.get(id)?.final);
   if (expected.size !== o.commands) violations.push(`${o.commands - expected.size} command(s) never issued`);
   if (notFinal.length > 0) violations.push(`${notFinal.length} command(s) not final after ${loop.now} ms (first ${notFinal.slice(0, 3).join(', ')}); manager ${manager?.connected ? 'connected' : 'not connected'}, host ${host?.connected ? 'connected' : 'not connected'}, outbox ${stores.manager.outbox.size}/${stores.host.outbox.size}`);
   for (const [id, n] of applied) if (n !== 1) violations.push(`${id} applied ${n} times`);
   for (const [id, c] of expected) {
-    if (!cmds.get(id)?.final) continue;
+    if (forgotten.has(id) || !cmds.get(id)?.final) continue;
     if ((applied.get(id) ?? 0) === 0) violations.push(`${id} final at the manager but never applied`);
     const j = stores.host.app.journal.get(id);
     if (!j || j.action !== c.action || j.domain !== c.domain) violations.push(`${id} journaled as ${j?.action}/${j?.domain}, issued as ${c.action}/${c.domain}`);
@@ -351,6 +389,7 @@ export function runLinkSim(seed: number, options: Partial<LinkSimOptions> = {}):
     seed,
     commands: o.commands,
     final: finals,
+    forgotten: forgotten.size,
     applied: applied.size,
     simulatedMs: loop.now,
     events: loop.events,
