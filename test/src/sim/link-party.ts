@@ -13,6 +13,7 @@
  * The durable store (`PartyStore`) is the only thing a crash keeps: it is
  * written only in `commit`, with copies, and read back at start.
  */
+import { createHash } from 'node:crypto';
 import {
   type Ack,
   type backchannel,
@@ -50,11 +51,13 @@ export interface PartyStore<A> {
   /** Records of a message half reassembled when its first records were committed (the host keeps them). */
   held: Uint8Array[];
   cursor: HopCursor;
+  /** The host's digests of delivered envelopes (sha256 hex → when), kept 10 min: a byte-identical copy is a replay. */
+  seen: Map<string, number>;
   app: A;
 }
 
 export function emptyStore<A>(app: A): PartyStore<A> {
-  return { nextId: 1, outbox: new Map(), window: undefined, peer: undefined, held: [], cursor: { putEpoch: 0, getEpoch: 0, commitSeq: 0 }, app };
+  return { nextId: 1, outbox: new Map(), window: undefined, peer: undefined, held: [], cursor: { putEpoch: 0, getEpoch: 0, commitSeq: 0 }, seen: new Map(), app };
 }
 
 /** The transport a party reaches the BMC through (the simulated LAN or system interface). */
@@ -435,6 +438,7 @@ export class Party<A> {
   #onRecord(seq: number, record: Uint8Array, now: number): void {
     const o = this.#o;
     let ev: InboundEvent | undefined;
+    let digest: string | undefined;
     if (this.#reassembler) {
       let envelope: Uint8Array | undefined;
       try {
@@ -443,7 +447,12 @@ export class Party<A> {
         if (!(err instanceof WireError)) throw err;
         ev = { kind: 'rejected', code: err.code, message: err.message };
       }
-      if (envelope) ev = this.#inbound.pushEnvelope(envelope, now);
+      if (envelope) {
+        ev = this.#inbound.pushEnvelope(envelope, now);
+        digest = createHash('sha256').update(envelope).digest('hex');
+        // The hypervisor-agent's replay alert: a duplicate id whose bytes it has seen before was put again by someone.
+        if (ev.kind === 'duplicate' && o.store.seen.has(digest)) o.observer.alert('replay', `message ${ev.messageId} put again byte for byte`);
+      }
     } else ev = this.#inbound.pushRecord(record, now);
     let enqueued = false;
     if (ev?.kind === 'delivered') {
@@ -471,6 +480,14 @@ export class Party<A> {
         s.peer = copyPeer(this.#inbound.peerState());
         s.held = [];
         s.cursor = { ...s.cursor, commitSeq: seq };
+        if (digest !== undefined) {
+          s.seen.set(digest, now);
+          // Oldest first (insertion order): drop what is over 10 minutes old.
+          for (const [d, at] of s.seen) {
+            if (now - at <= 10 * 60_000) break;
+            s.seen.delete(d);
+          }
+        }
       });
       for (const b of outgoing) this.#enqueue(b);
       enqueued = outgoing.length > 0;

@@ -51,8 +51,11 @@ export interface LinkSimOptions {
   restoreManager: boolean;
   /** Whether bmc-oem keeps its queues across a restart (a state directory); 'seeded' picks per seed. */
   bmcDurable: boolean | 'seeded';
-  /** An attack to inject: a foreign producer's Put of junk on queue 1. */
-  attack: 'none' | 'foreign-put';
+  /**
+   * An attack to inject: a foreign producer's Put of junk on queue 1 (`foreign-put`), or of a copy
+   * of one of the manager's recent records, byte for byte (`replay`).
+   */
+  attack: 'none' | 'foreign-put' | 'replay';
   tuning: PartyTuning;
   core: LinkCoreFactory;
   trace?: (line: string) => void;
@@ -111,7 +114,7 @@ const OPERATOR = 3;
 const SEED = new Uint8Array(32).fill(0x5a);
 const DOMAINS = ['web-1', 'web-2', 'db-1', 'cache-1', 'batch-7'];
 /** Alerts a schedule's attack explains. */
-const EXPLAINED: Record<LinkSimOptions['attack'], string[]> = { none: [], 'foreign-put': ['foreign_producer', 'malformed_record', 'decryption_failed'] };
+const EXPLAINED: Record<LinkSimOptions['attack'], string[]> = { none: [], 'foreign-put': ['foreign_producer', 'malformed_record', 'decryption_failed'], replay: ['foreign_producer', 'replay'] };
 
 function cloneManagerStore(s: PartyStore<ManagerApp>): PartyStore<ManagerApp> {
   return {
@@ -121,6 +124,7 @@ function cloneManagerStore(s: PartyStore<ManagerApp>): PartyStore<ManagerApp> {
     peer: s.peer && { ...s.peer, incarnations: [...s.peer.incarnations] },
     held: [...s.held],
     cursor: { ...s.cursor },
+    seen: new Map(s.seen),
     app: { commands: new Map([...s.app.commands].map(([k, v]) => [k, { ...v }])) },
   };
 }
@@ -178,6 +182,7 @@ export function runLinkSim(seed: number, options: Partial<LinkSimOptions> = {}):
     sysDown: new Wire(loop, rnd, o.system),
   };
   let sessions = 0;
+  const captured: Uint8Array[] = [];
   const transport = (side: 'lan' | 'system'): Transport => {
     const up = side === 'lan' ? wires.lanUp : wires.sysUp;
     const down = side === 'lan' ? wires.lanDown : wires.sysDown;
@@ -206,6 +211,11 @@ export function runLinkSim(seed: number, options: Partial<LinkSimOptions> = {}):
         trip(roundTrips);
       },
       request(session, packetSeq, cmd, data, answer) {
+        // What someone on the BMC sees go into queue 1 (the records; RMCP+ protects only the LAN hop).
+        if (side === 'lan' && cmd === OemCommand.PutRecord) {
+          captured.push(data.slice(8));
+          if (captured.length > 64) captured.shift();
+        }
         up.send(() => {
           const r = bmc.request(session, packetSeq, cmd, side, OPERATOR, data);
           if (r) down.send(() => answer(r));
@@ -346,11 +356,18 @@ export function runLinkSim(seed: number, options: Partial<LinkSimOptions> = {}):
       // Records put under an epoch the manager has not seen yet are all it will ever know of that epoch.
       if (stores.manager.cursor.putEpoch !== info.bmcEpoch) restartAfterAttack = true;
       let stored = 0;
+      // The replay: the newest captured record that is a whole message (first and last fragment).
+      const copy = [...captured].reverse().find((r) => r[0] === 0x11 && r[5] === 0 && r[6] === 0);
+      if (o.attack === 'replay') attackRecords = copy ? 1 : 0;
       for (let i = 1; i <= attackRecords; i++) {
-        const junk = randomBytes(40);
-        // A first-and-last fragment header, so the junk reaches the envelope check (a malformed_record alert).
-        junk.set([0x11, 0xff, 0xff, 0xff, 0x7f, 0, 0]);
-        const r = bmc.engine.handle(OemCommand.PutRecord, 'lan', OPERATOR, encodeOemRequest({ kind: 'put-record', iana: IANA, queue: QueueId.ToHost, seq: info.lastPutSeq + i, record: junk }));
+        let record: Uint8Array;
+        if (o.attack === 'replay') record = copy!;
+        else {
+          record = randomBytes(40);
+          // A first-and-last fragment header, so the junk reaches the envelope check (a malformed_record alert).
+          record.set([0x11, 0xff, 0xff, 0xff, 0x7f, 0, 0]);
+        }
+        const r = bmc.engine.handle(OemCommand.PutRecord, 'lan', OPERATOR, encodeOemRequest({ kind: 'put-record', iana: IANA, queue: QueueId.ToHost, seq: info.lastPutSeq + i, record }));
         if (r.cc === 0) stored++;
       }
       // Only what the BMC stored is an attack (a full queue refuses it).
@@ -382,7 +399,7 @@ export function runLinkSim(seed: number, options: Partial<LinkSimOptions> = {}):
   for (const [kind, n] of Object.entries(alerts)) if (!explained.has(kind)) violations.push(`${n} ${kind} alert(s) without an attack that explains them: ${alertLines.join(' | ')}`);
   // One foreign record at exactly the seq the manager puts next cannot be told from a retransmission
   // (the BMC answers cc 00 with last_put_seq = our seq): only two or more are detectable (docs/simulation.md).
-  if (o.attack === 'foreign-put' && counters['attack.foreign_put'] && attackRecords >= 2 && !restartAfterAttack && !alerts.foreign_producer) violations.push(`a foreign Put of ${attackRecords} records on queue 1 was not detected`);
+  if (counters['attack.foreign_put'] && attackRecords >= 2 && !restartAfterAttack && !alerts.foreign_producer) violations.push(`a foreign Put of ${attackRecords} records on queue 1 was not detected`);
 
   const lanStats = { lan_lost: wires.lanUp.lost + wires.lanDown.lost, lan_duplicated: wires.lanUp.duplicated + wires.lanDown.duplicated };
   return {

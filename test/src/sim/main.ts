@@ -1,5 +1,5 @@
 /**
- * `npm run sim -- [link|channel] [--seeds N] [--from S] [--seed S] [--commands M] [--attack] [--harsh] [--restore] [--verbose] [--trace]`
+ * `npm run sim -- [link|channel] [--seeds N] [--from S] [--seed S] [--commands M] [--attack foreign-put|replay] [--harsh] [--restore] [--verbose] [--trace]`
  *
  * - `link` (default): the whole-link simulation (link-sim.ts): both link cores, bmc-oem's queue
  *   engine, lossy LAN, partitions, clocks, crashes, commands. Prints one line per seed with
@@ -20,7 +20,7 @@ const { values, positionals } = parseArgs({
     seed: { type: 'string' },
     commands: { type: 'string', default: '200' },
     messages: { type: 'string', default: '200' },
-    attack: { type: 'boolean', default: false },
+    attack: { type: 'string' },
     harsh: { type: 'boolean', default: false },
     restore: { type: 'boolean', default: false },
     verbose: { type: 'boolean', default: false },
@@ -28,10 +28,11 @@ const { values, positionals } = parseArgs({
     help: { type: 'boolean', default: false },
   },
 });
-const USAGE = `usage: npm run sim -- [link|channel] [--seeds N] [--from S] [--seed S] [--commands M] [--messages M] [--attack] [--harsh] [--restore] [--verbose] [--trace]
+const USAGE = `usage: npm run sim -- [link|channel] [--seeds N] [--from S] [--seed S] [--commands M] [--messages M] [--attack foreign-put|replay] [--harsh] [--restore] [--verbose] [--trace]
   link     (default) N seeded runs of the whole link: manager and host link cores, bmc-oem's queue engine,
            LAN loss/duplication/reordering/partitions, clock skew up to 10 min and 100 ppm drift, crashes of
-           manager, host and BMC; M commands per seed. --attack injects a foreign producer on queue 1;
+           manager, host and BMC; M commands per seed. --attack foreign-put|replay: junk records on queue 1,
+           or a copy of one of the manager's records;
            --harsh: 20% loss on every seed and up to 2 crashes of each party; --restore: a crashed manager
            restarts from a backup of its store taken up to 2 min before the crash.
   channel  N seeded runs of one channel direction (receiver crashes and downtime); M messages per seed.
@@ -50,6 +51,11 @@ const count = (name: string, text: string | undefined): number => {
   return n;
 };
 const mode = positionals[0] ?? 'link';
+const attack = values.attack as LinkSimOptions['attack'] | undefined;
+if (attack !== undefined && attack !== 'foreign-put' && attack !== 'replay' && attack !== 'none') {
+  console.error('--attack must be foreign-put or replay');
+  process.exit(2);
+}
 if (mode !== 'link' && mode !== 'channel') {
   console.error(USAGE);
   process.exit(2);
@@ -78,7 +84,7 @@ if (mode === 'channel') {
   console.log(`${seeds.length} seeds, ${total} messages, ${failed} failed, ${((Date.now() - started) / 1000).toFixed(1)} s; verdicts ${JSON.stringify(sums)}`);
 } else {
   const commands = count('commands', values.commands);
-  const options: Partial<LinkSimOptions> = { commands, ...(values.trace ? { trace: (line: string) => console.log(line) } : {}), ...(values.attack ? { attack: 'foreign-put' as const } : {}), ...(values.harsh ? { fixedLan: true, maxCrashes: { manager: 2, host: 2, bmc: 2 } } : {}), ...(values.restore ? { restoreManager: true } : {}) };
+  const options: Partial<LinkSimOptions> = { commands, ...(values.trace ? { trace: (line: string) => console.log(line) } : {}), ...(attack ? { attack } : {}), ...(values.harsh ? { fixedLan: true, maxCrashes: { manager: 2, host: 2, bmc: 2 } } : {}), ...(values.restore ? { restoreManager: true } : {}) };
   let simulatedMs = 0;
   for (const seed of seeds) {
     const r = runLinkSim(seed, options);
@@ -89,7 +95,7 @@ if (mode === 'channel') {
     const line = `seed ${seed}: ${r.final}/${r.commands} final, ${r.applied} applied, ${(r.simulatedMs / 60_000).toFixed(1)} min simulated, skew ${(r.skewMs / 1000).toFixed(1)} s, loss ${(r.lanLoss * 100).toFixed(1)}%, crashes m${r.crashes.manager} h${r.crashes.host} b${r.crashes.bmc}${r.bmcDurable ? ' (durable BMC)' : ''}, retransmissions ${(r.counters['manager.retransmissions'] ?? 0) + (r.counters['host.retransmissions'] ?? 0)}, alerts ${JSON.stringify(r.alerts)}`;
     if (r.violations.length > 0) {
       failed++;
-      console.log(`${line}\n  FAILED: ${r.violations.slice(0, 5).join('\n          ')}\n  schedule ${JSON.stringify(r.schedule)}\n  replay: npm run sim -- link --seed ${seed} --commands ${commands}${values.attack ? ' --attack' : ''}${values.harsh ? ' --harsh' : ''}${values.restore ? ' --restore' : ''}`);
+      console.log(`${line}\n  FAILED: ${r.violations.slice(0, 5).join('\n          ')}\n  schedule ${JSON.stringify(r.schedule)}\n  replay: npm run sim -- link --seed ${seed} --commands ${commands}${attack ? ` --attack ${attack}` : ''}${values.harsh ? ' --harsh' : ''}${values.restore ? ' --restore' : ''}`);
     } else if (values.verbose || seeds.length === 1) console.log(line);
   }
   const s = (Date.now() - started) / 1000;

@@ -94,6 +94,16 @@ describe('link simulation', () => {
     expect(malformed).toBeGreaterThan(10);
   }, 60_000);
 
+  it('a replay on queue 1 (a copy of a recent record of the manager, byte for byte): commands still apply once; replay alerts appear, and only in those runs', () => {
+    let replays = 0;
+    for (let seed = 1; seed <= 30; seed++) {
+      const r = runLinkSim(seed, { commands: 100, attack: 'replay' });
+      expect({ seed, violations: r.violations }).toEqual({ seed, violations: [] });
+      replays += r.alerts.replay ?? 0;
+    }
+    expect(replays).toBeGreaterThan(10);
+  }, 60_000);
+
   it('a clock skew beyond tolerance (15 min) is seen as the clock (the invariant reports it), never as an attack', () => {
     let beyond = 0;
     for (let seed = 1; seed <= 6; seed++) {
