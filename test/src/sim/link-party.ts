@@ -16,7 +16,6 @@
 import { createHash } from 'node:crypto';
 import {
   type Ack,
-  type backchannel,
   type Body,
   decodeBody,
   Direction,
@@ -24,9 +23,7 @@ import {
   EnvelopeKeys,
   InboundChannel,
   type InboundEvent,
-  type PeerState,
   Reassembler,
-  type ReplayWindowState,
   ResyncReason,
   RetransmitTracker,
   Role,
@@ -34,60 +31,11 @@ import {
   unfillableHoles,
   WireError,
 } from '@backchannel/proto';
-import type { HopCursor, HopEvent, HopStep, LinkCore, OutboundMessage } from './link-core.js';
+import type { HopEvent, HopStep, LinkCore, OutboundMessage } from './link-core.js';
+import { type AppHandler, copyPeer, copyWindow, DECRYPTION_CODES, incarnation, isAcked, MALFORMED_CODES, type Observer, type PartyStore, type PartyTuning, type Transport } from './party-store.js';
 import type { EventLoop, PartyClock } from './sim-world.js';
 
-export interface OutboxEntry {
-  body: Uint8Array;
-  hello: boolean;
-}
-
-/** What survives a crash. Plain data; written only through `Party.commit`. */
-export interface PartyStore<A> {
-  nextId: number;
-  outbox: Map<number, OutboxEntry>;
-  window: ReplayWindowState | undefined;
-  peer: PeerState | undefined;
-  /** Records of a message half reassembled when its first records were committed (the host keeps them). */
-  held: Uint8Array[];
-  cursor: HopCursor;
-  /** The host's digests of delivered envelopes (sha256 hex → when), kept 10 min: a byte-identical copy is a replay. */
-  seen: Map<string, number>;
-  app: A;
-}
-
-export function emptyStore<A>(app: A): PartyStore<A> {
-  return { nextId: 1, outbox: new Map(), window: undefined, peer: undefined, held: [], cursor: { putEpoch: 0, getEpoch: 0, commitSeq: 0 }, seen: new Map(), app };
-}
-
-/** The transport a party reaches the BMC through (the simulated LAN or system interface). */
-export interface Transport {
-  connect(done: (session: { id: string; boot: number } | undefined) => void): void;
-  request(session: { id: string; boot: number }, packetSeq: number, cmd: number, data: Uint8Array, answer: (r: { cc: number; data: Uint8Array }) => void): void;
-}
-
-export interface PartyTuning {
-  requestTimeoutMs: number;
-  retries: number;
-  retransmit: { initialTimeoutMs: number; maxTimeoutMs: number };
-  ackDelayMs: number;
-  tickMs: number;
-  maxRecord: number;
-}
-
-/** Alert-raising and other notable verdicts, counted by the world. */
-export interface Observer {
-  count(what: string, n?: number): void;
-  alert(kind: string, detail: string): void;
-}
-
-/** What the application on top does with a delivered body: store mutations and messages to send. */
-export interface AppHandler<A> {
-  deliver(body: backchannel.v1.Body, app: A, enqueue: (body: Body) => void, nowMs: number): void;
-}
-
-const MALFORMED_CODES = new Set(['ERR_FRAGMENT_MALFORMED', 'ERR_FRAGMENT_BAD_VERSION', 'ERR_FRAGMENT_TOO_LARGE', 'ERR_ENVELOPE_MALFORMED', 'ERR_ENVELOPE_BAD_VERSION']);
-const DECRYPTION_CODES = new Set(['ERR_ENVELOPE_TAMPERED', 'ERR_ENVELOPE_WRONG_HOST', 'ERR_ENVELOPE_WRONG_DIRECTION']);
+export { emptyStore, type AppHandler, type Observer, type OutboxEntry, type PartyStore, type PartyTuning, type Transport } from './party-store.js';
 
 export interface PartyOptions<A> {
   role: 'manager' | 'host';
@@ -553,25 +501,6 @@ export class Party<A> {
     });
     if (found.length > 0) this.#holes = [...this.#holes, ...found].sort((a, b) => a - b);
   }
-}
-
-function isAcked(ack: Ack, id: number): boolean {
-  return id <= Number(ack.cumulativeId ?? 0) || (ack.selectiveIds ?? []).some((x) => Number(x) === id);
-}
-
-function copyWindow(w: ReplayWindowState): ReplayWindowState {
-  return { ...w, bitmap: Uint8Array.from(w.bitmap) };
-}
-
-function copyPeer(p: PeerState): PeerState {
-  return { ...p, incarnations: [...p.incarnations] };
-}
-
-function incarnation(randomBytes: (n: number) => Uint8Array): number {
-  const b = randomBytes(6);
-  let v = 0;
-  for (const x of b) v = v * 256 + x;
-  return v || 1;
 }
 
 export { EnvelopeKeys };
