@@ -15,6 +15,10 @@ export const REGRESSION_SEEDS: { seed: number; commands: number; options?: Param
   { seed: 44, commands: 200, options: { attack: 'foreign-put' }, what: 'foreign Put of 3 records absorbed by a sync (host crash)' },
   { seed: 51, commands: 200, options: { attack: 'foreign-put' }, what: 'foreign Put of 3 records absorbed by the periodic sync' },
   { seed: 87, commands: 200, options: { attack: 'foreign-put' }, what: 'foreign Put of 3 records absorbed by the periodic sync' },
+  // QueueHop put the same records again after a foreign producer; when ours had been stored by an earlier
+  // attempt (answer lost) and the foreign record came after it, the host got the same envelope twice and
+  // raised a replay alert. Fixed: the message is offered again and sealed anew.
+  { seed: 7, commands: 100, options: { attack: 'foreign-put' }, what: 'self-inflicted replay alert after a foreign producer' },
 ];
 
 /**
