@@ -386,19 +386,16 @@ export class QueueHop {
       return [{ kind: 'queue-full', retryAtMs: this.#putBlockedUntilMs }];
     }
     const { lastPutSeq } = decodeQueueAnswer(this.#iana, what, r, decodePutRecordResponse);
+    const message = this.#message!;
     if (lastPutSeq !== seq) {
-      // Another producer put records on our queue. Either they took our seq (the BMC answered
-      // ours as a retransmission and did not store it), or ours was stored by an earlier attempt
-      // whose answer was lost and theirs came after it: this answer cannot tell. Continue after
-      // theirs at once with the message sealed again (the driver offers it anew): the same bytes
-      // again would reach the peer twice in the second case, a byte-for-byte copy it must call a
-      // replay; a fresh seal is only a duplicate id. (The peer drops a torn start.)
+      // Another producer put records under our seqs; the BMC took ours as a retransmission and
+      // did not store it. Continue after theirs at once, from the message's first record (the
+      // peer drops the torn start).
       this.#lastPutSeq = Math.max(lastPutSeq, this.#lastPutSeq);
       if (this.#lastPutSeq > (this.#accountedSeq ?? 0)) this.#accountedSeq = this.#lastPutSeq;
-      this.#message = undefined;
+      message.index = 0;
       return [{ kind: 'foreign-producer', expectedSeq: seq, lastPutSeq }, { kind: 'resync', reason: 'foreign-producer' }];
     }
-    const message = this.#message!;
     this.#lastPutSeq = seq;
     this.#moved = true;
     message.index += 1;
