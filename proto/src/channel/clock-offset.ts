@@ -11,6 +11,15 @@
  * Samples older than `windowMs` are dropped so a drifting or stepped clock
  * is followed; with no recent sample the last estimate stays.
  *
+ * A sample's delay is unknown, so the estimate only falls on the word of a
+ * *fresh* sample: one read soon after the queue was seen empty, so it waited
+ * little. When every recent sample waited (a backlog drained after the
+ * receiver was down, or behind a partition), the window's best is lower than
+ * the truth by the queueing delay; following it would make the peer's next
+ * fresh messages look far ahead of its clock. The estimate then holds until a
+ * fresh sample comes (a stepped clock is still followed down: its next
+ * messages are fresh).
+ *
  * Only authenticated envelopes with a fresh message id feed samples: a
  * replayed or forged one cannot move the estimate.
  */
@@ -39,34 +48,46 @@ export interface ClockOffsetState {
 interface Sample {
   atMs: number;
   offsetMs: number;
+  fresh: boolean;
 }
 
 export class ClockOffset {
   readonly #windowMs: number;
   readonly #samples: Sample[] = [];
   #estimate: number | null;
+  /** The samples were forgotten (a restarted peer): the next one sets the estimate either way. */
+  #forgotten = false;
 
   constructor(state?: ClockOffsetState, windowMs = 5 * 60_000) {
     this.#windowMs = windowMs;
     this.#estimate = state?.offsetMs ?? null;
   }
 
-  /** The peer sealed a delivered envelope at `peerSentAtMs` (its clock); it arrived at `nowMs` (ours). */
-  sample(peerSentAtMs: number, nowMs: number): void {
+  /**
+   * The peer sealed a delivered envelope at `peerSentAtMs` (its clock); it arrived at `nowMs` (ours).
+   * `fresh`: it was read soon after the queue was seen empty, so its delay is small.
+   */
+  sample(peerSentAtMs: number, nowMs: number, fresh = true): void {
     if (!Number.isFinite(peerSentAtMs) || peerSentAtMs <= 0) return;
-    this.#samples.push({ atMs: nowMs, offsetMs: peerSentAtMs - nowMs });
+    this.#samples.push({ atMs: nowMs, offsetMs: peerSentAtMs - nowMs, fresh });
     // Bounded: the estimate needs only the recent best, not every message.
     while (this.#samples.length > 256 || (this.#samples.length > 1 && nowMs - (this.#samples[0]?.atMs ?? nowMs) > this.#windowMs)) {
       this.#samples.shift();
     }
     let best = Number.NEGATIVE_INFINITY;
-    for (const s of this.#samples) if (s.offsetMs > best) best = s.offsetMs;
-    this.#estimate = best;
+    let anyFresh = false;
+    for (const s of this.#samples) {
+      if (s.offsetMs > best) best = s.offsetMs;
+      anyFresh ||= s.fresh;
+    }
+    if (this.#estimate === null || best >= this.#estimate || anyFresh || this.#forgotten) this.#estimate = best;
+    this.#forgotten = false;
   }
 
   /** The peer restarted (its clock may have been stepped): older samples no longer describe it. */
   forgetSamples(): void {
     this.#samples.length = 0;
+    this.#forgotten = true;
   }
 
   /** Peer clock minus ours (ms), or null if nothing was learned yet. */

@@ -58,6 +58,13 @@ export interface PeerState extends ClockOffsetState {
  */
 export const HELD_BACK_GRACE_MS = 2 * 60_000;
 
+/**
+ * A record read within this long of the last empty Get Record waited at most
+ * that long in the queue (more than the slowest idle poll, 1 s by default):
+ * its clock sample may lower the estimate of the peer's clock (ClockOffset).
+ */
+export const FRESH_AFTER_EMPTY_MS = 5_000;
+
 export type LateReason = 'waited' | 'clock' | 'held-back';
 
 export type InboundEvent =
@@ -134,7 +141,9 @@ export class InboundChannel {
       this.#clock.forgetSamples(); // a restarted peer: its clock may have been stepped meanwhile
       this.#noteIncarnation(body.hello);
     }
-    this.#clock.sample(sentAtMs, nowMs);
+    // Read soon after the queue was seen empty: it waited little, so it may pull the clock estimate down.
+    const fresh = this.#queueEmptyAtMs !== undefined && nowMs - this.#queueEmptyAtMs <= FRESH_AFTER_EMPTY_MS;
+    this.#clock.sample(sentAtMs, nowMs, fresh);
     return rewound ? { kind: 'delivered', messageId: id, body, sentAtMs, rewound } : { kind: 'delivered', messageId: id, body, sentAtMs };
   }
 

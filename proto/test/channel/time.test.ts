@@ -32,6 +32,17 @@ describe('clock offset', () => {
     expect(new ClockOffset(c.state()).offsetMs).toBe(75_020);
   });
 
+  it('falls only on a fresh sample: a backlog that waited in the queue does not drag the estimate down', () => {
+    const c = new ClockOffset(undefined, 5 * MIN);
+    c.sample(NOW - 575_000 - 30, NOW); // the peer is 575 s behind; a prompt message
+    // The reader was down: for the next ten minutes every message read had waited 20-30 minutes.
+    for (let m = 6; m <= 16; m++) c.sample(NOW + m * MIN - 575_000 - 25 * MIN, NOW + m * MIN, false);
+    expect(c.offsetMs).toBe(-575_030);
+    // Fresh again (read right after the queue was seen empty): a clock stepped back 3 s is followed down.
+    c.sample(NOW + 17 * MIN - 578_000 - 40, NOW + 17 * MIN, true);
+    expect(c.offsetMs).toBe(-578_040);
+  });
+
   it('opens a window of steps around the peer clock', () => {
     const t = { maxSkewMs: 15 * MIN, maxAgeMs: 15 * MIN };
     const { lo, hi } = acceptedSteps(keys, NOW, 10 * MIN, t);

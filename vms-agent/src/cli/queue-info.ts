@@ -24,7 +24,7 @@ export async function queueInfo(argv: string[]): Promise<number> {
       const q = new OemQueueClient(session, host.iana);
       const infos = [await q.queueInfo(QueueId.ToHost), await q.queueInfo(QueueId.ToManager)];
       emit(stdoutOut(p.json), infos, () =>
-        table(infos.map((i) => [i.queue === 1 ? '1 (to host)' : '2 (to manager)', `0x${i.bmcEpoch.toString(16)}`, i.depth, `${i.usedBytes}/${i.capacityBytes}`, i.maxRecord, i.lastPutSeq, i.committedSeq]), ['QUEUE', 'EPOCH', 'DEPTH', 'BYTES', 'MAX-REC', 'LAST-PUT', 'COMMITTED']),
+        table(infos.map((i) => [i.queue === 1 ? '1 (to host)' : '2 (to manager)', `0x${i.bmcEpoch.toString(16).padStart(8, '0')}`, i.depth, `${i.usedBytes}/${i.capacityBytes}`, i.maxRecord, i.lastPutSeq, i.committedSeq]), ['QUEUE', 'EPOCH', 'DEPTH', 'BYTES', 'MAX-REC', 'LAST-PUT', 'COMMITTED']),
       );
       return EXIT.ok;
     } finally {

@@ -41,3 +41,24 @@ export function authHold(err: RmcpAuthError, nowMs: number, policy: AuthRetryPol
 function seconds(ms: number): string {
   return ms >= 120_000 ? `${Math.round(ms / 60_000)} min` : `${Math.round(ms / 1000)} s`;
 }
+
+export interface CredentialsWait {
+  untilMs: number;
+  /** What the refused login used (compared, never logged). */
+  refused: string | undefined;
+  /** The host's credentials as stored now. */
+  current: () => Promise<string | undefined>;
+  clock: () => number;
+  sleep: (ms: number) => Promise<void>;
+  stopped: () => boolean;
+}
+
+/** Waits until `untilMs`, or until the stored credentials differ from the refused ones (checked every 2 s); true if they changed. */
+export async function waitForOtherCredentials(w: CredentialsWait): Promise<boolean> {
+  while (!w.stopped() && w.clock() < w.untilMs) {
+    await w.sleep(Math.min(2_000, w.untilMs - w.clock()));
+    const now = await w.current().catch(() => w.refused);
+    if (now !== w.refused) return true;
+  }
+  return false;
+}

@@ -31,7 +31,7 @@ import type { LinkHealth } from '../api/views.js';
 import { isRmcpAuthError } from '../rmcp/errors.js';
 import type { HostRecord, Mutation, OutboxEntry } from '../store/store.js';
 import type { BmcSession } from './bmc-session.js';
-import { authHold } from './auth-hold.js';
+import { authHold, waitForOtherCredentials } from './auth-hold.js';
 import { clockSkewText, credentialsOf, ForeignProducerGuard, randomIncarnation } from './link-guards.js';
 import { dispatchBody } from './inbound-dispatch.js';
 import { DEFAULT_LINK_TUNING, type LinkDependencies, type LinkTuning } from './link-options.js';
@@ -144,7 +144,8 @@ export class HostLink {
           this.#setState('auth_failed', hold.message);
           await this.#closeSession();
           this.#refusedCredentials ??= await this.#credentials();
-          await this.#holdForCredentials(hold.untilMs);
+          const changed = await waitForOtherCredentials({ untilMs: hold.untilMs, refused: this.#refusedCredentials, current: () => this.#credentials(), clock: this.#o.clock, sleep: (ms) => this.#sleep(ms), stopped: () => this.#stopped });
+          if (changed) this.#o.logger?.info({ host: this.hostId }, 'BMC credentials changed in the store; trying again');
           continue;
         }
         this.#o.logger?.warn({ host: this.hostId, err: message }, 'link to BMC failed; reconnecting after back-off');
@@ -440,18 +441,6 @@ export class HostLink {
     const host = await this.#o.store.getHost(this.hostId);
     const secrets = await this.#o.store.getHostSecrets(this.hostId);
     return host && secrets ? credentialsOf(host, secrets.bmcPassword) : undefined;
-  }
-
-  /** Waits until `untilMs`, or until the stored credentials differ from the refused ones. */
-  async #holdForCredentials(untilMs: number): Promise<void> {
-    while (!this.#stopped && this.#o.clock() < untilMs) {
-      await this.#sleep(Math.min(2_000, untilMs - this.#o.clock()));
-      const now = await this.#credentials().catch(() => this.#refusedCredentials);
-      if (now !== this.#refusedCredentials) {
-        this.#o.logger?.info({ host: this.hostId }, 'BMC credentials changed in the store; trying again');
-        return;
-      }
-    }
   }
 
   #sleep(ms: number): Promise<void> {
