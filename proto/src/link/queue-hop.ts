@@ -132,6 +132,12 @@ export class QueueHop {
   #syncInfo: QueueInfoResponse | undefined;
   #lastSyncAtMs = 0;
   #lastPutSeq = 0;
+  /**
+   * The highest seq on the put queue this process accounts for under the current put epoch:
+   * the last_put_seq of its first sync there, then every seq it sent a Put for (answered or
+   * not). A sync that shows more was someone else's Put. Unknown before the first sync.
+   */
+  #accountedSeq: number | undefined;
   #maxRecord = 0;
   #message: { messageId: number; records: readonly Uint8Array[]; index: number } | undefined;
   #noMessage = false;
@@ -280,7 +286,9 @@ export class QueueHop {
       return { kind: 'need-message' };
     }
     const record = this.#message.records[this.#message.index]!;
-    return this.#request({ kind: 'put', seq: this.#lastPutSeq + 1 }, record);
+    const seq = this.#lastPutSeq + 1;
+    if (seq > (this.#accountedSeq ?? 0)) this.#accountedSeq = seq;
+    return this.#request({ kind: 'put', seq }, record);
   }
 
   #endTurn(nowMs: number): HopStep {
@@ -330,11 +338,20 @@ export class QueueHop {
     this.#syncInfo = undefined;
     this.#lastSyncAtMs = nowMs;
     this.#maxRecord = Math.min(get.maxRecord, put.maxRecord);
+    const events: HopEvent[] = [];
+    const before = this.#cursor;
+    // Records this process never sent are on our queue under the epoch it already knows: another
+    // producer put them while we were idle or reconnecting. Without this check a sync (at every
+    // connect and every queueInfoEveryMs) adopts their last_put_seq silently, and only a Put that
+    // collides with them would tell.
+    // (Ours that were sent but not stored stay accounted for: one still on its way may land later.)
+    if (this.#accountedSeq !== undefined && before.putEpoch === put.bmcEpoch) {
+      if (put.lastPutSeq > this.#accountedSeq) events.push({ kind: 'foreign-producer', expectedSeq: this.#accountedSeq + 1, lastPutSeq: put.lastPutSeq });
+      this.#accountedSeq = Math.max(this.#accountedSeq, put.lastPutSeq);
+    } else this.#accountedSeq = put.lastPutSeq;
     // What this side put before a crash is still queued: continue after it. A message cut short goes again from its first record.
     this.#lastPutSeq = put.lastPutSeq;
     this.#message = undefined;
-    const events: HopEvent[] = [];
-    const before = this.#cursor;
     const cursor = { ...before };
     if (before.putEpoch !== put.bmcEpoch) {
       cursor.putEpoch = put.bmcEpoch;
@@ -375,6 +392,7 @@ export class QueueHop {
       // did not store it. Continue after theirs at once, from the message's first record (the
       // peer drops the torn start).
       this.#lastPutSeq = Math.max(lastPutSeq, this.#lastPutSeq);
+      if (this.#lastPutSeq > (this.#accountedSeq ?? 0)) this.#accountedSeq = this.#lastPutSeq;
       message.index = 0;
       return [{ kind: 'foreign-producer', expectedSeq: seq, lastPutSeq }, { kind: 'resync', reason: 'foreign-producer' }];
     }

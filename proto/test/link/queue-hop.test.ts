@@ -183,6 +183,42 @@ describe('QueueHop (link core)', () => {
     expect(request(hop.next(0))).toMatchObject({ kind: 'put-record', seq: 10, record: new Uint8Array([1]) });
   });
 
+  it('a sync that finds records this process never put (same epoch) is a foreign producer; its own unanswered Puts are not', () => {
+    const { hop } = synced({ lastPutSeq: 4 });
+    hop.offer({ messageId: 2, records: [new Uint8Array([1])] }, 0);
+    expect(request(hop.next(0))).toMatchObject({ kind: 'put-record', seq: 5 });
+    // The answer never comes: the transport fails and the hop reconnects.
+    hop.disconnected(0);
+    hop.connected(10);
+    request(hop.next(10));
+    hop.onResponse(info(QueueId.ToManager), 10);
+    request(hop.next(10));
+    // Our Put of seq 5 did arrive after all: not foreign.
+    expect(hop.onResponse(info(QueueId.ToHost, { lastPutSeq: 5 }), 10).map((e) => e.kind)).toEqual(['queues']);
+    // While we were away someone put 6 and 7.
+    hop.disconnected(20);
+    hop.connected(30);
+    request(hop.next(30));
+    hop.onResponse(info(QueueId.ToManager), 30);
+    request(hop.next(30));
+    expect(hop.onResponse(info(QueueId.ToHost, { lastPutSeq: 7 }), 30)[0]).toEqual({ kind: 'foreign-producer', expectedSeq: 6, lastPutSeq: 7 });
+    expect(hop.next(30)).toEqual({ kind: 'need-message' });
+    hop.offer({ messageId: 3, records: [new Uint8Array([2])] }, 30);
+    expect(request(hop.next(30))).toMatchObject({ kind: 'put-record', seq: 8 });
+  });
+
+  it('the first sync of a process, and the first under a new epoch, take last_put_seq as they find it', () => {
+    const { events } = synced({ lastPutSeq: 40 });
+    expect(events.map((e) => e.kind)).not.toContain('foreign-producer');
+    const { hop } = synced({ lastPutSeq: 3, epoch: 7 });
+    hop.disconnected(0);
+    hop.connected(10);
+    request(hop.next(10));
+    hop.onResponse(info(QueueId.ToManager, { epoch: 9 }), 10);
+    request(hop.next(10));
+    expect(hop.onResponse(info(QueueId.ToHost, { lastPutSeq: 12, epoch: 9 }), 10).map((e) => e.kind)).not.toContain('foreign-producer');
+  });
+
   it('a changed bmc_epoch at the periodic sync restarts the read cursor and says which queue was lost', () => {
     const { hop } = synced({ epoch: 7 });
     hop.offer(undefined, 0);
