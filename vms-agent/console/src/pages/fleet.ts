@@ -165,8 +165,9 @@ export const fleetPage: Page = (ctx, main) => {
           return h('section', { class: 'card host', 'data-host': host.id, 'aria-labelledby': `host-${host.id}` }, h('h2', { id: `host-${host.id}` }, host.id, ' ', h('span', { class: 'muted small' }, `BMC ${host.bmc.address}:${host.bmc.port}`)), figures, domains);
         }),
       );
-      // Keep a form the user is in (an open select, a focused Run button) from being redrawn under their hands; the chosen action survives redraws anyway.
-      if (hostsEl.contains(document.activeElement) && (document.activeElement?.tagName === 'SELECT' || document.activeElement?.tagName === 'BUTTON')) return;
+      // Keep an open select from being redrawn under the user's hands (the chosen action survives redraws anyway). Not a focused
+      // button: after a confirmation the dialog gives focus back to Run, and the page would then never redraw.
+      if (hostsEl.contains(document.activeElement) && document.activeElement?.tagName === 'SELECT') return;
       clear(hostsEl, cards.length ? cards : h('p', {}, 'No hosts. Add one with: vms-agent hosts add'));
     } catch (err) {
       clear(hostsEl, errorBox(err instanceof ApiError ? err.message : String(err)));
