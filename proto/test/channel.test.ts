@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Action, Direction, EnvelopeKeys, InboundChannel, RetransmitTracker, sealRecords } from '../src/index.js';
+import { Action, ackIsForUs, Direction, EnvelopeKeys, InboundChannel, RetransmitTracker, sealRecords } from '../src/index.js';
 
 const SEED = new Uint8Array(32).fill(0x42);
 const NOW = Date.UTC(2026, 10, 21, 8, 0, 0);
@@ -28,7 +28,7 @@ describe('channel: sealRecords + InboundChannel', () => {
       }
     }
     expect(delivered).toEqual(['req-1', 'req-2', 'req-3', 'req-4', 'req-5']);
-    expect(inbound.ack()).toEqual({ cumulativeId: 5, selectiveIds: [] });
+    expect(inbound.ack()).toEqual({ cumulativeId: 5, selectiveIds: [], incarnation: 0 });
   });
 
   it('reports a retransmitted message as duplicate, even re-sealed later', () => {
@@ -100,5 +100,26 @@ describe('RetransmitTracker', () => {
     t.expireAll();
     expect(t.due(0)).toEqual([3, 5]);
     expect(t.size).toBe(2);
+  });
+});
+
+describe('acks scoped to the sender incarnation (docs/protocol.md "Incarnations")', () => {
+  it("an ack names the peer's latest incarnation seen in a Hello, 0 before any", () => {
+    const inbound = new InboundChannel({ keys: hostKeys, receiveDirection: Direction.DIRECTION_TO_HOST });
+    expect(inbound.ack().incarnation).toBe(0);
+    const hello = (incarnation: number, id: number) => sealRecords(out, id, { hello: { role: 1, hostId: 'hv-07', incarnation, lastDeliveredId: 0, nextMessageId: id, firstUnackedId: id } }, NOW);
+    for (const rec of hello(0x1111, 1)) inbound.pushRecord(rec, NOW);
+    expect(inbound.ack().incarnation).toBe(0x1111);
+    // A restored manager: a new incarnation numbering from 1 again.
+    for (const rec of hello(0x2222, 1)) inbound.pushRecord(rec, NOW);
+    expect(inbound.ack().incarnation).toBe(0x2222);
+  });
+
+  it('ackIsForUs: ours or unnamed (no Hello seen yet, an older peer) release; another incarnation never does', () => {
+    expect(ackIsForUs({ cumulativeId: 3, selectiveIds: [], incarnation: 7 }, 7)).toBe(true);
+    expect(ackIsForUs({ cumulativeId: 3, selectiveIds: [], incarnation: 0 }, 7)).toBe(true);
+    expect(ackIsForUs({ cumulativeId: 3, selectiveIds: [] }, 7)).toBe(true);
+    expect(ackIsForUs({ cumulativeId: 3, selectiveIds: [], incarnation: 6 }, 7)).toBe(false);
+    expect(ackIsForUs({ cumulativeId: 3, selectiveIds: [], incarnation: 6 }, undefined)).toBe(false);
   });
 });

@@ -13,6 +13,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import {
   type Ack,
+  ackIsForUs,
   AlertKind,
   alertKindName,
   actionName,
@@ -103,6 +104,8 @@ export class Agent {
   readonly #outbound: OutboundQueue;
   readonly #processor: CommandProcessor;
   readonly #reporter: StatusReporter;
+  /** This process's incarnation (its Hello's); acks naming another are about an earlier process's ids. */
+  #incarnation: number | undefined;
   readonly #link: LinkEngine;
   #ackOwedSince: number | undefined;
   #lastSweep = 0;
@@ -239,7 +242,7 @@ export class Agent {
         role: Role.ROLE_HYPERVISOR,
         hostId: this.#o.hostId,
         agentVersion: AGENT_VERSION,
-        incarnation: randomIncarnation(this.#o.randomBytes),
+        incarnation: (this.#incarnation = randomIncarnation(this.#o.randomBytes)),
         lastDeliveredId: this.#inbound.ack().cumulativeId ?? 0,
         nextMessageId: nextId,
         firstUnackedId: Math.min(nextId, ...this.store.outboxIds()),
@@ -333,9 +336,10 @@ export class Agent {
       this.#o.log.warn({ messageId: event.messageId }, "the manager's store went back (new incarnation with ids we had delivered): replay window rewound to its first unacknowledged id");
       this.#o.metrics.resyncs.inc({ reason: 'peer_incarnation' });
     }
-    this.#redelivery = !this.store.rememberEnvelope(digest, event.messageId, now);
+    this.#redelivery = !this.store.rememberEnvelope(digest, event.messageId, now) || event.redelivery === true;
     const body = event.body;
-    const released = this.#outbound.acknowledge(body.ack, now);
+    // An ack naming another incarnation of ours acknowledged an earlier process's ids (docs/protocol.md "Incarnations").
+    const released = body.ack && ackIsForUs(body.ack, this.#incarnation) ? this.#outbound.acknowledge(body.ack, now) : [];
     if (released.length > 0) this.#o.metrics.unacked.set(this.#outbound.unackedCount);
     if (body.commandRequest) await this.#processor.handleRequest(body.commandRequest);
     else if (body.challengeResponse) await this.#processor.handleChallengeResponse(body.challengeResponse, { redelivery: this.#redelivery });

@@ -68,7 +68,13 @@ export const FRESH_AFTER_EMPTY_MS = 5_000;
 export type LateReason = 'waited' | 'clock' | 'held-back';
 
 export type InboundEvent =
-  | { kind: 'delivered'; messageId: number; body: backchannel.v1.Body; sentAtMs: number; rewound?: boolean }
+  /**
+   * `rewound`: this Hello started the window again (docs/protocol.md "Incarnations").
+   * `redelivery`: an id we had delivered before that rewind; the peer may be sending the same
+   * message again (not an attack: only the peer can seal), so an effect it names was maybe
+   * done already.
+   */
+  | { kind: 'delivered'; messageId: number; body: backchannel.v1.Body; sentAtMs: number; rewound?: boolean; redelivery?: boolean }
   | { kind: 'duplicate'; messageId: number }
   | { kind: 'late'; messageId: number; sentAtMs: number; ageMs: number; reason: LateReason }
   | { kind: 'ahead'; messageId: number; sentAtMs: number; offsetMs: number }
@@ -83,6 +89,8 @@ export class InboundChannel {
   readonly #time: TimeTolerance;
   readonly #incarnations: number[];
   #queueEmptyAtMs: number | undefined;
+  /** Ids up to this were delivered before the peer's last rewind (this process only). */
+  #redeliverUpTo = 0;
 
   constructor(options: InboundOptions) {
     this.#keys = options.keys;
@@ -121,13 +129,22 @@ export class InboundChannel {
     const { lo, hi } = acceptedSteps(this.#keys, nowMs, this.#clock.offsetMs, this.#time);
     const inTime = step >= lo && step <= hi;
     let rewound = false;
-    if (this.#window.check(id) !== 'fresh') {
-      const hello = body.hello;
-      if (!(hello && inTime && this.#isNewIncarnation(hello))) return { kind: 'duplicate', messageId: id };
-      // The peer's store went back (wiped, or restored from an older copy): its ids restart below ours.
+    const hello = body.hello && inTime && this.#isNewIncarnation(body.hello) ? body.hello : undefined;
+    const freshId = this.#window.check(id) === 'fresh';
+    if (!freshId && !hello) return { kind: 'duplicate', messageId: id };
+    if (hello) {
+      // A new life of the peer (authenticated: only it can seal). It sends again everything from its
+      // first unacknowledged id, and those ids may name other messages than the ones we delivered
+      // under them (its store wiped or restored from an older copy), even when the Hello's own id is
+      // fresh to us: start the window again just below that id. What follows up to what we had
+      // delivered is marked `redelivery` (request ids keep effects from happening twice).
       const first = Number(hello.firstUnackedId ?? 0);
-      this.#window.rewindTo((first >= 1 && first <= id ? first : id) - 1);
-      rewound = true;
+      const rewindTo = (first >= 1 && first <= id ? first : id) - 1;
+      if (!freshId || rewindTo < this.#window.highest) {
+        this.#redeliverUpTo = Math.max(this.#redeliverUpTo, this.#window.highest);
+        this.#window.rewindTo(rewindTo);
+        rewound = true;
+      }
     }
     if (step > hi) return { kind: 'ahead', messageId: id, sentAtMs, offsetMs: sentAtMs - nowMs };
     if (step < lo) {
@@ -144,7 +161,10 @@ export class InboundChannel {
     // Read soon after the queue was seen empty: it waited little, so it may pull the clock estimate down.
     const fresh = this.#queueEmptyAtMs !== undefined && nowMs - this.#queueEmptyAtMs <= FRESH_AFTER_EMPTY_MS;
     this.#clock.sample(sentAtMs, nowMs, fresh);
-    return rewound ? { kind: 'delivered', messageId: id, body, sentAtMs, rewound } : { kind: 'delivered', messageId: id, body, sentAtMs };
+    const event: InboundEvent & { kind: 'delivered' } = { kind: 'delivered', messageId: id, body, sentAtMs };
+    if (rewound) event.rewound = true;
+    if (id <= this.#redeliverUpTo) event.redelivery = true;
+    return event;
   }
 
   /** A Get Record found the queue empty at `nowMs`: whatever is read later was put after this. */
@@ -159,7 +179,7 @@ export class InboundChannel {
 
   /** The acknowledgement to piggyback on the next outbound message. */
   ack(selectiveLimit = 32): Ack {
-    return { cumulativeId: this.#window.cumulative, selectiveIds: this.#window.selective(selectiveLimit) };
+    return { cumulativeId: this.#window.cumulative, selectiveIds: this.#window.selective(selectiveLimit), incarnation: this.#incarnations.at(-1) ?? 0 };
   }
 
   /** The peer said (Hello) it will never send ids at or below `id` again. */
@@ -196,4 +216,17 @@ export class InboundChannel {
 function rejected(err: unknown): InboundEvent {
   if (err instanceof WireError) return { kind: 'rejected', code: err.code, message: err.message };
   throw err;
+}
+
+/**
+ * Whether an ack the peer sent is about this process's ids: it names our
+ * incarnation, or none (the peer has seen no Hello of ours yet, or predates
+ * the field). An ack naming another incarnation was about an earlier
+ * process's ids (docs/protocol.md "Incarnations"): after a store restored
+ * from an older copy the same ids name other messages, which it must not
+ * release. `own`: the incarnation our Hello carried (undefined before one).
+ */
+export function ackIsForUs(ack: Ack, own: number | undefined): boolean {
+  const named = Number(ack.incarnation ?? 0);
+  return named === 0 || named === own;
 }

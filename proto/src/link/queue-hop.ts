@@ -389,11 +389,13 @@ export class QueueHop {
     const message = this.#message!;
     if (lastPutSeq !== seq) {
       // Another producer put records under our seqs; the BMC took ours as a retransmission and
-      // did not store it. Continue after theirs at once, from the message's first record (the
-      // peer drops the torn start).
+      // did not store it (or stored an earlier attempt whose answer was lost: we cannot tell).
+      // Continue after theirs at once with the message sealed afresh: the driver offers it again
+      // (the peer drops the torn start, and a copy of what it may already hold is a plain
+      // duplicate, not the same bytes twice, which a receiver must take for a replay).
       this.#lastPutSeq = Math.max(lastPutSeq, this.#lastPutSeq);
       if (this.#lastPutSeq > (this.#accountedSeq ?? 0)) this.#accountedSeq = this.#lastPutSeq;
-      message.index = 0;
+      this.#message = undefined;
       return [{ kind: 'foreign-producer', expectedSeq: seq, lastPutSeq }, { kind: 'resync', reason: 'foreign-producer' }];
     }
     this.#lastPutSeq = seq;

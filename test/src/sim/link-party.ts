@@ -16,6 +16,7 @@
 import { createHash } from 'node:crypto';
 import {
   type Ack,
+  ackIsForUs,
   type Body,
   decodeBody,
   Direction,
@@ -75,6 +76,8 @@ export class Party<A> {
   #packetSeq = 0;
   #timerToken = 0;
   #timerAt = Number.POSITIVE_INFINITY;
+  /** This start's incarnation (its Hello's). */
+  #incarnation: number | undefined;
   #ackOwedAt: number | undefined;
   #lastBareAckAt = Number.NEGATIVE_INFINITY;
   #holes: number[] = [];
@@ -115,7 +118,7 @@ export class Party<A> {
       hello: {
         role: o.role === 'manager' ? Role.ROLE_MANAGER : Role.ROLE_HYPERVISOR,
         hostId: o.keys.hostId,
-        incarnation: incarnation(o.randomBytes),
+        incarnation: (this.#incarnation = incarnation(o.randomBytes)),
         lastDeliveredId: this.#inbound.ack().cumulativeId ?? 0,
         nextMessageId: nextId,
         firstUnackedId: firstUnacked,
@@ -407,21 +410,18 @@ export class Party<A> {
       const body = ev.body;
       const acks: Ack[] = body.ack ? [body.ack] : [];
       let resendAll = false;
-      if (body.hello) {
-        acks.push({ cumulativeId: body.hello.lastDeliveredId, selectiveIds: [] });
-        resendAll = true;
-      }
-      if (body.resync) {
-        acks.push({ cumulativeId: body.resync.lastDeliveredId, selectiveIds: [] });
-        resendAll = true;
-      }
+      // As vms-agent does: a Hello or Resync makes us resend; its last_delivered_id (taken when it was
+      // queued, maybe about an earlier incarnation of ours) releases nothing, the body's ack does.
+      if (body.hello || body.resync) resendAll = true;
       const outgoing: Body[] = [];
       this.commit((s) => {
         for (const ack of acks) {
+          // As the agents do: an ack naming an earlier incarnation of ours is about other messages.
+          if (!ackIsForUs(ack, this.#incarnation)) continue;
           this.#tracker.ack(ack);
           const released = [...s.outbox.keys()].filter((id) => isAcked(ack, id));
           for (const id of released) s.outbox.delete(id);
-          if (released.length > 0) o.trace?.(`${o.loop.now} ${o.role} ack (cumulative ${ack.cumulativeId}) in message ${ev.messageId} releases ${released.join(',')}`);
+          if (released.length > 0) o.trace?.(`${o.loop.now} ${o.role} ack (cumulative ${ack.cumulativeId}, incarnation ${ack.incarnation ?? 0} vs ours ${this.#incarnation}) in message ${ev.messageId} releases ${released.join(',')}`);
         }
         o.app.deliver(body, s.app, (b) => outgoing.push(b), now);
         s.window = copyWindow(this.#inbound.windowState());
@@ -441,7 +441,7 @@ export class Party<A> {
       enqueued = outgoing.length > 0;
       if (resendAll) this.#expireAll();
       if (body.payload) this.#ackOwedAt ??= now + o.tuning.ackDelayMs;
-      if (body.ack) this.#updateHoles(body.ack, now);
+      if (body.ack && ackIsForUs(body.ack, this.#incarnation)) this.#updateHoles(body.ack, now);
       o.observer.count(`${o.role}.delivered`);
       o.trace?.(`${o.loop.now} ${o.role} delivered message ${ev.messageId} sealed ${ev.sentAtMs - now} ms off our clock; learned offset ${this.#inbound.clockOffsetMs} ms`);
     } else {

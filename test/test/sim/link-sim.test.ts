@@ -18,6 +18,10 @@ export const REGRESSION_SEEDS: { seed: number; commands: number; options?: Param
   // ClockOffset followed queue delay down without bound (learned -2227 s for a true -575 s, 1652 false
   // clock verdicts). Fixed on main (03fbbd8): the estimate falls only on a fresh sample or a restarted peer.
   { seed: 9008, commands: 1_000, options: { fixedLan: true, maxCrashes: { manager: 2, host: 2, bmc: 2 } }, what: 'a learned clock offset sinking with queue delay' },
+  { seed: 7, commands: 100, options: { attack: 'foreign-put' }, what: "after a foreign producer, the same sealed bytes put again (a replay alert about the manager's own retransmission)" },
+  { seed: 81, commands: 100, options: { restoreManager: true, maxCrashes: { manager: 2, host: 1, bmc: 1 } }, what: "an ack of an earlier incarnation's ids releasing a restored manager's new messages" },
+  { seed: 239, commands: 200, options: { restoreManager: true }, what: "a Resync's last_delivered_id (queued before the host saw the restored manager's Hello) taken as an ack of the new incarnation's ids" },
+  { seed: 210, commands: 200, options: { restoreManager: true }, what: 'a restored Hello with a fresh id did not rewind the window: its resent ids were dropped as duplicates, their commands never final' },
 ];
 
 /**
@@ -25,20 +29,6 @@ export const REGRESSION_SEEDS: { seed: number; commands: number; options?: Param
  * failures"). `it.fails`: when the bug is fixed the test turns red; move the seed to REGRESSION_SEEDS.
  */
 export const KNOWN_FAILURES: { seed: number; commands: number; options: Parameters<typeof runLinkSim>[1]; violation: string; what: string }[] = [
-  {
-    seed: 7,
-    commands: 100,
-    options: { attack: 'foreign-put' },
-    violation: 'replay alert',
-    what: "after a foreign producer QueueHop puts the same sealed records again; when ours had been stored by an earlier attempt whose answer was lost and the foreign record came after it, the host gets message 123 twice byte for byte and raises a replay alert about the manager's own retransmission",
-  },
-  {
-    seed: 81,
-    commands: 100,
-    options: { restoreManager: true, maxCrashes: { manager: 2, host: 1, bmc: 1 } },
-    violation: 'not final',
-    what: "acks are not scoped to the sender's incarnation: the manager restarts from a backup (ids from 1 again), a host message sealed before the host saw the new Hello acks ids 1..18 of the old incarnation, which releases the new messages 1..18 from the outbox undelivered; the commands in 17 and 18 are never applied (the hole filler then sends empty bodies under their ids)",
-  },
 ];
 
 describe('link simulation', () => {
@@ -75,6 +65,18 @@ describe('link simulation', () => {
     }, 60_000);
   }
 
+  it('a manager store restored from a backup at every manager crash: every command it knows ends final, none applied twice', () => {
+    const failures = [];
+    let restores = 0;
+    for (let seed = 1; seed <= 40; seed++) {
+      const r = runLinkSim(seed, { commands: 200, restoreManager: true });
+      restores += r.counters['manager.restores'] ?? 0;
+      if (r.violations.length > 0) failures.push({ seed, violations: r.violations.slice(0, 3) });
+    }
+    expect(failures).toEqual([]);
+    expect(restores).toBeGreaterThan(5);
+  }, 60_000);
+
   it('the harsh profile: 1000 commands a seed, the host down up to 12 minutes, 20% loss on every seed', () => {
     const failures = [];
     for (let seed = 1; seed <= 4; seed++) {
@@ -88,7 +90,6 @@ describe('link simulation', () => {
     let detected = 0;
     let malformed = 0;
     for (let seed = 1; seed <= 30; seed++) {
-      if (seed === 7) continue; // a known failure (KNOWN_FAILURES): the self-inflicted replay alert
       const r = runLinkSim(seed, { commands: 100, attack: 'foreign-put' });
       expect({ seed, violations: r.violations }).toEqual({ seed, violations: [] });
       detected += r.alerts.foreign_producer ?? 0;

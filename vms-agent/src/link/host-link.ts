@@ -11,6 +11,7 @@
  * crash re-reads the record and drops it as a duplicate.
  */
 import {
+  ackIsForUs,
   type backchannel,
   decodeBody,
   Direction,
@@ -77,6 +78,8 @@ export class HostLink {
   #ackWokenFor: number | undefined;
   #lastAckOnlyAt = 0;
   #helloQueued = false;
+  /** This process's incarnation (its Hello's); acks naming another are about an earlier process's ids. */
+  #incarnation: number | undefined;
   /** Both queues as the last Get Queue Info saw them, for operators (GET /v1/hosts, `vms-agent hosts status`). */
   #queueFigures: LinkHealth['queues'] = null;
   readonly #holes: HoleFiller;
@@ -206,11 +209,12 @@ export class HostLink {
   /** Once per process, after the first sync: tell the hypervisor-agent we (re)started, what we have delivered, and ask for its unacknowledged messages. */
   async #queueHello(): Promise<void> {
     if (this.#helloQueued) return;
+    this.#incarnation = randomIncarnation(this.#o.randomBytes);
     const host = (await this.#o.store.getHost(this.hostId))!;
     const nextId = host.nextMessageId + 1;
     const firstUnackedId = Math.min(nextId, ...(await this.#o.store.listOutbox(this.hostId)).map((e) => e.messageId));
     // A random incarnation: if this store was wiped or restored from an older copy, the host rewinds its window for us.
-    await this.#enqueue({ hello: { role: Role.ROLE_MANAGER, hostId: this.hostId, agentVersion: this.#o.agentVersion ?? '', incarnation: randomIncarnation(this.#o.randomBytes), lastDeliveredId: this.#inbound!.ack().cumulativeId ?? 0, nextMessageId: nextId, firstUnackedId, timeMs: this.#o.clock() } }, 'hello');
+    await this.#enqueue({ hello: { role: Role.ROLE_MANAGER, hostId: this.hostId, agentVersion: this.#o.agentVersion ?? '', incarnation: this.#incarnation, lastDeliveredId: this.#inbound!.ack().cumulativeId ?? 0, nextMessageId: nextId, firstUnackedId, timeMs: this.#o.clock() } }, 'hello');
     this.#helloQueued = true;
   }
 
@@ -397,7 +401,7 @@ export class HostLink {
   async #deliver(body: backchannel.v1.Body, now: number): Promise<void> {
     const d = await dispatchBody(this.#host, body, { commands: this.#o.commands, ...(this.#o.metrics ? { metrics: this.#o.metrics } : {}), nowMs: now });
     const outboxIds = (await this.#o.store.listOutbox(this.hostId)).map((e) => e.messageId);
-    const acked = ackedIds(d.acks, this.#tracker, outboxIds);
+    const acked = ackedIds(d.acks.filter((a) => ackIsForUs(a, this.#incarnation)), this.#tracker, outboxIds);
     const mutations: Mutation[] = [...d.mutations];
     if (acked.size > 0) mutations.push({ kind: 'outbox.ack', hostId: this.hostId, messageIds: [...acked] });
     mutations.push({ kind: 'inbound.window', hostId: this.hostId, window: { ...this.#inbound!.windowState(), peer: this.#inbound!.peerState() }, atMs: now });
@@ -409,7 +413,7 @@ export class HostLink {
     if (mutations.some((m) => m.kind === 'outbox.enqueue')) this.#hop?.wake();
     for (const state of d.finals) this.#o.metrics?.commandsFinal.inc({ state });
     // An ack that shows the host lacks an id for good (a lost bare ack): an empty body goes out under it next.
-    if (body.ack && (await this.#holes.update(body.ack, now, () => this.#pending?.messageId))) this.#hop?.wake();
+    if (body.ack && ackIsForUs(body.ack, this.#incarnation) && (await this.#holes.update(body.ack, now, () => this.#pending?.messageId))) this.#hop?.wake();
     if (d.resendAll) this.#tracker.expireAll();
     if (d.needsAck) this.#ackDueAt ??= now + this.#t.ackDelayMs;
   }

@@ -84,12 +84,12 @@ export async function dispatchBody(
       });
       break;
     }
+    // A Hello or Resync makes us resend what is unacknowledged. Its last_delivered_id releases
+    // nothing: it was taken when the message was queued, maybe before the host saw our latest
+    // Hello (then it counts an earlier incarnation's ids), while the ack the same body carries
+    // was taken when it was sealed and names the incarnation it counts.
     case 'hello':
-      out.acks.push({ cumulativeId: (body.hello as backchannel.v1.Hello).lastDeliveredId, selectiveIds: [] });
-      out.resendAll = true;
-      break;
     case 'resync':
-      out.acks.push({ cumulativeId: (body.resync as backchannel.v1.Resync).lastDeliveredId, selectiveIds: [] });
       out.resendAll = true;
       break;
     default:
