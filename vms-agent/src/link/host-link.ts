@@ -20,7 +20,6 @@ import {
   InboundChannel,
   type HopEvent,
   type HopStep,
-  type InboundEvent,
   type PeerState,
   QueueHop,
   ResyncReason,
@@ -33,11 +32,14 @@ import { isRmcpAuthError } from '../rmcp/errors.js';
 import type { HostRecord, Mutation, OutboxEntry } from '../store/store.js';
 import type { BmcSession } from './bmc-session.js';
 import { authHold, waitForOtherCredentials } from './auth-hold.js';
-import { clockSkewText, credentialsOf, ForeignProducerGuard, randomIncarnation } from './link-guards.js';
+import { type Untimely, ClockSkewWatch } from './clock-skew-watch.js';
+import { credentialsOf, ForeignProducerGuard, randomIncarnation } from './link-guards.js';
 import { dispatchBody } from './inbound-dispatch.js';
 import { DEFAULT_LINK_TUNING, type LinkDependencies, type LinkTuning } from './link-options.js';
 import { ackedIds, HoleFiller } from './outbound-acks.js';
+import { ReplyWaits } from './reply-waits.js';
 import { withTimeout } from './timeout.js';
+import { WakeableSleep } from './wakeable-sleep.js';
 
 export { DEFAULT_LINK_TUNING, type LinkDependencies, type LinkTuning } from './link-options.js';
 
@@ -61,11 +63,8 @@ export class HostLink {
   #health: LinkHealth;
   #stopped = false;
   #loop: Promise<void> | undefined;
-  #wakeUp: (() => void) | undefined;
-  /** A wake() that came while the loop was busy: the next sleep returns at once. */
-  #wakePending = false;
-  /** Commands whose challenge or result we expect soon, with the time we stop polling fast for them. */
-  readonly #awaitingReply = new Map<string, number>();
+  readonly #sleeper = new WakeableSleep();
+  readonly #replies = new ReplyWaits();
   #session: BmcSession | undefined;
   #host!: HostRecord;
   #keys: EnvelopeKeys | undefined;
@@ -85,11 +84,11 @@ export class HostLink {
   readonly #holes: HoleFiller;
   /** What the channel learned of the host (clock offset, incarnations), kept across reconnects and stored with the window. */
   #peer: PeerState | undefined;
-  /** The host's clock offset as last measured while beyond tolerance (shown in `clock_skew`). */
-  #skewOffsetMs: number | null = null;
   /** The credentials the last refused login used: a change in the store ends the wait at once. */
   #refusedCredentials: string | undefined;
   readonly #foreign: ForeignProducerGuard;
+  /** The host's clock offset while beyond tolerance (shown in `clock_skew`). */
+  readonly #skew: ClockSkewWatch;
 
   constructor(options: HostLinkOptions) {
     this.hostId = options.hostId;
@@ -99,10 +98,11 @@ export class HostLink {
     this.#holes = new HoleFiller({ store: options.store, hostId: options.hostId, graceMs: this.#t.retransmit.initialTimeoutMs });
     this.#health = { state: 'stopped', since: options.clock(), lastError: null, unacked: 0, lastReceiveAtMs: null };
     this.#foreign = new ForeignProducerGuard({ ...options, hostId: options.hostId });
+    this.#skew = new ClockSkewWatch(this.#t.time.maxSkewMs);
   }
 
   health(): LinkHealth {
-    const offset = this.#health.state === 'clock_skew' ? this.#skewOffsetMs : (this.#inbound?.clockOffsetMs ?? this.#peer?.offsetMs ?? null);
+    const offset = this.#health.state === 'clock_skew' ? this.#skew.offsetMs : (this.#inbound?.clockOffsetMs ?? this.#peer?.offsetMs ?? null);
     return { ...this.#health, unacked: this.#tracker.size, queues: this.#queueFigures, clockOffsetMs: offset };
   }
 
@@ -115,14 +115,13 @@ export class HostLink {
   /** Something was queued for this host: stop sleeping. */
   wake(): void {
     this.#hop?.wake();
-    if (this.#wakeUp) this.#wakeUp();
-    else this.#wakePending = true;
+    this.#sleeper.wake();
   }
 
   /** Stops the loop; a connect or request still hanging on a dead BMC is abandoned after `graceMs`. */
   async stop(graceMs = 3_000): Promise<void> {
     this.#stopped = true;
-    this.#wakeUp?.();
+    this.#sleeper.interrupt();
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([this.#loop, new Promise<void>((r) => (timer = setTimeout(r, graceMs)))]);
     clearTimeout(timer);
@@ -327,24 +326,13 @@ export class HostLink {
       await this.#o.store.apply(sent, { durable: false });
       this.#o.commands.notifyApplied(sent);
       if ((p.entry.kind === 'command_request' || p.entry.kind === 'challenge_response') && p.entry.commandId) {
-        this.#awaitingReply.set(p.entry.commandId, sentAt + this.#t.replyWindowMs);
-        this.#updateReplyWindow();
+        this.#replies.expect(p.entry.commandId, sentAt + this.#t.replyWindowMs);
+        this.#hop?.setReplyWindow(this.#replies.windowEnd(this.#o.clock()));
       }
     } else {
       this.#lastAckOnlyAt = sentAt;
       this.#holes.sentUntracked(p.messageId, sentAt);
     }
-  }
-
-  /** Queue 2 has no doorbell on the LAN side: while a challenge or result is due, the core polls fast. */
-  #updateReplyWindow(): void {
-    const now = this.#o.clock();
-    let until = 0;
-    for (const [id, end] of this.#awaitingReply) {
-      if (end <= now) this.#awaitingReply.delete(id);
-      else until = Math.max(until, end);
-    }
-    this.#hop?.setReplyWindow(until);
   }
 
   async #nextMessage(now: number): Promise<PendingSend | undefined> {
@@ -408,7 +396,7 @@ export class HostLink {
     await this.#o.store.apply(mutations);
     this.#o.commands.notifyApplied(mutations);
     const replyTo = body.challenge?.requestId ?? body.commandResult?.requestId;
-    if (replyTo && this.#awaitingReply.delete(replyTo)) this.#updateReplyWindow();
+    if (replyTo && this.#replies.settle(replyTo)) this.#hop?.setReplyWindow(this.#replies.windowEnd(this.#o.clock()));
     // Something to send (a challenge response signed custodially): send it now, before reading on.
     if (mutations.some((m) => m.kind === 'outbox.enqueue')) this.#hop?.wake();
     for (const state of d.finals) this.#o.metrics?.commandsFinal.inc({ state });
@@ -418,26 +406,15 @@ export class HostLink {
     if (d.needsAck) this.#ackDueAt ??= now + this.#t.ackDelayMs;
   }
 
-  /**
-   * An authentic envelope outside the step window. One that may have waited in the queue is only
-   * counted (the host sends it again); a clock beyond tolerance is a link state with the offset,
-   * never a silent stall; one held back and replayed is logged as such.
-   */
-  #untimely(ev: Extract<InboundEvent, { kind: 'late' | 'ahead' }>, now: number): void {
-    const code = ev.kind === 'ahead' ? 'clock_ahead' : `late_${ev.reason.replace('-', '_')}`;
-    this.#o.metrics?.inboundRejected.inc({ host: this.hostId, code });
-    if (ev.kind === 'late' && ev.reason === 'waited') return;
-    if (ev.kind === 'late' && ev.reason === 'held-back') {
-      this.#o.logger?.warn({ host: this.hostId, messageId: ev.messageId, ageMs: ev.ageMs }, 'an envelope sealed long before newer ones were delivered was put on queue 2 (held back and replayed): dropped');
-      return;
-    }
-    const offsetMs = ev.kind === 'ahead' ? ev.offsetMs : ev.sentAtMs - now;
-    // Each sample is the offset less its message's transit time: keep the one with the least delay.
-    this.#skewOffsetMs = this.#health.state === 'clock_skew' && this.#skewOffsetMs !== null ? Math.max(this.#skewOffsetMs, offsetMs) : offsetMs;
-    this.#o.metrics?.clockOffset.set({ host: this.hostId }, this.#skewOffsetMs / 1000);
-    const text = clockSkewText(this.#skewOffsetMs, this.#t.time.maxSkewMs);
-    if (this.#health.state !== 'clock_skew') this.#o.logger?.warn({ host: this.hostId, offsetMs }, text);
-    this.#setState('clock_skew', text);
+  /** An authentic envelope outside the step window (ClockSkewWatch says what it means). */
+  #untimely(ev: Untimely, now: number): void {
+    const v = this.#skew.judge(ev, now, this.#health.state === 'clock_skew');
+    this.#o.metrics?.inboundRejected.inc({ host: this.hostId, code: v.code });
+    if (v.kind === 'held-back') this.#o.logger?.warn({ host: this.hostId, messageId: ev.messageId, ageMs: ev.kind === 'late' ? ev.ageMs : 0 }, 'an envelope sealed long before newer ones were delivered was put on queue 2 (held back and replayed): dropped');
+    if (v.kind !== 'skew') return;
+    this.#o.metrics?.clockOffset.set({ host: this.hostId }, v.offsetMs / 1000);
+    if (this.#health.state !== 'clock_skew') this.#o.logger?.warn({ host: this.hostId, offsetMs: v.offsetMs }, v.text);
+    this.#setState('clock_skew', v.text);
   }
 
   /** The host's BMC credentials as stored now (compared, never logged). */
@@ -448,22 +425,7 @@ export class HostLink {
   }
 
   #sleep(ms: number): Promise<void> {
-    if (this.#stopped) return Promise.resolve();
-    if (this.#wakePending) {
-      this.#wakePending = false;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => {
-      // Whichever ends the sleep (the timer or a wake) clears the callback, so a
-      // wake() during the next busy stretch sets #wakePending instead of being lost.
-      const done = () => {
-        clearTimeout(timer);
-        this.#wakeUp = undefined;
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.#wakeUp = done;
-    });
+    return this.#sleeper.sleep(ms, this.#stopped);
   }
 
   #setState(state: LinkHealth['state'], lastError: string | null): void {
