@@ -32,7 +32,8 @@ import {
   unfillableHoles,
   WireError,
 } from '@backchannel/proto';
-import type { HopEvent, HopStep, LinkCore, OutboundMessage } from './link-core.js';
+import { CoreDriver } from './core-driver.js';
+import type { HopEvent, LinkCore, OutboundMessage } from './link-core.js';
 import { type AppHandler, copyPeer, copyWindow, DECRYPTION_CODES, incarnation, isAcked, MALFORMED_CODES, type Observer, type PartyStore, type PartyTuning, type Transport } from './party-store.js';
 import type { EventLoop, PartyClock } from './sim-world.js';
 
@@ -54,12 +55,6 @@ export interface PartyOptions<A> {
   trace?: (line: string) => void;
 }
 
-interface InFlight {
-  rid: number;
-  step: Extract<HopStep, { kind: 'request' }>;
-  attempts: number;
-}
-
 export class Party<A> {
   alive = true;
   /** This process has seen Get Queue Info of both queues at least once. */
@@ -70,12 +65,7 @@ export class Party<A> {
   /** The host reassembles itself (and keeps the held records); the manager lets InboundChannel do it. */
   readonly #reassembler: Reassembler | undefined;
   readonly #tracker: RetransmitTracker;
-  #session: { id: string; boot: number } | undefined;
-  #inflight: InFlight | undefined;
-  #rid = 0;
-  #packetSeq = 0;
-  #timerToken = 0;
-  #timerAt = Number.POSITIVE_INFINITY;
+  readonly #driver: CoreDriver;
   /** This start's incarnation (its Hello's). */
   #incarnation: number | undefined;
   #ackOwedAt: number | undefined;
@@ -107,6 +97,7 @@ export class Party<A> {
       for (const r of s.held) this.#reassembler.push(r);
     }
     this.#tracker = new RetransmitTracker(o.tuning.retransmit);
+    this.#driver = new CoreDriver(o, { alive: () => this.alive, now: () => this.now(), nextMessage: (now) => this.#nextMessage(now), onEvent: (ev) => this.#onEvent(ev) });
     const now = this.now();
     // After a start nothing says whether the last sends arrived: everything unacknowledged goes again.
     for (const id of s.outbox.keys()) this.#tracker.track(id, now);
@@ -125,7 +116,7 @@ export class Party<A> {
         timeMs: now,
       },
     });
-    this.#connect();
+    this.#driver.connect();
     this.#tick();
   }
 
@@ -138,7 +129,7 @@ export class Party<A> {
   }
 
   get connected(): boolean {
-    return this.#session !== undefined;
+    return this.#driver.connected;
   }
 
   crash(): void {
@@ -154,7 +145,7 @@ export class Party<A> {
   enqueue(body: Body): void {
     this.#enqueue(body);
     this.#o.core.wake();
-    this.#pump();
+    this.#driver.pump();
   }
 
   #enqueue(body: Body): number {
@@ -171,42 +162,7 @@ export class Party<A> {
     this.#o.core.setReplyWindow(this.now() + ms);
   }
 
-  // --- transport -------------------------------------------------------------
-
-  #connect(): void {
-    if (!this.alive) return;
-    this.#o.transport.connect((session) => {
-      if (!this.alive) return;
-      if (!session) return void this.#backoff();
-      this.#session = session;
-      this.#o.observer.count(`${this.#o.role}.connects`);
-      this.#o.core.connected(this.now());
-      this.#pump();
-    });
-  }
-
-  #backoff(): void {
-    this.#session = undefined;
-    this.#inflight = undefined;
-    const delay = this.#o.core.disconnected(this.now());
-    this.#o.loop.after(Math.max(1, delay), () => this.#connect());
-  }
-
-  #pump(): void {
-    if (!this.alive || !this.#session || this.#inflight) return;
-    for (let i = 0; i < 256; i++) {
-      const now = this.now();
-      const step = this.#o.core.next(now);
-      if (step.kind === 'request') return void this.#request(step);
-      if (step.kind === 'need-message') {
-        this.#o.core.offer(this.#nextMessage(now), now);
-        continue;
-      }
-      if (Number.isFinite(step.untilMs)) this.#timer(this.#o.clock.simAt(step.untilMs));
-      return;
-    }
-    throw new Error(`${this.#o.role}: the core returned 256 steps without a request or a wait`);
-  }
+  // --- channel ---------------------------------------------------------------
 
   /** Everything unacknowledged is due now (an epoch change, the peer's Hello or Resync). */
   #expireAll(): void {
@@ -214,67 +170,12 @@ export class Party<A> {
     this.#dueAt = undefined;
   }
 
-  #timer(at: number): void {
-    if (at >= this.#timerAt && this.#timerAt > this.#o.loop.now) return;
-    const token = ++this.#timerToken;
-    this.#timerAt = at;
-    this.#o.loop.at(at, () => {
-      if (token !== this.#timerToken) return;
-      this.#timerAt = Number.POSITIVE_INFINITY;
-      this.#pump();
-    });
-  }
-
-  #request(step: Extract<HopStep, { kind: 'request' }>): void {
-    const f: InFlight = { rid: ++this.#rid, step, attempts: 0 };
-    if (this.#o.trace) {
-      const r = step.request;
-      this.#o.trace(`${this.#o.loop.now} ${this.#o.role} → ${r.kind}${r.kind === 'put-record' ? ` seq ${r.seq}` : r.kind === 'get-record' ? ` commit ${r.commitSeq}` : ` queue ${r.queue}`}`);
-    }
-    this.#inflight = f;
-    this.#transmit(f);
-  }
-
-  #transmit(f: InFlight): void {
-    const session = this.#session!;
-    f.attempts++;
-    const attempt = f.attempts;
-    this.#o.transport.request(session, ++this.#packetSeq, f.step.cmd, f.step.data, (r) => this.#answer(f, r));
-    this.#o.loop.after(this.#o.tuning.requestTimeoutMs, () => {
-      if (!this.alive || this.#inflight !== f || f.attempts !== attempt) return;
-      this.#o.observer.count(`${this.#o.role}.timeouts`);
-      if (f.attempts <= this.#o.tuning.retries) return void this.#transmit(f);
-      this.#o.observer.count(`${this.#o.role}.reconnects`);
-      this.#o.trace?.(`${this.#o.loop.now} ${this.#o.role} transport failed after ${f.attempts} attempts: reconnecting`);
-      this.#backoff();
-    });
-  }
-
-  #answer(f: InFlight, r: { cc: number; data: Uint8Array }): void {
-    // An answer to an earlier request (a duplicate or a late one) matches no request: dropped, as RMCP+ does by rq_seq.
-    if (!this.alive || this.#inflight !== f) return;
-    this.#inflight = undefined;
-    let events: HopEvent[];
-    try {
-      events = this.#o.core.onResponse(r, this.now());
-    } catch (err) {
-      this.#o.observer.count(`${this.#o.role}.impossible_responses`);
-      this.#o.trace?.(`${this.#o.role} onResponse threw: ${(err as Error).message}`);
-      return void this.#backoff();
-    }
-    if (this.#o.trace) this.#o.trace(`${this.#o.loop.now} ${this.#o.role} ← cc ${r.cc}: ${events.map((e) => (e.kind === 'record' ? `record ${e.seq}` : e.kind === 'queues' ? `queues put ${e.put.lastPutSeq}@${e.put.bmcEpoch} get ${e.get.lastPutSeq}@${e.get.bmcEpoch}` : JSON.stringify(e))).join(', ')}`);
-    for (const ev of events) this.#onEvent(ev);
-    this.#pump();
-  }
-
-  // --- channel ---------------------------------------------------------------
-
   #tick(): void {
     if (!this.alive) return;
     const now = this.now();
-    if (this.#session && (this.#holes.length > 0 || this.#dueList(now).length > 0 || (this.#ackOwedAt !== undefined && now >= this.#ackOwedAt))) {
+    if (this.#driver.connected && (this.#holes.length > 0 || this.#dueList(now).length > 0 || (this.#ackOwedAt !== undefined && now >= this.#ackOwedAt))) {
       this.#o.core.wake();
-      this.#pump();
+      this.#driver.pump();
     }
     this.#o.loop.after(this.#o.tuning.tickMs, () => this.#tick());
   }
