@@ -1,8 +1,10 @@
 /**
  * A hypervisor whose clock is off (no NTP during an outage): the real
  * hypervisor-agent runs under libfaketime (Debian `faketime`, scripts/bootstrap)
- * with its clock shifted +75 s and +10 min. Commands apply, no alert is
- * raised, and GET /v1/hosts shows the offset the channel learned.
+ * with its clock shifted +75 s, +10 min and -10 min. Commands apply (custodial,
+ * and operator-held: the challenge's expiry is judged on the manager's clock
+ * through the learned offset), no alert is raised, and GET /v1/hosts shows the
+ * offset the channel learned.
  */
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,6 +26,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 describe.skipIf(!LIBFAKETIME).each([
   { faketime: '+75s', skewMs: 75_000 },
   { faketime: '+10m', skewMs: 600_000 },
+  { faketime: '-10m', skewMs: -600_000 },
 ])('hypervisor-agent clock $faketime', ({ faketime, skewMs }) => {
   let stack: VmsAgentStack;
 
@@ -55,6 +58,15 @@ describe.skipIf(!LIBFAKETIME).each([
     const metrics = await fetch(`${stack.url}/metrics`, { headers: { authorization: `Bearer ${stack.tokens.alice}` } }).then((r) => r.text());
     const gauge = metrics.split('\n').find((l) => l.startsWith('vms_agent_link_clock_offset_seconds{host="hv-01"}'));
     expect(Math.abs(Number(gauge?.split(' ').at(-1)) - skewMs / 1000)).toBeLessThan(2);
+    // Operator-held: bob approves with his key through the CLI. A host 10 min behind issues a
+    // challenge that, read on the manager's clock, expired 9 minutes ago.
+    const held = await stack.api<Cmd & { challenge: { expiresAtMs: number; managerExpiresAtMs: number } | null }>('POST', '/v1/hosts/hv-01/domains/web-2/actions', 'bob', { action: 'start' });
+    expect(held.status).toBe(202);
+    const waiting = await stack.waitCommand<Cmd & { challenge: { expiresAtMs: number; managerExpiresAtMs: number } }>(held.json.id, (c) => c.state === 'awaiting_approval', 30_000);
+    expect(Math.abs(waiting.challenge.expiresAtMs - waiting.challenge.managerExpiresAtMs - skewMs)).toBeLessThan(2_000);
+    const approve = await stack.cli(['approve', held.json.id, '--key', stack.bobKeyFile], 'bob');
+    expect(approve.code, approve.stderr).toBe(0);
+    expect((await stack.waitCommand<Cmd>(held.json.id, (c) => FINAL.has(c.state), 30_000)).state).toBe('applied');
     // A few seconds of status reports and acks more: still no alert.
     await sleep(3000);
     expect((await stack.api<{ alerts: unknown[] }>('GET', '/v1/alerts', 'sec')).json.alerts).toEqual([]);

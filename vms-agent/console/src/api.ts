@@ -91,7 +91,7 @@ export interface CommandSummary {
 
 export interface Command extends CommandSummary {
   params: Record<string, string>;
-  challenge: { nonce: string; expiresAtMs: number; approvalsRequired: number; approvers: string[]; requestDigest: string } | null;
+  challenge: { nonce: string; expiresAtMs: number; managerExpiresAtMs?: number; approvalsRequired: number; approvers: string[]; requestDigest: string } | null;
   responseSent: boolean;
   approvals: { principal: string; keyId: string; custodial: boolean; atMs: number }[];
   result: { outcome: string; previousState: string; newState: string; errorCode: string; errorMessage: string; completedAtMs: number } | null;

@@ -30,13 +30,19 @@ export function requestView(bytes: Uint8Array) {
   };
 }
 
-export function challengeView(bytes: Uint8Array) {
+/**
+ * `hostClockOffsetMs`: the host's clock minus the manager's, as the link learned it. The
+ * challenge's expiry is the host's clock (and what approvers sign); `managerExpiresAtMs` is
+ * the same instant on the manager's clock, which is what a person or the CLI compares with.
+ */
+export function challengeView(bytes: Uint8Array, hostClockOffsetMs = 0) {
   const c = decodeMessage(v1.Challenge, bytes, 'Challenge');
   return {
     requestId: c.requestId,
     hostId: c.hostId,
     nonce: b64(c.nonce),
     expiresAtMs: c.expiresAtMs,
+    managerExpiresAtMs: c.expiresAtMs - hostClockOffsetMs,
     requestDigest: b64(c.requestDigest),
     approvalsRequired: Math.max(1, c.approvalsRequired),
     approvers: [...c.approvers],
@@ -76,12 +82,12 @@ export function commandSummaryView(c: CommandRecord) {
   };
 }
 
-export function commandView(c: CommandDetail) {
+export function commandView(c: CommandDetail, hostClockOffsetMs = 0) {
   return {
     ...commandSummaryView(c),
     params: c.params,
     request: requestView(c.request),
-    challenge: c.challenge ? challengeView(c.challenge) : null,
+    challenge: c.challenge ? challengeView(c.challenge, hostClockOffsetMs) : null,
     responseSent: c.responseSent,
     approvals: c.approvals.map((a) => ({ principal: a.principal, keyId: a.keyId, custodial: a.custodial, atMs: a.atMs })),
     result: c.result ? resultView(c.result) : null,

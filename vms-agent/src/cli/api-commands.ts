@@ -18,7 +18,7 @@ function client(p: Parsed): ApiClient {
 export function describeCommand(c: CommandJson): string {
   const lines = [`command ${c.id}: ${c.action} ${c.domain} on ${c.hostId} by ${c.principal} — ${c.state}`];
   if (c.challenge) {
-    lines.push(`challenge: ${c.challenge.approvalsRequired} approval(s) from ${c.challenge.approvers.length ? c.challenge.approvers.join(', ') : c.principal}, expires ${iso(c.challenge.expiresAtMs)}${c.responseSent ? ', answered' : ''}`);
+    lines.push(`challenge: ${c.challenge.approvalsRequired} approval(s) from ${c.challenge.approvers.length ? c.challenge.approvers.join(', ') : c.principal}, expires ${iso(c.challenge.managerExpiresAtMs ?? c.challenge.expiresAtMs)}${c.responseSent ? ', answered' : ''}`);
   }
   for (const a of c.approvals) lines.push(`  approved by ${a.principal} (${a.custodial ? 'custodial key' : `key ${a.keyId}`}) at ${iso(a.atMs)}`);
   if (c.result) {
@@ -85,7 +85,9 @@ async function signChallengeWith(api: ApiClient, c: CommandJson, keyFile: string
   if (!bytesEqual(digest, new Uint8Array(Buffer.from(ch.requestDigest, 'base64'))) || ch.requestId !== r.requestId || ch.hostId !== r.hostId) {
     throw new CliError(EXIT.failed, 'DIGEST_MISMATCH', 'the challenge does not belong to the request shown: refusing to sign (the server may be compromised)');
   }
-  if (Date.now() >= ch.expiresAtMs) throw new CliError(EXIT.expired, 'CHALLENGE_EXPIRED', `the challenge expired at ${iso(ch.expiresAtMs)}; issue the command again`);
+  // Compared on vms-agent's clock: the challenge's own expiry is the hypervisor's, which may be minutes off.
+  const expiresAt = ch.managerExpiresAtMs ?? ch.expiresAtMs;
+  if (Date.now() >= expiresAt) throw new CliError(EXIT.expired, 'CHALLENGE_EXPIRED', `the challenge expired at ${iso(expiresAt)}; issue the command again`);
   const sig = signChallenge({ requestId: ch.requestId, hostId: ch.hostId, nonce: new Uint8Array(Buffer.from(ch.nonce, 'base64')), expiresAtMs: ch.expiresAtMs, requestDigest: digest }, pair);
   if (!out.json) out.write(`signing: ${r.action} ${r.domain} on ${r.hostId}, requested by ${r.principal} (key ${keyId(pair.publicKey)})`);
   return api.request<CommandJson>('POST', `/v1/commands/${encodeURIComponent(c.id)}/approvals`, { signature: Buffer.from(sig.signature!).toString('base64'), keyId: sig.keyId }, { idempotencyKey: newIdempotencyKey() });

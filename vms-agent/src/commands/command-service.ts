@@ -264,7 +264,7 @@ export class CommandService {
       requester: c.principal,
       alreadySigned: c.approvals.map((a) => a.principal),
       approver: caller,
-      challengeExpiresAtMs: challenge?.expiresAtMs ?? 0,
+      challengeExpiresAtMs: (challenge?.expiresAtMs ?? 0) - (await this.hostClockOffsetMs(c.hostId)),
       nowMs: clock(),
     });
     if (!verdict.ok) throw new ServiceError(verdict.code, verdict.message);
@@ -325,9 +325,11 @@ export class CommandService {
       await store.purgeIdempotencyKeys(now - IDEMPOTENCY_RETENTION_MS);
     }
     const expired: string[] = [];
+    const offsets = new Map<string, number>();
     for (const c of await store.listCommands({ states: ['awaiting_approval'] })) {
       const ch = c.challenge ? decodeMessage(v1.Challenge, c.challenge, 'Challenge') : undefined;
-      if (!isLocallyExpired(c.state, ch?.expiresAtMs, c.responseSent, now)) continue;
+      if (!offsets.has(c.hostId)) offsets.set(c.hostId, await this.hostClockOffsetMs(c.hostId));
+      if (!isLocallyExpired(c.state, ch ? ch.expiresAtMs - offsets.get(c.hostId)! : undefined, c.responseSent, now)) continue;
       try {
         const m: Mutation[] = [{ kind: 'command.transition', id: c.id, from: 'awaiting_approval', to: 'expired', atMs: now, detail: 'challenge expired before enough approvals arrived' }];
         await store.apply(m);
@@ -338,6 +340,16 @@ export class CommandService {
       }
     }
     return expired;
+  }
+
+  /**
+   * The host's clock minus ours as its link last learned it (stored with the replay window, so
+   * every replica sees it; 0 before anything was learned). A challenge expires on the host's
+   * clock: a host without NTP during an outage may be minutes off, and judging its expiry on
+   * our clock would expire every challenge of a host that is behind (docs/protocol.md "Time").
+   */
+  async hostClockOffsetMs(hostId: string): Promise<number> {
+    return (await this.#o.store.getInboundWindow(hostId))?.peer?.offsetMs ?? 0;
   }
 
   /** Mutations for a Challenge received from `hostId` (applied by the link with its window). */

@@ -183,6 +183,32 @@ describe('CommandService', () => {
     expect((await svc.get(c.id)).state).toBe('expired');
   });
 
+  it("judges a challenge's expiry on our clock through the host's learned clock offset (a host 10 min behind, no NTP)", async () => {
+    const { svc, store, clock } = await setup();
+    const behind = -10 * 60_000;
+    // What the link stores with the replay window: the host's clock minus ours.
+    await store.apply([{ kind: 'inbound.window', hostId: 'hv-01', window: { highest: 0, cumulative: 0, bitmap: new Uint8Array(8), size: 64, peer: { offsetMs: behind, incarnations: [] } }, atMs: clock.now() }]);
+    expect(await svc.hostClockOffsetMs('hv-01')).toBe(behind);
+    const c = await svc.issue({ principal: 'bob', hostId: 'hv-01', domain: 'db-1', action: 'reboot' });
+    const ch = await challengeFor(store, c.id, clock.now() + behind); // expires 60 s after the host's now
+    await store.apply(await svc.onChallenge('hv-01', ch));
+    clock.advance(30_000);
+    expect(await svc.expireDue()).toEqual([]);
+    const cur = await svc.approve(c.id, 'bob', signChallenge(ch, bob));
+    expect(cur.responseSent).toBe(true);
+  });
+
+  it("a host 10 min behind: an unanswered challenge still expires 60 s after it was issued, on the host's time", async () => {
+    const { svc, store, clock } = await setup();
+    await store.apply([{ kind: 'inbound.window', hostId: 'hv-01', window: { highest: 0, cumulative: 0, bitmap: new Uint8Array(8), size: 64, peer: { offsetMs: -600_000, incarnations: [] } }, atMs: clock.now() }]);
+    const c = await svc.issue({ principal: 'bob', hostId: 'hv-01', domain: 'db-1', action: 'reboot' });
+    await store.apply(await svc.onChallenge('hv-01', await challengeFor(store, c.id, clock.now() - 600_000)));
+    clock.advance(59_999);
+    expect(await svc.expireDue()).toEqual([]);
+    clock.advance(1);
+    expect(await svc.expireDue()).toEqual([c.id]);
+  });
+
   it('ignores a challenge that does not match the request sent, and results for other hosts', async () => {
     const { svc, store, clock } = await setup();
     const c = await svc.issue({ principal: 'alice', hostId: 'hv-01', domain: 'db-1', action: 'start' });

@@ -44,7 +44,7 @@ export const commandsPage: Page = (ctx, main) => {
           ? h(
               'div',
               { class: 'approve' },
-              h('p', {}, `Awaiting approval: ${c.approvals.length} of ${ch?.approvalsRequired ?? 1} signature${(ch?.approvalsRequired ?? 1) > 1 ? 's' : ''}${ch?.approvers.length ? ` from ${ch.approvers.join(', ')}` : ` from ${c.principal}`}; the challenge expires `, time(ch?.expiresAtMs), '. Run, where the approver’s key file is:'),
+              h('p', {}, `Awaiting approval: ${c.approvals.length} of ${ch?.approvalsRequired ?? 1} signature${(ch?.approvalsRequired ?? 1) > 1 ? 's' : ''}${ch?.approvers.length ? ` from ${ch.approvers.join(', ')}` : ` from ${c.principal}`}; the challenge expires `, time(ch?.managerExpiresAtMs ?? ch?.expiresAtMs), '. Run, where the approver’s key file is:'),
               h('pre', { class: 'approve-line', tabindex: 0, 'aria-label': 'approve command line' }, h('code', {}, approveLine(c.id))),
               h('p', { class: 'help' }, 'A custodial approver (vms-agent holds the key) runs the same line without --key.'),
             )
@@ -59,7 +59,7 @@ export const commandsPage: Page = (ctx, main) => {
           h('dt', {}, 'Requested'),
           h('dd', {}, `${c.action} ${c.domain} on ${c.hostId} by ${c.principal}`, Object.keys(c.params).length ? ` (${Object.entries(c.params).map(([k, v]) => `${k}=${v}`).join(', ')})` : ''),
           h('dt', {}, 'Challenge'),
-          h('dd', {}, ch ? [`${ch.approvalsRequired} approval${ch.approvalsRequired > 1 ? 's' : ''} required`, ch.approvers.length ? ` from ${ch.approvers.join(', ')}` : '', '; expires ', time(ch.expiresAtMs), c.responseSent ? '; response sent' : ''] : 'none (yet)'),
+          h('dd', {}, ch ? [`${ch.approvalsRequired} approval${ch.approvalsRequired > 1 ? 's' : ''} required`, ch.approvers.length ? ` from ${ch.approvers.join(', ')}` : '', '; expires ', time(ch.managerExpiresAtMs ?? ch.expiresAtMs), c.responseSent ? '; response sent' : ''] : 'none (yet)'),
           h('dt', {}, 'Approvals'),
           h('dd', {}, c.approvals.length ? h('ul', {}, c.approvals.map((a) => h('li', {}, `${a.principal} (key ${a.keyId}, ${a.custodial ? 'custodial' : 'operator-held'}) at `, time(a.atMs)))) : 'none'),
           h('dt', {}, 'Result'),

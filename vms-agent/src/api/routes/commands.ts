@@ -26,6 +26,9 @@ function readable(req: FastifyRequest, c: CommandDetail): CommandDetail {
 }
 
 export function registerCommandRoutes(app: ApiInstance, deps: ApiDeps): void {
+  /** A command as the API shows it, its challenge's expiry also on our clock (the host's may be skewed). */
+  const view = async (c: CommandDetail) => commandView(c, await deps.commands.hostClockOffsetMs(c.hostId));
+
   app.post(
     '/v1/hosts/:host/domains/:domain/actions',
     {
@@ -50,7 +53,7 @@ export function registerCommandRoutes(app: ApiInstance, deps: ApiDeps): void {
       // The command is stored before the wait: a client that gives up (or a wait that
       // times out) still has it, at the Location given.
       const c = req.query.wait ? await deps.commands.waitSettled(issued.id, req.query.wait) : issued;
-      return reply.code(202).header('location', `/v1/commands/${c.id}`).send(commandView(c));
+      return reply.code(202).header('location', `/v1/commands/${c.id}`).send(await view(c));
     },
   );
 
@@ -69,7 +72,7 @@ export function registerCommandRoutes(app: ApiInstance, deps: ApiDeps): void {
     async (req) => {
       // Checked before a long-poll starts, so nobody waits for a command they may not read.
       const c = readable(req, await deps.commands.get(req.params.id));
-      return commandView(req.query.wait ? await deps.commands.waitSettled(c.id, req.query.wait) : c);
+      return view(req.query.wait ? await deps.commands.waitSettled(c.id, req.query.wait) : c);
     },
   );
 
@@ -129,10 +132,10 @@ export function registerCommandRoutes(app: ApiInstance, deps: ApiDeps): void {
         };
       }
       const key = parseIdempotencyKey(req.headers['idempotency-key']);
-      if (!key) return commandView(await deps.commands.approve(req.params.id, req.principal, signature));
+      if (!key) return view(await deps.commands.approve(req.params.id, req.principal, signature));
       const { command, replayed } = await deps.commands.approveIdempotent(req.params.id, req.principal, signature, key);
       if (replayed) reply.header('idempotent-replayed', 'true');
-      return commandView(command);
+      return view(command);
     },
   );
 }
