@@ -76,6 +76,7 @@ export class LibvirtThreads extends EventEmitter<{ domain: [DomainEvent]; closed
         new Promise<number[]>((resolve, reject) => {
           const id = this.#nextId++;
           this.#eventPending.set(id, { resolve, reject });
+          this.#events?.ref(); // a registration in flight keeps the process alive, as a call does
           this.#events?.postMessage({ ...req, id } as EventRequest);
           // Wake the event loop so the thread reads the message now, not at its next tick.
           if (this.#timer !== undefined) libvirt().virEventUpdateTimeout(this.#timer, 0);
@@ -86,11 +87,13 @@ export class LibvirtThreads extends EventEmitter<{ domain: [DomainEvent]; closed
   #startEvents(): Promise<void> {
     this.#eventsReady ??= new Promise<void>((resolve, reject) => {
       const worker = new Worker(workerUrl('libvirt-event-worker'));
-      worker.unref();
       this.#events = worker;
       worker.on('message', (m: EventMessage) => {
         if (m.type === 'ready') {
           this.#timer = m.timer;
+          // Idle, the event thread does not keep the process alive (a CLI or benchmark that is done
+          // exits). Unref'd here, after the listeners: adding a 'message' listener refs it again.
+          if (this.#eventPending.size === 0) worker.unref();
           resolve();
         }
         else if (m.type === 'domain') this.emit('domain', m);
@@ -98,6 +101,7 @@ export class LibvirtThreads extends EventEmitter<{ domain: [DomainEvent]; closed
         else if (m.type === 'reply') {
           const p = this.#eventPending.get(m.id);
           this.#eventPending.delete(m.id);
+          if (this.#eventPending.size === 0) worker.unref();
           if (m.ok) p?.resolve(m.value ?? []);
           else p?.reject(new Error(m.message ?? 'libvirt event registration failed'));
         }
