@@ -51,6 +51,17 @@ describe('LibvirtAdapter against the libvirt test driver (3-domain fixture)', ()
     expect((await lv.domainInfo(domain)).state).toBe(after);
   });
 
+  it("gives the domain's libvirt id right after an action (the manager's status copy is updated from it)", async () => {
+    const started = await act(Action.ACTION_START, 'web-2');
+    const info = await lv.domainInfo('web-2');
+    expect(info.id).toBeGreaterThan(0);
+    expect(started.domainIdAfter).toBe(info.id);
+    expect((await act(Action.ACTION_DESTROY, 'web-2')).domainIdAfter).toBe(-1);
+    // A shutdown (waited for, and maybe the domain gone) and a domain_info give none.
+    expect((await act(Action.ACTION_SHUTDOWN, 'web-1')).domainIdAfter).toBeUndefined();
+    expect((await act(Action.ACTION_DOMAIN_INFO, 'db-1')).domainIdAfter).toBeUndefined();
+  });
+
   it("resolves a name to libvirt's canonical name and UUID, and an unknown one to VIR_ERR_NO_DOMAIN", async () => {
     expect(await lv.resolve('db-1')).toEqual({ kind: 'found', target: { name: 'db-1', uuid: '6695eb01-f6a4-8304-79aa-97f2502e1933' } });
     const missing = await lv.resolve('no-such-vm');

@@ -146,7 +146,9 @@ export class Agent {
       wake: () => this.#link.wake(),
       onJobError: (err) => options.log.error({ err: (err as Error).message }, 'action job failed'),
       onApply: (r) => options.log.info({ requestId: r.requestId, action: actionName(r.action ?? 0), domain: r.domain, principal: r.principal }, 'applying action'),
-      onApplied: () => {
+      onApplied: (_request, result) => {
+        // The result tells the manager the domain's new state: not reported again (status-reporter.ts).
+        if (result.domainAfterSet && result.domainName) this.#reporter.noteKnown(result.domainName, result.newState ?? 0);
         // Not at once: the result carries the new state, and a report put on the BMC in the
         // same moment only delays the manager's read of that result.
         setTimeout(() => {

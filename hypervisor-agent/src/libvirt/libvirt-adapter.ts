@@ -35,6 +35,8 @@ export interface ActionOutcome {
   stopMethod?: StopMethod;
   /** What happened, in words, when the outcome alone does not say it. */
   detail?: string;
+  /** The domain's libvirt id right after the action (-1: not running), when it was looked at; its state is `newState`. */
+  domainIdAfter?: number;
 }
 
 /** A domain as libvirt names it: what the policy decides on and what an action is applied to. */
@@ -249,6 +251,8 @@ export class LibvirtAdapter {
       extra.detail = `${how} (domain id ${before.id}${after.id === before.id ? ', unchanged' : ` → ${after.id}`})`;
     }
     if (after.state === 'gone') return ok(beforeState, DomainState.DOMAIN_STATE_SHUTOFF, { stopMethod: StopMethod.STOP_METHOD_DOMAIN_GONE, detail: 'the transient domain is gone' });
+    // NOSTATE: the look after the action failed; the state is not known, so it is not offered as the domain's.
+    if (after.state !== DomainState.DOMAIN_STATE_NOSTATE) extra.domainIdAfter = after.id;
     return ok(beforeState, after.state, extra);
   }
 
