@@ -1,24 +1,29 @@
 /**
- * No V8 memory reducer in the libvirt worker isolates. Some seconds after a
- * burst of work V8's memory reducer runs two or three full, compacting
- * collections in an isolate to hand its memory back to the OS. The agent has
- * one isolate per libvirt thread (each call thread and the event thread is a
- * worker_threads Worker), so every command or burst of commands was followed
- * by 4–6 such collections of 8–23 ms each, plus their concurrent marking:
- * about 100 ms of CPU, most of what the idle agent spent in the 20 s after a
- * command (docs/benchmarks.md "link-cost", `--trace-gc`).
+ * V8's memory reducer, cut down for this daemon. Some seconds after a burst
+ * of work the reducer runs full, compacting collections in an isolate to hand
+ * its memory back to the OS: up to three in a row, each a mark of the whole
+ * heap. The agent has one isolate per libvirt thread (each call thread and
+ * the event thread is a worker_threads Worker) besides the main one, so every
+ * command or burst of commands was followed by 6–8 such collections of 8–25 ms
+ * each, plus their concurrent marking: 150–250 ms of CPU, most of what the
+ * idle agent spent in the 20 s after a command (docs/benchmarks.md
+ * "link-cost", `--trace-gc`).
  *
- * A worker's heap is small (4–6 MB, what koffi and the call code need); what
- * a burst grows it by stays allocated until an ordinary collection shrinks
- * it. Ordinary collections and the heap limit are unchanged.
+ * - The libvirt workers get no reducer (`--no-memory-reducer`): their heaps
+ *   are small (4–6 MB, koffi and the call code); what a burst grows one by
+ *   stays allocated until an ordinary collection shrinks it. V8 reads this
+ *   flag when it sets up an isolate's heap, so it must be set before the
+ *   first worker starts, and it cannot reach the main isolate (only
+ *   `node --no-memory-reducer` does, and NODE_OPTIONS refuses it).
+ * - The main isolate's reducer runs one collection, not up to three
+ *   (`--memory-reducer-single-gc`, read each time the reducer plans): the
+ *   second one took the heap from 11.4 to 11.3 MB.
  *
- * V8 reads the flag when it sets up an isolate's heap, so it must be set
- * before the first worker starts, and it does not touch the main isolate
- * (whose reducer is fixed at process start; `node --no-memory-reducer` is the
- * only switch for it, and NODE_OPTIONS refuses it).
+ * Ordinary collections and the heap limit are unchanged.
  */
 import { setFlagsFromString } from 'node:v8';
 
-export function noMemoryReducerInWorkers(): void {
+export function cutMemoryReducer(): void {
+  setFlagsFromString('--memory-reducer-single-gc');
   setFlagsFromString('--no-memory-reducer');
 }
