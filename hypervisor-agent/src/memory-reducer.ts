@@ -1,13 +1,15 @@
 /**
- * V8's memory reducer, cut down for this daemon. Some seconds after a burst
- * of work the reducer runs full, compacting collections in an isolate to hand
+ * V8's memory reducer, cut down for this daemon. Some seconds after activity
+ * stops the reducer runs full, compacting collections in an isolate to hand
  * its memory back to the OS: up to three in a row, each a mark of the whole
- * heap. The agent has one isolate per libvirt thread (each call thread and
- * the event thread is a worker_threads Worker) besides the main one, so every
- * command or burst of commands was followed by 6–8 such collections of 8–25 ms
- * each, plus their concurrent marking: 150–250 ms of CPU, most of what the
- * idle agent spent in the 20 s after a command (docs/benchmarks.md
- * "link-cost", `--trace-gc`).
+ * heap. It starts early in an isolate's life and after a full collection that
+ * follows 10 MB (and 10%) of heap growth since its last run. The agent has one
+ * isolate per libvirt thread (each call thread and the event thread is a
+ * worker_threads Worker, started as needed) besides the main one, so the
+ * first commands after a start were followed by 6–8 such collections of
+ * 8–25 ms each, plus their concurrent marking: 150–250 ms of CPU, most of
+ * what the agent spent in the 20 s after them (docs/benchmarks.md
+ * "link-cost", `--trace-gc`); a call thread started later paid it again.
  *
  * - The libvirt workers get no reducer (`--no-memory-reducer`): their heaps
  *   are small (4–6 MB, koffi and the call code); what a burst grows one by
