@@ -1,4 +1,4 @@
-import { DomainState, decodeMessage, encodeMessage, Outcome, v1 } from '@backchannel/proto';
+import { type backchannel, DomainState, decodeMessage, encodeMessage, Outcome, v1 } from '@backchannel/proto';
 import { describe, expect, it } from 'vitest';
 import { statusFromResult } from '../../src/commands/status-from-result.js';
 import type { StatusRecord } from '../../src/store/store.js';
@@ -19,7 +19,7 @@ function status(timeMs: number): StatusRecord {
   return { hostId: 'hv-01', report: encodeMessage(v1.StatusReport, report, 'StatusReport'), reportSeq: 7, timeMs, receivedAtMs: timeMs + 5 };
 }
 
-const destroyed = (completedAtMs: number, extra: Partial<v1.ICommandResult> = {}) =>
+const destroyed = (completedAtMs: number, extra: Partial<backchannel.v1.ICommandResult> = {}) =>
   v1.CommandResult.create({
     requestId: 'r1',
     outcome: Outcome.OUTCOME_APPLIED,
