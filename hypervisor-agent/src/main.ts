@@ -18,6 +18,7 @@ import { type AgentConfig, loadAgentConfig } from './config/agent-config.js';
 import { isTooOpen, readHostKeyFile, readSeedFile } from './config/secrets.js';
 import { LibvirtAdapter } from './libvirt/libvirt-adapter.js';
 import { libvirtLibraryVersion } from './libvirt/libvirt-version.js';
+import { cutMemoryReducer } from './memory-reducer.js';
 import { createLogger } from './observability/logger.js';
 import { AgentMetrics } from './observability/metrics.js';
 import { loadPolicyFile, type Policy } from './policy/policy.js';
@@ -33,6 +34,7 @@ function parseAddress(text: string): { host: string; port: number } {
 }
 
 async function runDaemon(config: AgentConfig, metricsAddress: string | undefined): Promise<void> {
+  cutMemoryReducer(); // before the first libvirt worker starts
   const log = createLogger(config.logLevel);
   const seed = readSeedFile(config.seedFile);
   const hostKey = readHostKeyFile(config.hostKeyFile);

@@ -6,7 +6,7 @@
  * test-held gate in front of it stands for a guest that takes its time.
  */
 import { join, resolve } from 'node:path';
-import { type Action, Action as A, type Body, type Challenge, type CommandRequest, DomainState, Outcome, signChallenge } from '@backchannel/proto';
+import { type Action, Action as A, type Body, type Challenge, type CommandRequest, type CommandResult, DomainState, Outcome, signChallenge } from '@backchannel/proto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AlertFacts } from '../src/alerts/alert-factory.js';
 import { type ActionExecutor, CommandProcessor } from '../src/agent/command-processor.js';
@@ -60,6 +60,8 @@ const request = (principal: string, action: Action, domain: string, parameters: 
 class Rig {
   sent: Body[] = [];
   alerts: AlertFacts[] = [];
+  /** Results handed to onApplied, in order. */
+  applied: CommandResult[] = [];
   wakes = 0;
   readonly timers = new FakeTimers();
   readonly processor: CommandProcessor;
@@ -77,6 +79,7 @@ class Rig {
       send: (body) => this.sent.push(body),
       alert: (facts) => this.alerts.push(facts),
       wake: () => (this.wakes += 1),
+      onApplied: (_req, result) => this.applied.push(result),
       timers: this.timers,
       progressAfterMs: 1000,
     });
@@ -135,6 +138,9 @@ describe('CommandProcessor beside the link (libvirt test driver, fake clock)', (
     await rig.processor.idle();
     expect(rig.libvirt.started.at(-1)).toBe(`web-1:${A.ACTION_RESUME}`);
     expect(rig.resultOf(slow)).toMatchObject({ outcome: Outcome.OUTCOME_APPLIED, newState: DomainState.DOMAIN_STATE_PAUSED });
+    // The domain as libvirt shows it right after the action (the manager updates its status copy from it).
+    expect(rig.resultOf(other)).toMatchObject({ domainAfterSet: true, domainIdAfter: (await rig.libvirt.inner.domainInfo('web-2')).id });
+    expect(rig.applied.map((r) => r.requestId)).toEqual([other.requestId, slow.requestId, after.requestId]);
     expect(rig.resultOf(after)).toMatchObject({ outcome: Outcome.OUTCOME_APPLIED, previousState: DomainState.DOMAIN_STATE_PAUSED, newState: DomainState.DOMAIN_STATE_RUNNING });
     expect(rig.wakes).toBeGreaterThanOrEqual(3);
     expect(rig.alerts).toEqual([]);

@@ -2,6 +2,8 @@ import { resolve } from 'node:path';
 import { Action, DomainState, Outcome } from '@backchannel/proto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LibvirtAdapter, waitForShutoff } from '../src/libvirt/libvirt-adapter.js';
+import type { CallRequest } from '../src/libvirt/libvirt-calls.js';
+import { libvirtThreads } from '../src/libvirt/libvirt-threads.js';
 
 export const FIXTURE_URI = `test://${resolve(import.meta.dirname, 'fixtures/node.xml')}`;
 
@@ -49,6 +51,36 @@ describe('LibvirtAdapter against the libvirt test driver (3-domain fixture)', ()
     const result = await act(action, domain);
     expect(result).toMatchObject({ outcome: Outcome.OUTCOME_APPLIED, previousState: before, newState: after, errorCode: '' });
     expect((await lv.domainInfo(domain)).state).toBe(after);
+  });
+
+  it('describes, acts and describes again in one call thread trip', async () => {
+    const threads = libvirtThreads();
+    const ops: string[] = [];
+    const call = threads.call.bind(threads);
+    threads.call = ((req: CallRequest) => {
+      ops.push(req.op);
+      return call(req);
+    }) as typeof threads.call;
+    try {
+      const target = await lv.resolve('web-1');
+      if (target.kind !== 'found') throw new Error('web-1 not found');
+      ops.length = 0;
+      expect(await lv.execute(Action.ACTION_SUSPEND, target.target)).toMatchObject({ outcome: Outcome.OUTCOME_APPLIED, newState: DomainState.DOMAIN_STATE_PAUSED });
+      expect(ops).toEqual(['apply']);
+    } finally {
+      threads.call = call;
+    }
+  });
+
+  it("gives the domain's libvirt id right after an action (the manager's status copy is updated from it)", async () => {
+    const started = await act(Action.ACTION_START, 'web-2');
+    const info = await lv.domainInfo('web-2');
+    expect(info.id).toBeGreaterThan(0);
+    expect(started.domainIdAfter).toBe(info.id);
+    expect((await act(Action.ACTION_DESTROY, 'web-2')).domainIdAfter).toBe(-1);
+    // A shutdown (waited for, and maybe the domain gone) and a domain_info give none.
+    expect((await act(Action.ACTION_SHUTDOWN, 'web-1')).domainIdAfter).toBeUndefined();
+    expect((await act(Action.ACTION_DOMAIN_INFO, 'db-1')).domainIdAfter).toBeUndefined();
   });
 
   it("resolves a name to libvirt's canonical name and UUID, and an unknown one to VIR_ERR_NO_DOMAIN", async () => {

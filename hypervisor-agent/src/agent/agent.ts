@@ -109,6 +109,7 @@ export class Agent {
   readonly #link: LinkEngine;
   #ackOwedSince: number | undefined;
   #lastSweep = 0;
+  #lookTimer: NodeJS.Timeout | undefined;
   #redelivery = false;
   /** Malformed records since the last malformed_record alert, and when that alert went out. */
   #malformed = { count: 0, since: 0, lastAlertMs: Number.NEGATIVE_INFINITY };
@@ -149,13 +150,12 @@ export class Agent {
       wake: () => this.#link.wake(),
       onJobError: (err) => options.log.error({ err: (err as Error).message }, 'action job failed'),
       onApply: (r) => options.log.info({ requestId: r.requestId, action: actionName(r.action ?? 0), domain: r.domain, principal: r.principal }, 'applying action'),
-      onApplied: () => {
+      onApplied: (_request, result) => {
+        // The result tells the manager the domain's new state: not reported again (status-reporter.ts).
+        if (result.domainAfterSet && result.domainName) this.#reporter.noteKnown(result.domainName, result.newState ?? 0);
         // Not at once: the result carries the new state, and a report put on the BMC in the
         // same moment only delays the manager's read of that result.
-        setTimeout(() => {
-          this.#reporter.poke();
-          this.#link.wake(); // it may be sleeping its idle interval
-        }, REPORT_AFTER_ACTION_MS).unref();
+        this.#lookSoon();
       },
     });
     this.#reporter = new StatusReporter({
@@ -176,12 +176,7 @@ export class Agent {
     // libvirt lifecycle events (a guest stopped, started, paused behind the agent's back): a
     // status report on the link's next turn, not at the next state poll. After the same short
     // delay as after an action: when the change is the agent's own, its result goes out first.
-    options.libvirt.onDomainEvent(() => {
-      setTimeout(() => {
-        this.#reporter.poke();
-        this.#link.wake();
-      }, REPORT_AFTER_ACTION_MS).unref();
-    });
+    options.libvirt.onDomainEvent(() => this.#lookSoon());
     const m = options.metrics;
     this.#link = new LinkEngine({
       openTransport: options.openTransport,
@@ -394,6 +389,21 @@ export class Agent {
     this.#reassembler.reset();
     this.#outbound.expireAll(this.#now());
     this.#sendTracked({ resync: { reason: ResyncReason.RESYNC_REASON_EPOCH_CHANGED, bmcEpoch: epoch, lastDeliveredId: this.#inbound.ack().cumulativeId ?? 0 } });
+  }
+
+  /**
+   * A look at the domains REPORT_AFTER_ACTION_MS from now, unless one is already due: an
+   * action and the lifecycle event it causes come together, and one listing sees both.
+   * A poke after the timer fired sets a new one, so nothing that happens later is missed.
+   */
+  #lookSoon(): void {
+    if (this.#lookTimer) return;
+    this.#lookTimer = setTimeout(() => {
+      this.#lookTimer = undefined;
+      this.#reporter.poke();
+      this.#link.wake(); // it may be sleeping its idle interval
+    }, REPORT_AFTER_ACTION_MS);
+    this.#lookTimer.unref();
   }
 
   async #tick(now: number): Promise<void> {

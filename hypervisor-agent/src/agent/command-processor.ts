@@ -72,7 +72,7 @@ export interface ProcessorDeps {
   /** Observability hook: called once per libvirt application, right before libvirt is touched. */
   onApply?: (request: CommandRequest) => void;
   /** Called once an applied action's result is journaled (the agent then looks at the domains for a status report). */
-  onApplied?: (request: CommandRequest) => void;
+  onApplied?: (request: CommandRequest, result: CommandResult) => void;
   /** A job failed in a way it could not journal (a bug); for the log. */
   onJobError?: (err: unknown) => void;
   /** At most this many actions at once (different domains); default 16. */
@@ -349,7 +349,7 @@ export class CommandProcessor {
         if (d.delayAfterApplyMs) await new Promise((resolve) => setTimeout(resolve, d.delayAfterApplyMs));
         const policy = d.policy();
         const domains = outcome.domains?.filter((info) => visibleDomain(policy, request.principal ?? '', info.name ?? ''));
-        this.#finish(applying, outcome.outcome, {
+        const result = this.#result(applying.requestId, outcome.outcome, {
           previousState: outcome.previousState,
           newState: outcome.newState,
           errorCode: outcome.errorCode,
@@ -359,12 +359,14 @@ export class CommandProcessor {
           ...this.#targetFields(target),
           ...(outcome.stopMethod ? { stopMethod: outcome.stopMethod } : {}),
           ...(outcome.detail ? { detail: outcome.detail } : {}),
+          ...(outcome.domainIdAfter !== undefined ? { domainIdAfter: outcome.domainIdAfter, domainAfterSet: true } : {}),
           durationMs: Math.max(0, d.now() - handedOverMs),
         });
+        this.#journal(applying, result);
         // Durable now, not at the link's next Put: a crash from here on reports the real result, not "interrupted".
         d.store.flush();
         d.wake?.();
-        d.onApplied?.(request);
+        d.onApplied?.(request, result);
       },
       {
         slowAfterMs: progressAfterMs,
@@ -389,8 +391,11 @@ export class CommandProcessor {
   }
 
   #finish(row: RequestRow, outcome: Outcome, fields: Partial<CommandResult>, nonceHex?: string): void {
+    this.#journal(row, this.#result(row.requestId, outcome, fields), nonceHex);
+  }
+
+  #journal(row: RequestRow, result: CommandResult, nonceHex?: string): void {
     const d = this.#d;
-    const result = this.#result(row.requestId, outcome, fields);
     d.store.transaction(() => {
       if (nonceHex) d.store.useNonce(nonceHex);
       d.store.putRequest({ ...row, state: 'done', result: encodeResult(result), updatedMs: d.now() });

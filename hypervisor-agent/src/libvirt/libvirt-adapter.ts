@@ -18,7 +18,7 @@
  */
 import { Action, DomainState, Outcome, StopMethod, actionName, type DomainInfo } from '@backchannel/proto';
 import type { ActionParams } from './action-params.js';
-import type { DomainRecord, DomainVerb } from './libvirt-calls.js';
+import type { AppliedRecord, DomainRecord, DomainVerb } from './libvirt-calls.js';
 import { classifyLibvirtError, isConnectionFailure, type LibvirtFailure, VIR_ERR_NO_DOMAIN, VIR_ERR_OPERATION_INVALID, VIR_ERR_OPERATION_TIMEOUT, LibvirtError } from './libvirt-errors.js';
 import type { Handle } from './libvirt-ffi.js';
 import { type DomainEvent, type LibvirtThreads, libvirtThreads } from './libvirt-threads.js';
@@ -35,6 +35,8 @@ export interface ActionOutcome {
   stopMethod?: StopMethod;
   /** What happened, in words, when the outcome alone does not say it. */
   detail?: string;
+  /** The domain's libvirt id right after the action (-1: not running), when it was looked at; its state is `newState`. */
+  domainIdAfter?: number;
 }
 
 /** A domain as libvirt names it: what the policy decides on and what an action is applied to. */
@@ -224,8 +226,10 @@ export class LibvirtAdapter {
     if (!target) return failed(DomainState.DOMAIN_STATE_NOSTATE, { code: 'ERR_NO_TARGET', message: `${actionName(action)} needs a domain` });
     let conn: Handle;
     let before: DomainRecord;
+    const verb = VERBS[action];
     try {
       conn = (await this.#open()).conn;
+      if (verb) return await this.#apply(conn, target, action, verb);
       before = await this.#describe(conn, target.uuid);
     } catch (err) {
       return failed(DomainState.DOMAIN_STATE_NOSTATE, this.#noteFailure(err));
@@ -233,22 +237,31 @@ export class LibvirtAdapter {
     const beforeState = before.state as DomainState;
     if (action === Action.ACTION_DOMAIN_INFO) return ok(beforeState, beforeState, { domainInfo: toDomainInfo(before) });
     if (action === Action.ACTION_SHUTDOWN) return this.#shutdown(conn, target, before, params, signal);
-    const verb = VERBS[action];
-    if (!verb) return failed(beforeState, { code: 'ERR_UNSUPPORTED_ACTION', message: `action ${actionName(action)} is not supported` });
-    try {
-      await this.#threads.call({ op: 'act', conn, uuid: target.uuid, verb });
-    } catch (err) {
-      const failure = this.#noteFailure(err);
-      const now = (await this.#stateOrGone(conn, target.uuid)).state;
-      return failed(beforeState, failure, now === 'gone' ? DomainState.DOMAIN_STATE_SHUTOFF : now);
+    return failed(beforeState, { code: 'ERR_UNSUPPORTED_ACTION', message: `action ${actionName(action)} is not supported` });
+  }
+
+  /** A verb with the domain described before and after, in one call thread trip; throws only when the look before fails. */
+  async #apply(conn: Handle, target: DomainTarget, action: Action, verb: DomainVerb): Promise<ActionOutcome> {
+    const r = await this.#threads.call<AppliedRecord>({ op: 'apply', conn, uuid: target.uuid, verb });
+    const beforeState = r.before.state as DomainState;
+    let after: { state: DomainState | 'gone'; id: number };
+    if ('gone' in r.after) after = { state: 'gone', id: -1 };
+    else if ('error' in r.after) {
+      this.#noteFailure(new LibvirtError(r.after.error));
+      after = { state: DomainState.DOMAIN_STATE_NOSTATE, id: -1 };
+    } else after = { state: r.after.state as DomainState, id: r.after.id };
+    if (r.actError) {
+      const failure = this.#noteFailure(new LibvirtError(r.actError));
+      return failed(beforeState, failure, after.state === 'gone' ? DomainState.DOMAIN_STATE_SHUTOFF : after.state);
     }
-    const after = await this.#stateOrGone(conn, target.uuid);
     const extra: Partial<ActionOutcome> = {};
     if (action === Action.ACTION_REBOOT || action === Action.ACTION_RESET) {
       const how = action === Action.ACTION_REBOOT ? 'virDomainReboot: the guest was asked to reboot (ACPI); libvirt restarts it in place' : 'virDomainReset: the guest was reset in place';
-      extra.detail = `${how} (domain id ${before.id}${after.id === before.id ? ', unchanged' : ` → ${after.id}`})`;
+      extra.detail = `${how} (domain id ${r.before.id}${after.id === r.before.id ? ', unchanged' : ` → ${after.id}`})`;
     }
     if (after.state === 'gone') return ok(beforeState, DomainState.DOMAIN_STATE_SHUTOFF, { stopMethod: StopMethod.STOP_METHOD_DOMAIN_GONE, detail: 'the transient domain is gone' });
+    // NOSTATE: the look after the action failed; the state is not known, so it is not offered as the domain's.
+    if (after.state !== DomainState.DOMAIN_STATE_NOSTATE) extra.domainIdAfter = after.id;
     return ok(beforeState, after.state, extra);
   }
 

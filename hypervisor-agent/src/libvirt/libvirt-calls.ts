@@ -7,7 +7,7 @@
  */
 import koffi from 'koffi';
 import { cFree, type Handle, libvirt, VirError } from './libvirt-ffi.js';
-import type { VirErrorFields } from './libvirt-errors.js';
+import { VIR_ERR_NO_DOMAIN, type VirErrorFields } from './libvirt-errors.js';
 
 /** A domain as a worker describes it (plain data: it crosses threads). */
 export interface DomainRecord {
@@ -24,6 +24,13 @@ export interface DomainRecord {
 
 export type DomainVerb = 'create' | 'shutdown' | 'destroy' | 'suspend' | 'resume' | 'reboot' | 'reset';
 
+/** What an `apply` found: the domain before, libvirt's error if the verb failed, and the domain right after. */
+export interface AppliedRecord {
+  before: DomainRecord;
+  actError?: VirErrorFields;
+  after: DomainRecord | { gone: true } | { error: VirErrorFields };
+}
+
 export type CallRequest =
   | { op: 'open'; uri: string }
   | { op: 'close'; conn: Handle }
@@ -32,6 +39,7 @@ export type CallRequest =
   | { op: 'lookup'; conn: Handle; name: string }
   | { op: 'describe'; conn: Handle; uuid: string }
   | { op: 'act'; conn: Handle; uuid: string; verb: DomainVerb }
+  | { op: 'apply'; conn: Handle; uuid: string; verb: DomainVerb }
   | { op: 'version' };
 
 export class WorkerFailure extends Error {
@@ -103,6 +111,39 @@ function act(dom: Handle, verb: DomainVerb): void {
   }
 }
 
+/** The domain with this UUID described, `{gone}` when libvirt no longer knows it, or why it could not be looked at. */
+function lookAfter(conn: Handle, uuid: string): AppliedRecord['after'] {
+  const lv = libvirt();
+  lv.virResetLastError();
+  try {
+    return withDomain(lv.virDomainLookupByUUIDString(conn, uuid) as Handle, 'virDomainLookupByUUIDString', describe);
+  } catch (err) {
+    if (!(err instanceof WorkerFailure)) throw err;
+    return err.fields.code === VIR_ERR_NO_DOMAIN ? { gone: true } : { error: err.fields };
+  }
+}
+
+/**
+ * Describe, act, describe again: one trip to this thread where three cost
+ * three pairs of thread wake-ups (docs/benchmarks.md "link-cost"). Each step
+ * looks the domain up by UUID, as the separate calls did; a failed look
+ * before the action throws (nothing was done), a failed action is returned
+ * with the look after it.
+ */
+function apply(conn: Handle, uuid: string, verb: DomainVerb): AppliedRecord {
+  const lv = libvirt();
+  const before = withDomain(lv.virDomainLookupByUUIDString(conn, uuid) as Handle, 'virDomainLookupByUUIDString', describe);
+  let actError: VirErrorFields | undefined;
+  lv.virResetLastError();
+  try {
+    withDomain(lv.virDomainLookupByUUIDString(conn, uuid) as Handle, 'virDomainLookupByUUIDString', (dom) => act(dom, verb));
+  } catch (err) {
+    if (!(err instanceof WorkerFailure)) throw err;
+    actError = err.fields;
+  }
+  return { before, ...(actError ? { actError } : {}), after: lookAfter(conn, uuid) };
+}
+
 /** Runs one request on the calling thread (a worker); returns plain data or throws WorkerFailure. */
 export function runCall(req: CallRequest): unknown {
   const lv = libvirt();
@@ -135,7 +176,7 @@ export function runCall(req: CallRequest): unknown {
           } catch (err) {
             // A domain that vanished between the listing and its description (a transient
             // guest powering off) is simply not listed.
-            if (!(err instanceof WorkerFailure && err.fields.code === 42)) throw err;
+            if (!(err instanceof WorkerFailure && err.fields.code === VIR_ERR_NO_DOMAIN)) throw err;
           }
         }
         return records;
@@ -150,6 +191,8 @@ export function runCall(req: CallRequest): unknown {
       return withDomain(lv.virDomainLookupByUUIDString(req.conn, req.uuid) as Handle, 'virDomainLookupByUUIDString', describe);
     case 'act':
       return withDomain(lv.virDomainLookupByUUIDString(req.conn, req.uuid) as Handle, 'virDomainLookupByUUIDString', (dom) => act(dom, req.verb));
+    case 'apply':
+      return apply(req.conn, req.uuid, req.verb);
     case 'version': {
       const libVer = [0];
       const typeVer = [0];

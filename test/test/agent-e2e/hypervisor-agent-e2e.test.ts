@@ -110,6 +110,10 @@ describe.skipIf(!ready)('hypervisor-agent ↔ bmc-oem ↔ manager (needs ipmitoo
       expect(challenge.approvalsRequired).toBe(signers.length);
       expect(result, `${req.requestId} ${action} ${domain}: ${result.errorMessage}`).toMatchObject({ outcome: Outcome.OUTCOME_APPLIED, newState: expected });
       expect(await appliedCount(req.requestId!)).toBe(1);
+      // The result itself gives the domain as libvirt shows it after a verb (the manager updates its
+      // status copy from it; no report follows for that change). A shutdown is waited for: none.
+      expect(result.domainAfterSet).toBe(action !== Action.ACTION_SHUTDOWN);
+      // The periodic report (every 2 s here) shows it too.
       const report = await manager.waitFor(
         (b) => (b.messageId > since && b.statusReport?.domains?.some((d) => d.name === domain && d.state === expected) ? b.statusReport : undefined),
         10_000,

@@ -41,6 +41,7 @@ import { createLogger } from './logger.js';
 import { stopSignal } from './shutdown.js';
 import { StoreOwnerLock } from './store-owner-lock.js';
 import { VERSION } from '../version.js';
+import { cutMemoryReducer } from '../memory-reducer.js';
 
 /** One health notice to every replica. A lost one is not retried: the next change or refresh (HealthPublisher, within seconds) sends the health again. */
 function publishHealth(store: PostgresStore, owner: string, hostId: string, health: LinkHealth): void {
@@ -51,6 +52,7 @@ function publishHealth(store: PostgresStore, owner: string, hostId: string, heal
 export async function serve(argv: string[], options: { connector?: BmcConnector } = {}): Promise<number> {
   const p = parse(argv, { listen: { type: 'string' }, 'no-links': { type: 'boolean' }, 'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' } });
   const config = p.config();
+  cutMemoryReducer();
   const logger = createLogger(config.logLevel);
   // Before the store opens: a bad certificate is a start-up error, not a half-started service.
   let tls: TlsFiles | undefined;

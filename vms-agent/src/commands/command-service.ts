@@ -34,6 +34,7 @@ import { IdempotencyKeyTakenError } from '../store/idempotency-keys.js';
 import type { CommandDetail, Mutation, Store } from '../store/store.js';
 import { IDEMPOTENCY_RETENTION_MS, keyReused, requestHash } from './idempotency.js';
 import { type CommandState, isFinal, isLocallyExpired, judgeApproval, planChallenge } from './lifecycle.js';
+import { statusFromResult } from './status-from-result.js';
 
 export interface CommandServiceOptions {
   store: Store;
@@ -409,7 +410,9 @@ export class CommandService {
     const to = OUTCOME_STATE[result.outcome] ?? 'failed';
     if (c.state === to || c.state === 'applied' || c.state === 'denied' || c.state === 'failed' || c.state === 'expired') return [];
     const detail = result.errorCode ? `${to}: ${result.errorCode} ${result.errorMessage}` : to;
-    return [{ kind: 'command.transition', id: c.id, from: c.state, to, atMs: this.#o.clock(), detail, result: encodeMessage(v1.CommandResult, result, 'CommandResult') }];
+    const transition: Mutation = { kind: 'command.transition', id: c.id, from: c.state, to, atMs: this.#o.clock(), detail, result: encodeMessage(v1.CommandResult, result, 'CommandResult') };
+    const status = result.domainAfterSet ? statusFromResult(await this.#o.store.getStatus(hostId), result) : undefined;
+    return status ? [transition, { kind: 'status.upsert', status }] : [transition];
   }
 
   #keyPair(seed: Uint8Array): SigningKeyPair {

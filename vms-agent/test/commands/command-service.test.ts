@@ -7,6 +7,7 @@ import {
   generateSigningKeyPair,
   Outcome,
   DomainState,
+  encodeMessage,
   requestDigest,
   signChallenge,
   v1,
@@ -231,6 +232,21 @@ describe('CommandService', () => {
     expect(during.events.at(-1)).toMatchObject({ kind: 'applying', detail: 'shutdown of web-1 still running after 1000 ms' });
     await store.apply(await svc.onResult('hv-01', v1.CommandResult.create({ requestId: c.id, outcome: Outcome.OUTCOME_APPLIED })));
     expect(await svc.onProgress('hv-01', progress)).toEqual([]);
+  });
+
+  it("updates the host's stored status for the acted-on domain from a result that gives it, in the same mutations", async () => {
+    const { svc, store, clock } = await setup();
+    const report = v1.StatusReport.create({ hostId: 'hv-01', timeMs: clock.now(), reportSeq: 1, domains: [{ name: 'web-1', uuid: 'u-web-1', state: DomainState.DOMAIN_STATE_RUNNING, id: 4 }] });
+    await store.apply([{ kind: 'status.upsert', status: { hostId: 'hv-01', report: encodeMessage(v1.StatusReport, report, 'StatusReport'), reportSeq: 1, timeMs: clock.now(), receivedAtMs: clock.now() } }]);
+    const c = await svc.issue({ principal: 'alice', hostId: 'hv-01', domain: 'web-1', action: 'destroy' });
+    const result = v1.CommandResult.create({ requestId: c.id, outcome: Outcome.OUTCOME_APPLIED, newState: DomainState.DOMAIN_STATE_SHUTOFF, completedAtMs: clock.now() + 10, domainUuid: 'u-web-1', domainName: 'web-1', domainIdAfter: -1, domainAfterSet: true });
+    const m = await svc.onResult('hv-01', result);
+    expect(m.map((x) => x.kind)).toEqual(['command.transition', 'status.upsert']);
+    await store.apply(m);
+    const stored = decodeMessage(v1.StatusReport, (await store.getStatus('hv-01'))!.report, 'StatusReport');
+    expect(stored.domains.map((d) => [d.name, d.state, d.id])).toEqual([['web-1', DomainState.DOMAIN_STATE_SHUTOFF, -1]]);
+    // A repeated result is not news.
+    expect(await svc.onResult('hv-01', result)).toEqual([]);
   });
 
   it('maps a denied result to denied, with the reason in the trail', async () => {
