@@ -49,6 +49,8 @@ export interface InboundOptions {
 export interface PeerState extends ClockOffsetState {
   /** Incarnations of the peer seen in its Hellos, newest last (at most 16). */
   incarnations: number[];
+  /** Ids up to this were delivered before the peer's last rewind: delivered again, they are `redelivery` (0 or absent: none). */
+  redeliverUpTo?: number;
 }
 
 /**
@@ -89,8 +91,8 @@ export class InboundChannel {
   readonly #time: TimeTolerance;
   readonly #incarnations: number[];
   #queueEmptyAtMs: number | undefined;
-  /** Ids up to this were delivered before the peer's last rewind (this process only). */
-  #redeliverUpTo = 0;
+  /** Ids up to this were delivered before the peer's last rewind (kept in PeerState across restarts). */
+  #redeliverUpTo: number;
 
   constructor(options: InboundOptions) {
     this.#keys = options.keys;
@@ -100,6 +102,7 @@ export class InboundChannel {
     this.#clock = new ClockOffset(options.peer);
     this.#time = options.time ?? DEFAULT_TIME_TOLERANCE;
     this.#incarnations = [...(options.peer?.incarnations ?? [])].slice(-16);
+    this.#redeliverUpTo = options.peer?.redeliverUpTo ?? 0;
   }
 
   /** Feeds one queue record; returns an event when it completed (or broke) a message. */
@@ -192,7 +195,9 @@ export class InboundChannel {
   }
 
   peerState(): PeerState {
-    return { ...this.#clock.state(), incarnations: [...this.#incarnations] };
+    const state: PeerState = { ...this.#clock.state(), incarnations: [...this.#incarnations] };
+    if (this.#redeliverUpTo > 0) state.redeliverUpTo = this.#redeliverUpTo;
+    return state;
   }
 
   /** Drops a half-reassembled message (the BMC's queues were reset). */

@@ -131,6 +131,17 @@ describe('inbound channel: incarnations', () => {
     expect(push(ch, 2, req(2), NOW + 1000, NOW + 1000)).toEqual({ kind: 'duplicate', messageId: 2 });
   });
 
+  it('what was delivered before a rewind stays marked across a restart (peerState)', () => {
+    const ch = inbound();
+    push(ch, 1, hello(111, 1), NOW, NOW);
+    for (let id = 2; id <= 12; id++) push(ch, id, req(id), NOW, NOW);
+    push(ch, 13, { hello: { role: 1, hostId: 'hv-07', incarnation: 222, nextMessageId: 13, firstUnackedId: 5 } }, NOW, NOW);
+    expect(ch.peerState().redeliverUpTo).toBe(12);
+    const again = new InboundChannel({ keys, receiveDirection: Direction.DIRECTION_TO_HOST, window: ch.windowState(), peer: ch.peerState() });
+    expect(push(again, 7, req(7), NOW, NOW)).toMatchObject({ kind: 'delivered', messageId: 7, redelivery: true });
+    expect(push(again, 14, req(14), NOW, NOW)).not.toHaveProperty('redelivery');
+  });
+
   it('a new incarnation that will send nothing we delivered does not rewind (a plain restart with everything acknowledged)', () => {
     const ch = inbound();
     push(ch, 1, hello(111, 1), NOW, NOW);
