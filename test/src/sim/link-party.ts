@@ -309,16 +309,13 @@ export class Party<A> {
     let enqueued = false;
     if (ev?.kind === 'delivered') {
       const body = ev.body;
-      const acks: Ack[] = body.ack ? [body.ack] : [];
-      let resendAll = false;
-      // As vms-agent does: a Hello or Resync makes us resend; its last_delivered_id (taken when it was
-      // queued, maybe about an earlier incarnation of ours) releases nothing, the body's ack does.
-      if (body.hello || body.resync) resendAll = true;
+      // As the agents do: only the body's own ack releases, and only one naming this start; a Hello or
+      // Resync makes us resend (its last_delivered_id, taken when it was queued, releases nothing).
+      const ack = body.ack && ackIsForUs(body.ack, this.#incarnation) ? body.ack : undefined;
+      const resendAll = Boolean(body.hello || body.resync);
       const outgoing: Body[] = [];
       this.commit((s) => {
-        for (const ack of acks) {
-          // As the agents do: an ack naming an earlier incarnation of ours is about other messages.
-          if (!ackIsForUs(ack, this.#incarnation)) continue;
+        if (ack) {
           this.#tracker.ack(ack);
           const released = [...s.outbox.keys()].filter((id) => isAcked(ack, id));
           for (const id of released) s.outbox.delete(id);
@@ -342,7 +339,7 @@ export class Party<A> {
       enqueued = outgoing.length > 0;
       if (resendAll) this.#expireAll();
       if (body.payload) this.#ackOwedAt ??= now + o.tuning.ackDelayMs;
-      if (body.ack && ackIsForUs(body.ack, this.#incarnation)) this.#updateHoles(body.ack, now);
+      if (ack) this.#updateHoles(ack, now);
       o.observer.count(`${o.role}.delivered`);
       o.trace?.(`${o.loop.now} ${o.role} delivered message ${ev.messageId} sealed ${ev.sentAtMs - now} ms off our clock; learned offset ${this.#inbound.clockOffsetMs} ms`);
     } else {

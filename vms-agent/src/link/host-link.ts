@@ -327,12 +327,17 @@ export class HostLink {
       this.#o.commands.notifyApplied(sent);
       if ((p.entry.kind === 'command_request' || p.entry.kind === 'challenge_response') && p.entry.commandId) {
         this.#replies.expect(p.entry.commandId, sentAt + this.#t.replyWindowMs);
-        this.#hop?.setReplyWindow(this.#replies.windowEnd(this.#o.clock()));
+        this.#replyWindowChanged();
       }
     } else {
       this.#lastAckOnlyAt = sentAt;
       this.#holes.sentUntracked(p.messageId, sentAt);
     }
+  }
+
+  /** Queue 2 has no doorbell on the LAN side: while a challenge or result is due, the core polls fast. */
+  #replyWindowChanged(): void {
+    this.#hop?.setReplyWindow(this.#replies.windowEnd(this.#o.clock()));
   }
 
   async #nextMessage(now: number): Promise<PendingSend | undefined> {
@@ -389,19 +394,21 @@ export class HostLink {
   async #deliver(body: backchannel.v1.Body, now: number): Promise<void> {
     const d = await dispatchBody(this.#host, body, { commands: this.#o.commands, ...(this.#o.metrics ? { metrics: this.#o.metrics } : {}), nowMs: now });
     const outboxIds = (await this.#o.store.listOutbox(this.hostId)).map((e) => e.messageId);
-    const acked = ackedIds(d.acks.filter((a) => ackIsForUs(a, this.#incarnation)), this.#tracker, outboxIds);
+    // Only the body's own ack releases anything, and only one naming this process (docs/protocol.md "Incarnations").
+    const ack = body.ack && ackIsForUs(body.ack, this.#incarnation) ? body.ack : undefined;
+    const acked = ackedIds(ack ? [ack] : [], this.#tracker, outboxIds);
     const mutations: Mutation[] = [...d.mutations];
     if (acked.size > 0) mutations.push({ kind: 'outbox.ack', hostId: this.hostId, messageIds: [...acked] });
     mutations.push({ kind: 'inbound.window', hostId: this.hostId, window: { ...this.#inbound!.windowState(), peer: this.#inbound!.peerState() }, atMs: now });
     await this.#o.store.apply(mutations);
     this.#o.commands.notifyApplied(mutations);
     const replyTo = body.challenge?.requestId ?? body.commandResult?.requestId;
-    if (replyTo && this.#replies.settle(replyTo)) this.#hop?.setReplyWindow(this.#replies.windowEnd(this.#o.clock()));
+    if (replyTo && this.#replies.settle(replyTo)) this.#replyWindowChanged();
     // Something to send (a challenge response signed custodially): send it now, before reading on.
     if (mutations.some((m) => m.kind === 'outbox.enqueue')) this.#hop?.wake();
     for (const state of d.finals) this.#o.metrics?.commandsFinal.inc({ state });
     // An ack that shows the host lacks an id for good (a lost bare ack): an empty body goes out under it next.
-    if (body.ack && ackIsForUs(body.ack, this.#incarnation) && (await this.#holes.update(body.ack, now, () => this.#pending?.messageId))) this.#hop?.wake();
+    if (ack && (await this.#holes.update(ack, now, () => this.#pending?.messageId))) this.#hop?.wake();
     if (d.resendAll) this.#tracker.expireAll();
     if (d.needsAck) this.#ackDueAt ??= now + this.#t.ackDelayMs;
   }

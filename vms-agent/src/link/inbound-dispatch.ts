@@ -8,15 +8,13 @@
  * link applies together with its replay window, plus what the link itself
  * must do (acknowledged ids, "peer restarted: resend everything").
  */
-import { type Ack, alertKindName, type backchannel, actionName, decodePublicKey, encodeMessage, v1, verifyAlert } from '@backchannel/proto';
+import { alertKindName, type backchannel, actionName, decodePublicKey, encodeMessage, v1, verifyAlert } from '@backchannel/proto';
 import type { ServiceMetrics } from '../api/metrics.js';
 import type { CommandService } from '../commands/command-service.js';
 import type { HostRecord, Mutation, SignatureStatus } from '../store/store.js';
 
 export interface Dispatch {
   mutations: Mutation[];
-  /** Acks to apply to the retransmit tracker (the Body's own, or Hello/Resync's delivered point). */
-  acks: Ack[];
   /** The peer restarted or lost queue records: resend every unacknowledged message now. */
   resendAll: boolean;
   /** Whether this message asks for an acknowledgement (anything but a bare ack). */
@@ -39,7 +37,7 @@ export async function dispatchBody(
   body: backchannel.v1.Body,
   deps: { commands: CommandService; metrics?: ServiceMetrics; nowMs: number },
 ): Promise<Dispatch> {
-  const out: Dispatch = { mutations: [], acks: body.ack ? [body.ack] : [], resendAll: false, needsAck: body.payload !== undefined, finals: [] };
+  const out: Dispatch = { mutations: [], resendAll: false, needsAck: body.payload !== undefined, finals: [] };
   switch (body.payload) {
     case 'challenge':
       out.mutations.push(...(await deps.commands.onChallenge(host.id, body.challenge as backchannel.v1.Challenge)));
